@@ -1,0 +1,49 @@
+# docker-cleaner: the front door. CMake builds; ctest runs every test.
+#
+#   make            build build/docker-cleaner (installs the build's Debian packages if missing)
+#   make demo       start a private engine, fill it, clean it, show the report
+#   make test       install test engines, build, run every test (unit, protocol, end-to-end)
+#   make run        run against DOCKER_HOST (default unix:///var/run/docker.sock); ARGS=... adds flags
+#   make static     the static binary the image ships (build-static/docker-cleaner)
+#   make install    install the binary under PREFIX (default /usr/local)
+
+BUILD ?= build
+BUILD_TYPE ?= RelWithDebInfo
+PREFIX ?= /usr/local
+CMAKE_FLAGS ?=
+CTEST_ARGS ?=
+ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test test-deps demo run static install clean
+
+all: build
+
+deps:
+	vendor/fetch.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $$(nproc)
+
+test-deps:
+	$(SUDO) tests/engines/install-deps.sh
+
+test: test-deps build
+	cd $(BUILD) && $(SUDO) ctest --output-on-failure -j 2 $(CTEST_ARGS)
+
+demo: test-deps build
+	$(SUDO) tests/demo.sh $(BUILD)/docker-cleaner
+
+run: build
+	$(BUILD)/docker-cleaner $(ARGS)
+
+static: deps
+	cmake -S . -B build-static -DCMAKE_BUILD_TYPE=Release -DDC_STATIC=ON -DDC_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build-static -j $$(nproc)
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-static

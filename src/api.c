@@ -1,0 +1,521 @@
+/* api.c: versions, paths, filters and reply decoding.
+ *
+ * Replies are decoded with jansson into small structs; a field of the wrong type is treated
+ * as absent where the field is optional and as an error where it is not, so no reply can
+ * crash the program or make it act on a half-read inventory. */
+#include "api.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#define MAX_STRING 4096
+
+static const char *const singular[] = {"container", "build cache", "network", "image", "volume"};
+static const char *const plural[] = {"containers", "build cache", "networks", "images", "volumes"};
+
+static const char *const json_singular[] = {"container", "build_cache", "network", "image", "volume"};
+static const char *const json_plural[] = {"containers", "build_cache", "networks", "images", "volumes"};
+
+const char *dc_kind_singular(dc_kind_t k) { return singular[k]; }
+const char *dc_kind_json(dc_kind_t k) { return json_singular[k]; }
+const char *dc_kind_json_plural(dc_kind_t k) { return json_plural[k]; }
+const char *dc_kind_plural(dc_kind_t k) { return plural[k]; }
+
+static bool parse_version(const char *v, long *major, long *minor) {
+  char *end;
+  if (!isdigit((unsigned char)v[0]))
+    return false;
+  *major = strtol(v, &end, 10);
+  if (*end != '.' || !isdigit((unsigned char)end[1]))
+    return false;
+  *minor = strtol(end + 1, &end, 10);
+  return *end == '\0' && *major >= 0 && *major < 100 && *minor >= 0 && *minor < 1000;
+}
+
+bool dc_api_version_valid(const char *v) {
+  long a, b;
+  return strlen(v) < 16 && parse_version(v, &a, &b);
+}
+
+int dc_api_version_cmp(const char *a, const char *b) {
+  long am = 0, an = 0, bm = 0, bn = 0;
+  parse_version(a, &am, &an);
+  parse_version(b, &bm, &bn);
+  if (am != bm)
+    return am < bm ? -1 : 1;
+  if (an != bn)
+    return an < bn ? -1 : 1;
+  return 0;
+}
+
+int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engine_t *out, char *err,
+                     size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  snprintf(out->server, sizeof(out->server), "%s", ping->server);
+  out->podman = ping->libpod_api_version[0] != '\0';
+  if (ping->status != 200) {
+    snprintf(err, errlen, "the engine answered /_ping with HTTP %d", ping->status);
+    return -EPROTO;
+  }
+  if (ping->api_version[0] && dc_api_version_valid(ping->api_version)) {
+    snprintf(out->daemon_max, sizeof(out->daemon_max), "%s", ping->api_version);
+  } else {
+    /* Without a version the engine is either ancient or not an engine: speak the oldest
+     * version we know, which every engine we support accepts. */
+    snprintf(out->daemon_max, sizeof(out->daemon_max), "%s", DC_API_MIN);
+    if (!pinned || !*pinned)
+      dc_warn("the engine did not report a valid API version; assuming %s", DC_API_MIN);
+  }
+  if (pinned && *pinned) {
+    snprintf(out->version, sizeof(out->version), "%s", pinned);
+    return 0;
+  }
+  if (dc_api_version_cmp(out->daemon_max, DC_API_MIN) < 0) {
+    snprintf(err, errlen, "the engine's API version %s is older than the oldest supported, %s",
+             out->daemon_max, DC_API_MIN);
+    return -EPROTO;
+  }
+  snprintf(out->version, sizeof(out->version), "%s",
+           dc_api_version_cmp(out->daemon_max, DC_API_MAX) < 0 ? out->daemon_max : DC_API_MAX);
+  return 0;
+}
+
+int dc_urlencode(char *out, size_t cap, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = 0;
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      if (o + 1 >= cap)
+        return -ENAMETOOLONG;
+      out[o++] = (char)c;
+    } else {
+      if (o + 3 >= cap)
+        return -ENAMETOOLONG;
+      out[o++] = '%';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 15];
+    }
+  }
+  if (o >= cap)
+    return -ENAMETOOLONG;
+  out[o] = '\0';
+  return (int)o;
+}
+
+static void add_term(json_t *filters, const char *name, const char *value) {
+  json_t *m = json_object_get(filters, name);
+  if (!m) {
+    m = json_object();
+    json_object_set_new(filters, name, m);
+  }
+  json_object_set_new(m, value, json_true());
+}
+
+char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *dangling) {
+  json_t *f = json_object();
+  if (!f)
+    return NULL;
+  char buf[2 * DC_LABEL_MAX + 2];
+  if ((flags & DC_F_UNTIL) && cfg->has_until) {
+    long long s = (long long)(cfg->until_ns / 1000000000);
+    long long ns = (long long)(cfg->until_ns % 1000000000);
+    if (ns < 0) {
+      s -= 1;
+      ns += 1000000000;
+    }
+    snprintf(buf, sizeof(buf), "%lld.%09lld", s, ns);
+    add_term(f, "until", buf);
+  }
+  if (flags & DC_F_LABELS)
+    for (size_t i = 0; i < cfg->nlabels; i++)
+      if (!cfg->labels[i].negate) {
+        dc_label_term_format(&cfg->labels[i], buf, sizeof(buf));
+        add_term(f, "label", buf);
+      }
+  if (flags & DC_F_PROTECT) {
+    dc_label_term_format(&cfg->protect, buf, sizeof(buf));
+    add_term(f, "label!", buf);
+  }
+  if (dangling)
+    add_term(f, "dangling", dangling);
+  char *enc = NULL;
+  if (json_object_size(f) == 0) {
+    enc = strdup("");
+  } else {
+    char *js = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+    if (js) {
+      size_t cap = strlen(js) * 3 + 1;
+      enc = malloc(cap);
+      if (enc)
+        dc_urlencode(enc, cap, js);
+      free(js);
+    }
+  }
+  json_decref(f);
+  return enc;
+}
+
+int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query) {
+  int n = snprintf(out, cap, "/v%s%s%s%s", e->version, endpoint, query && *query ? "?" : "",
+                   query ? query : "");
+  return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : 0;
+}
+
+/* --- decoding --- */
+
+static json_t *load(const char *body, size_t len, char *err, size_t errlen) {
+  json_error_t je;
+  if (!body || len == 0) {
+    snprintf(err, errlen, "empty reply");
+    return NULL;
+  }
+  json_t *root = json_loadb(body, len, 0, &je);
+  if (!root)
+    snprintf(err, errlen, "invalid JSON in reply: %.80s", je.text);
+  return root;
+}
+
+/* A string field, copied; NULL when absent, not a string, empty or too long. */
+static char *dup_field(json_t *o, const char *name) {
+  json_t *v = json_object_get(o, name);
+  if (!json_is_string(v))
+    return NULL;
+  size_t n = json_string_length(v);
+  if (n == 0 || n > MAX_STRING)
+    return NULL;
+  return strndup(json_string_value(v), n);
+}
+
+static void copy_field(json_t *o, const char *name, char *dst, size_t cap) {
+  json_t *v = json_object_get(o, name);
+  dst[0] = '\0';
+  if (json_is_string(v))
+    snprintf(dst, cap, "%s", json_string_value(v));
+}
+
+static json_t *labels_of(json_t *o) {
+  json_t *l = json_object_get(o, "Labels");
+  if (!json_is_object(l))
+    return NULL;
+  return json_incref(l);
+}
+
+static int64_t int_field(json_t *o, const char *name, int64_t def) {
+  json_t *v = json_object_get(o, name);
+  if (json_is_integer(v))
+    return (int64_t)json_integer_value(v);
+  if (json_is_real(v)) {
+    double d = json_real_value(v);
+    if (d > -9e18 && d < 9e18)
+      return (int64_t)d;
+  }
+  return def;
+}
+
+static int64_t rfc3339_field(json_t *o, const char *name) {
+  json_t *v = json_object_get(o, name);
+  int64_t ns;
+  if (json_is_string(v) && dc_rfc3339_parse(json_string_value(v), &ns) == 0)
+    return ns;
+  return INT64_MIN;
+}
+
+static int64_t unix_secs_to_ns(int64_t s) {
+  if (s == INT64_MIN || s < 0 || s > INT64_C(9000000000))
+    return INT64_MIN;
+  return s * 1000000000;
+}
+
+typedef int (*item_fn)(json_t *item, dc_resource_t *r);
+
+static int decode_array(json_t *arr, dc_resource_list_t *out, item_fn fn, const char *what, char *err,
+                        size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  if (json_is_null(arr))
+    return 0;
+  if (!json_is_array(arr)) {
+    snprintf(err, errlen, "%s reply is not a list", what);
+    return -EPROTO;
+  }
+  size_t n = json_array_size(arr);
+  if (n > DC_MAX_ITEMS) {
+    snprintf(err, errlen, "%s reply has too many entries (%zu)", what, n);
+    return -EPROTO;
+  }
+  out->items = calloc(n ? n : 1, sizeof(dc_resource_t));
+  if (!out->items) {
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_t *item = json_array_get(arr, i);
+    dc_resource_t *r = &out->items[out->n];
+    memset(r, 0, sizeof(*r));
+    r->created_ns = INT64_MIN;
+    r->size = -1;
+    if (!json_is_object(item) || fn(item, r) < 0) {
+      free(r->id);
+      snprintf(err, errlen, "%s reply has a malformed entry at index %zu", what, i);
+      out->n++;
+      dc_resource_list_free(out);
+      return -EPROTO;
+    }
+    out->n++;
+  }
+  return 0;
+}
+
+static int container_item(json_t *o, dc_resource_t *r) {
+  if (!(r->id = dup_field(o, "Id")))
+    return -EPROTO;
+  json_t *names = json_object_get(o, "Names");
+  json_t *first = json_is_array(names) ? json_array_get(names, 0) : NULL;
+  if (json_is_string(first)) {
+    const char *n = json_string_value(first);
+    r->name = strndup(n[0] == '/' ? n + 1 : n, MAX_STRING);
+  }
+  copy_field(o, "State", r->state, sizeof(r->state));
+  r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
+  r->labels = labels_of(o);
+  r->image_id = dup_field(o, "ImageID");
+  return 0;
+}
+
+static int image_item(json_t *o, dc_resource_t *r) {
+  if (!(r->id = dup_field(o, "Id")))
+    return -EPROTO;
+  json_t *tags = json_object_get(o, "RepoTags");
+  if (json_is_array(tags)) {
+    r->tags = json_incref(tags);
+    json_t *first = json_array_get(tags, 0);
+    if (json_is_string(first) && strcmp(json_string_value(first), "<none>:<none>") != 0)
+      r->name = strndup(json_string_value(first), MAX_STRING);
+  }
+  r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
+  r->labels = labels_of(o);
+  r->size = int_field(o, "Size", -1);
+  return 0;
+}
+
+static int network_item(json_t *o, dc_resource_t *r) {
+  if (!(r->id = dup_field(o, "Id")))
+    return -EPROTO;
+  r->name = dup_field(o, "Name");
+  copy_field(o, "Driver", r->driver, sizeof(r->driver));
+  r->created_ns = rfc3339_field(o, "Created");
+  r->labels = labels_of(o);
+  return 0;
+}
+
+static int volume_item(json_t *o, dc_resource_t *r) {
+  if (!(r->id = dup_field(o, "Name")))
+    return -EPROTO;
+  r->name = strdup(r->id);
+  copy_field(o, "Driver", r->driver, sizeof(r->driver));
+  json_t *opts = json_object_get(o, "Options");
+  r->has_options = json_is_object(opts) && json_object_size(opts) > 0;
+  r->created_ns = rfc3339_field(o, "CreatedAt");
+  r->labels = labels_of(o);
+  return 0;
+}
+
+static int decode_list(const char *body, size_t len, dc_resource_list_t *out, item_fn fn, const char *what,
+                       const char *member, char *err, size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  json_t *root = load(body, len, err, errlen);
+  if (!root)
+    return -EPROTO;
+  json_t *arr = root;
+  if (member) {
+    if (!json_is_object(root)) {
+      snprintf(err, errlen, "%s reply is not an object", what);
+      json_decref(root);
+      return -EPROTO;
+    }
+    arr = json_object_get(root, member);
+  }
+  int rc = decode_array(arr, out, fn, what, err, errlen);
+  json_decref(root);
+  return rc;
+}
+
+int dc_api_decode_containers(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
+  return decode_list(body, len, out, container_item, "container list", NULL, err, errlen);
+}
+
+int dc_api_decode_images(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
+  return decode_list(body, len, out, image_item, "image list", NULL, err, errlen);
+}
+
+int dc_api_decode_networks(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
+  return decode_list(body, len, out, network_item, "network list", NULL, err, errlen);
+}
+
+int dc_api_decode_volumes(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
+  return decode_list(body, len, out, volume_item, "volume list", "Volumes", err, errlen);
+}
+
+int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen) {
+  json_t *root = load(body, len, err, errlen);
+  if (!root)
+    return -EPROTO;
+  json_t *arr = json_is_object(root) ? json_object_get(root, "Volumes") : NULL;
+  if (arr && !json_is_array(arr) && !json_is_null(arr)) {
+    snprintf(err, errlen, "disk usage reply has a malformed volume list");
+    json_decref(root);
+    return -EPROTO;
+  }
+  size_t i;
+  json_t *v;
+  json_array_foreach(arr, i, v) {
+    json_t *name = json_object_get(v, "Name");
+    json_t *usage = json_object_get(v, "UsageData");
+    if (!json_is_string(name) || !json_is_object(usage))
+      continue;
+    int64_t size = int_field(usage, "Size", -1);
+    for (size_t k = 0; k < vols->n; k++)
+      if (strcmp(vols->items[k].id, json_string_value(name)) == 0)
+        vols->items[k].size = size;
+  }
+  json_decref(root);
+  return 0;
+}
+
+void dc_resource_list_free(dc_resource_list_t *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    dc_resource_t *r = &l->items[i];
+    free(r->id);
+    free(r->name);
+    free(r->image_id);
+    json_decref(r->labels);
+    json_decref(r->tags);
+  }
+  free(l->items);
+  l->items = NULL;
+  l->n = 0;
+}
+
+const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *id) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->items[i].id, id) == 0)
+      return &l->items[i];
+  return NULL;
+}
+
+static int collect_strings(json_t *arr, const char *key, char ***out, size_t *n, char *err, size_t errlen) {
+  *out = NULL;
+  *n = 0;
+  if (!arr || json_is_null(arr))
+    return 0;
+  if (!json_is_array(arr) || json_array_size(arr) > DC_MAX_ITEMS) {
+    snprintf(err, errlen, "prune reply has a malformed list");
+    return -EPROTO;
+  }
+  size_t cap = json_array_size(arr);
+  *out = calloc(cap ? cap : 1, sizeof(char *));
+  if (!*out)
+    return -ENOMEM;
+  size_t i;
+  json_t *v;
+  json_array_foreach(arr, i, v) {
+    json_t *s = key ? (json_is_object(v) ? json_object_get(v, key) : NULL) : v;
+    if (key && !s)
+      continue;
+    if (!json_is_string(s) || json_string_length(s) == 0 || json_string_length(s) > MAX_STRING) {
+      snprintf(err, errlen, "prune reply has a malformed entry at index %zu", i);
+      return -EPROTO;
+    }
+    (*out)[(*n)++] = strdup(json_string_value(s));
+  }
+  return 0;
+}
+
+int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
+                        size_t errlen) {
+  static const char *const members[] = {"ContainersDeleted", "CachesDeleted", "NetworksDeleted",
+                                        "ImagesDeleted", "VolumesDeleted"};
+  memset(out, 0, sizeof(*out));
+  out->space = -1;
+  json_t *root = load(body, len, err, errlen);
+  if (!root)
+    return -EPROTO;
+  int rc = 0;
+  if (!json_is_object(root)) {
+    snprintf(err, errlen, "prune reply is not an object");
+    rc = -EPROTO;
+    goto out;
+  }
+  json_t *arr = json_object_get(root, members[kind]);
+  if (kind == DC_IMAGES) {
+    rc = collect_strings(arr, "Deleted", &out->ids, &out->n, err, errlen);
+    if (rc == 0)
+      rc = collect_strings(arr, "Untagged", &out->untagged, &out->nuntagged, err, errlen);
+  } else {
+    rc = collect_strings(arr, NULL, &out->ids, &out->n, err, errlen);
+  }
+  json_t *space = json_object_get(root, "SpaceReclaimed");
+  if (space && !json_is_null(space)) {
+    if (!json_is_integer(space) || json_integer_value(space) < 0) {
+      snprintf(err, errlen, "prune reply has an invalid SpaceReclaimed");
+      rc = -EPROTO;
+    } else {
+      out->space = (int64_t)json_integer_value(space);
+    }
+  }
+out:
+  json_decref(root);
+  if (rc < 0)
+    dc_prune_result_free(out);
+  return rc;
+}
+
+static void free_strings(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
+void dc_prune_result_free(dc_prune_result_t *r) {
+  free_strings(r->ids, r->n);
+  free_strings(r->untagged, r->nuntagged);
+  r->ids = r->untagged = NULL;
+  r->n = r->nuntagged = 0;
+}
+
+void dc_api_error_message(const char *body, size_t len, char *out, size_t cap) {
+  out[0] = '\0';
+  if (cap == 0)
+    return;
+  const char *src = NULL;
+  size_t n = 0;
+  json_t *root = NULL;
+  if (body && len) {
+    root = json_loadb(body, len, 0, NULL);
+    json_t *m = json_is_object(root) ? json_object_get(root, "message") : NULL;
+    if (json_is_string(m)) {
+      src = json_string_value(m);
+      n = json_string_length(m);
+    } else if (!root) {
+      src = body;
+      n = len;
+    }
+  }
+  size_t o = 0;
+  for (size_t i = 0; src && i < n && o + 1 < cap; i++) {
+    unsigned char c = (unsigned char)src[i];
+    if (c == '\n' || c == '\r' || c == '\t')
+      c = ' ';
+    out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  while (o > 0 && out[o - 1] == ' ')
+    o--;
+  out[o] = '\0';
+  json_decref(root);
+}

@@ -1,0 +1,115 @@
+/* api.h: the Docker Engine API as docker-cleaner uses it: version negotiation, request
+ * paths and filters, and decoding of the replies (every byte of which is untrusted). */
+#ifndef DC_API_H
+#define DC_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+#define DC_API_MIN "1.25" /* the prune endpoints */
+#define DC_API_MAX "1.51" /* the newest version this client speaks */
+#define DC_API_BUILD_PRUNE "1.31"
+#define DC_API_VOLUME_LABEL "1.42" /* anonymous volumes carry com.docker.volume.anonymous */
+
+#define DC_MAX_ITEMS 1000000
+
+struct dc_config;
+
+typedef enum { DC_CONTAINERS = 0, DC_BUILD_CACHE, DC_NETWORKS, DC_IMAGES, DC_VOLUMES, DC_KIND__COUNT } dc_kind_t;
+
+/* "container", "build cache", ... for audit lines; "containers", ... for totals. */
+const char *dc_kind_singular(dc_kind_t k);
+const char *dc_kind_plural(dc_kind_t k);
+/* The same as JSON values and keys: "container"/"containers", "build_cache", ... */
+const char *dc_kind_json(dc_kind_t k);
+const char *dc_kind_json_plural(dc_kind_t k);
+
+bool dc_api_version_valid(const char *v);
+/* <0, 0, >0 like strcmp, comparing major then minor numerically. */
+int dc_api_version_cmp(const char *a, const char *b);
+
+typedef struct dc_engine {
+  char version[16];    /* the version sent in every path */
+  char daemon_max[16]; /* what the engine reported */
+  char server[64];
+  bool podman;
+} dc_engine_t;
+
+/* Negotiates from a /_ping reply: min(DC_API_MAX, engine's Api-Version), or the pinned
+ * version. Returns 0, or -EPROTO with err set (engine too old, not an engine). */
+int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engine_t *out, char *err,
+                     size_t errlen);
+
+/* Percent-encodes s (everything but RFC 3986 unreserved characters). Returns the length or
+ * -ENAMETOOLONG. */
+int dc_urlencode(char *out, size_t cap, const char *s);
+
+/* Filter parts to include, see dc_api_filters. */
+enum {
+  DC_F_UNTIL = 1,
+  DC_F_LABELS = 2,  /* the user's positive label terms */
+  DC_F_PROTECT = 4, /* label!=<protection label> */
+};
+
+/* Builds the encoded `filters=` value for a request: the parts named by flags, plus
+ * dangling (NULL to omit). Returns a malloc'd string (caller frees) or NULL on no memory.
+ * With no filter at all it returns an empty string. */
+char *dc_api_filters(const struct dc_config *cfg, unsigned flags, const char *dangling);
+
+/* Writes "/v<version><endpoint>[?query]". Returns 0 or -ENAMETOOLONG. */
+int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query);
+
+/* One resource from an inventory list. Strings are owned by the list. */
+typedef struct dc_resource {
+  char *id;
+  char *name;        /* container name without '/', image's first tag, network or volume name */
+  int64_t created_ns; /* INT64_MIN when unknown */
+  json_t *labels;    /* object or NULL; a reference owned by the list */
+  json_t *tags;      /* images: RepoTags array or NULL */
+  char state[16];    /* containers */
+  char *image_id;    /* containers */
+  char driver[32];   /* volumes, networks */
+  bool has_options;  /* volumes with driver options (e.g. bind mounts) */
+  int64_t size;      /* bytes, -1 when unknown */
+} dc_resource_t;
+
+typedef struct dc_resource_list {
+  dc_resource_t *items;
+  size_t n;
+} dc_resource_list_t;
+
+/* Decoders of inventory replies. Each returns 0, or -EPROTO with a reason in err; on error
+ * the list is left empty. */
+int dc_api_decode_containers(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
+int dc_api_decode_images(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
+int dc_api_decode_networks(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
+int dc_api_decode_volumes(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
+/* Fills the size of each listed volume from a /system/df reply (unknown ones keep -1). */
+int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen);
+void dc_resource_list_free(dc_resource_list_t *l);
+const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *id);
+
+/* A prune reply: the deleted IDs (names for networks and volumes) and the space reclaimed
+ * (-1 when the reply has none). For images, ids are the Deleted entries and untagged the
+ * Untagged references. */
+typedef struct dc_prune_result {
+  char **ids;
+  size_t n;
+  char **untagged;
+  size_t nuntagged;
+  int64_t space;
+} dc_prune_result_t;
+
+int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
+                        size_t errlen);
+void dc_prune_result_free(dc_prune_result_t *r);
+
+/* The engine's error text from an error reply ({"message": ...} or plain text), sanitised
+ * to printable ASCII and truncated to cap. */
+void dc_api_error_message(const char *body, size_t len, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,538 @@
+/* config.c: environment variables and flags into a validated dc_config_t.
+ *
+ * Every option is read as a raw string first (environment, then flags, flags win), and only
+ * then validated, so each error can name the setting exactly as the user wrote it. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "version.h"
+
+enum opt_id {
+  O_HOST,
+  O_API_VERSION,
+  O_CONTAINERS,
+  O_IMAGES,
+  O_NETWORKS,
+  O_BUILD_CACHE,
+  O_VOLUMES,
+  O_PRUNE_VOLUMES,
+  O_VOLUMES_ALL,
+  O_PRUNE_ALL,
+  O_UNTIL,
+  O_LABEL,
+  O_PROTECT,
+  O_FORCE,
+  O_DRY_RUN,
+  O_TIMEOUT,
+  O_LOG_LEVEL,
+  O_LOG_FORMAT,
+  O_RUN_UID,
+  O_RUN_GID,
+  O__COUNT
+};
+
+enum opt_kind { K_STRING, K_BOOL, K_LIST };
+
+static const struct opt {
+  const char *env;
+  const char *flag; /* long flag without dashes, NULL when env-only */
+  char short_flag;
+  enum opt_kind kind;
+  const char *help;
+} opts[O__COUNT] = {
+    [O_HOST] = {"DOCKER_HOST", "host", 'H', K_STRING,
+                "engine address: unix:///path or tcp://host:port (default unix://" DC_DEFAULT_SOCKET ")"},
+    [O_API_VERSION] = {"DOCKER_API_VERSION", "api-version", 0, K_STRING,
+                       "pin the API version (default: negotiated from /_ping)"},
+    [O_CONTAINERS] = {"CLEANUP_CONTAINERS", "containers", 0, K_BOOL, "remove stopped containers (default true)"},
+    [O_IMAGES] = {"CLEANUP_IMAGES", "images", 0, K_BOOL, "remove dangling images (default true)"},
+    [O_NETWORKS] = {"CLEANUP_NETWORKS", "networks", 0, K_BOOL, "remove unused user networks (default true)"},
+    [O_BUILD_CACHE] = {"CLEANUP_BUILD_CACHE", "build-cache", 0, K_BOOL, "remove build cache (default true)"},
+    [O_VOLUMES] = {"CLEANUP_VOLUMES", "volumes", 0, K_BOOL,
+                   "remove unused anonymous volumes (default false)"},
+    [O_PRUNE_VOLUMES] = {"PRUNE_VOLUMES", NULL, 0, K_BOOL, NULL},
+    [O_VOLUMES_ALL] = {"PRUNE_VOLUMES_ALL", "volumes-all", 0, K_BOOL,
+                       "with volumes: remove unused named volumes too (default false)"},
+    [O_PRUNE_ALL] = {"PRUNE_ALL", "all", 'a', K_BOOL,
+                     "remove every unused image and all unused build cache (default false)"},
+    [O_UNTIL] = {"PRUNE_FILTER_UNTIL", "until", 0, K_STRING,
+                 "only resources created before: 24h, 90m, RFC 3339, Unix time"},
+    [O_LABEL] = {"PRUNE_FILTER_LABEL", "label", 0, K_LIST,
+                 "only resources matching: k, k=v, !k, !k=v (comma-separated, or repeat the flag)"},
+    [O_PROTECT] = {"PROTECT_LABEL", "protect-label", 0, K_STRING,
+                   "resources with this label are never removed (default " DC_DEFAULT_PROTECT_LABEL ")"},
+    [O_FORCE] = {"PRUNE_FORCE", "force", 'f', K_BOOL, "do not ask for confirmation on a terminal"},
+    [O_DRY_RUN] = {"DRY_RUN", "dry-run", 0, K_BOOL, "show what would be removed, remove nothing"},
+    [O_TIMEOUT] = {"CLEANUP_TIMEOUT", "timeout", 0, K_STRING, "deadline for the whole run (default 5m)"},
+    [O_LOG_LEVEL] = {"LOG_LEVEL", "log-level", 0, K_STRING, "debug, info, warn or error (default info)"},
+    [O_LOG_FORMAT] = {"LOG_FORMAT", "log-format", 0, K_STRING, "text or json (default text)"},
+    [O_RUN_UID] = {"RUN_UID", "run-uid", 0, K_STRING,
+                   "numeric user to drop to when started as root (default 65532)"},
+    [O_RUN_GID] = {"RUN_GID", "run-gid", 0, K_STRING,
+                   "numeric group to drop to when started as root (default 65532)"},
+};
+
+#define RAW_MAX 4096
+
+/* A raw value and where it came from, for error messages. */
+struct raw {
+  const char *value;
+  char origin[48]; /* "PRUNE_ALL" or "--all" */
+};
+
+struct raw_list {
+  const char *values[DC_LABEL_TERMS_MAX * 2];
+  size_t n;
+  char origin[48];
+};
+
+static int fail(char *err, size_t errlen, const char *origin, const char *value, const char *accepted) {
+  snprintf(err, errlen, "invalid %s=\"%.200s\": %s", origin, value, accepted);
+  return -EINVAL;
+}
+
+int dc_parse_bool(const char *s, bool *out) {
+  static const char *const yes[] = {"true", "1", "yes"};
+  static const char *const no[] = {"false", "0", "no"};
+  for (size_t i = 0; i < 3; i++) {
+    if (strcasecmp(s, yes[i]) == 0) {
+      *out = true;
+      return 0;
+    }
+    if (strcasecmp(s, no[i]) == 0) {
+      *out = false;
+      return 0;
+    }
+  }
+  return -EINVAL;
+}
+
+void dc_config_usage(FILE *out) {
+  fprintf(out,
+          "Usage: docker-cleaner [OPTIONS]\n\n"
+          "Removes unused Docker resources from the engine at DOCKER_HOST, prints what it\n"
+          "removed, and exits 0 (success), 1 (partial) or 2 (failure).\n\n"
+          "Options (each mirrors an environment variable; flags win):\n");
+  for (size_t i = 0; i < O__COUNT; i++) {
+    const struct opt *o = &opts[i];
+    if (!o->flag)
+      continue;
+    char left[64];
+    const char *arg = o->kind == K_BOOL ? "[=BOOL]" : "=VALUE";
+    if (o->short_flag)
+      snprintf(left, sizeof(left), "-%c, --%s%s", o->short_flag, o->flag, arg);
+    else
+      snprintf(left, sizeof(left), "    --%s%s", o->flag, arg);
+    fprintf(out, "  %-30s %s\n  %-30s [%s]\n", left, o->help, "", o->env);
+  }
+  fprintf(out, "  %-30s %s\n", "    --filter=until=V|label=V", "docker-style filter, repeatable");
+  fprintf(out, "  %-30s %s\n", "-h, --help", "show this help");
+  fprintf(out, "  %-30s %s\n", "    --version", "show the version");
+  fprintf(out, "\nBooleans accept true/false/1/0/yes/no; PRUNE_VOLUMES is an alias of CLEANUP_VOLUMES.\n");
+}
+
+static int find_long(const char *name, size_t len, bool *negated) {
+  *negated = false;
+  if (len > 3 && strncmp(name, "no-", 3) == 0) {
+    for (size_t i = 0; i < O__COUNT; i++)
+      if (opts[i].flag && opts[i].kind == K_BOOL && strlen(opts[i].flag) == len - 3 &&
+          strncmp(opts[i].flag, name + 3, len - 3) == 0) {
+        *negated = true;
+        return (int)i;
+      }
+  }
+  for (size_t i = 0; i < O__COUNT; i++)
+    if (opts[i].flag && strlen(opts[i].flag) == len && strncmp(opts[i].flag, name, len) == 0)
+      return (int)i;
+  return -1;
+}
+
+static int find_short(char c) {
+  for (size_t i = 0; i < O__COUNT; i++)
+    if (opts[i].short_flag == c)
+      return (int)i;
+  return -1;
+}
+
+static int add_list(struct raw_list *l, const char *v, const char *origin, bool from_flag, char *err,
+                    size_t errlen) {
+  if (from_flag && strncmp(l->origin, "--", 2) != 0)
+    l->n = 0; /* the first flag replaces what the environment said */
+  if (l->n == sizeof(l->values) / sizeof(l->values[0])) {
+    snprintf(err, errlen, "too many %s values (at most %d)", origin, DC_LABEL_TERMS_MAX);
+    return -EINVAL;
+  }
+  l->values[l->n++] = v;
+  snprintf(l->origin, sizeof(l->origin), "%s", origin);
+  return 0;
+}
+
+static void set_raw(struct raw *r, const char *value, const char *origin) {
+  r->value = value;
+  snprintf(r->origin, sizeof(r->origin), "%s", origin);
+}
+
+/* A --filter value: until=V, label=V or label!=V. */
+static int add_filter(struct raw *raws, struct raw_list *labels, const char *v, char *err, size_t errlen) {
+  if (strncmp(v, "until=", 6) == 0) {
+    set_raw(&raws[O_UNTIL], v + 6, "--filter until");
+    return 0;
+  }
+  if (strncmp(v, "label=", 6) == 0 || strncmp(v, "label!=", 7) == 0)
+    return add_list(labels, v, "--filter", true, err, errlen);
+  return fail(err, errlen, "--filter", v, "accepted filters are until=V, label=V and label!=V");
+}
+
+static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *labels, char *err,
+                      size_t errlen) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *value = NULL;
+    int id;
+    bool negated = false;
+    char origin[48];
+
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+      return DC_CONFIG_HELP;
+    if (strcmp(a, "--version") == 0)
+      return DC_CONFIG_VERSION;
+    if (strncmp(a, "--", 2) == 0) {
+      const char *name = a + 2;
+      const char *eq = strchr(name, '=');
+      size_t len = eq ? (size_t)(eq - name) : strlen(name);
+      if (len == 6 && strncmp(name, "filter", 6) == 0) {
+        const char *fv = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!fv) {
+          snprintf(err, errlen, "--filter needs a value such as until=24h or label=k=v");
+          return -EINVAL;
+        }
+        int rc = add_filter(raws, labels, fv, err, errlen);
+        if (rc < 0)
+          return rc;
+        continue;
+      }
+      id = find_long(name, len, &negated);
+      if (id < 0) {
+        snprintf(err, errlen, "unknown option --%.*s (see --help)", (int)(len > 64 ? 64 : len), name);
+        return -EINVAL;
+      }
+      snprintf(origin, sizeof(origin), "--%s", opts[id].flag);
+      if (eq)
+        value = eq + 1;
+      if (negated && eq) {
+        snprintf(err, errlen, "--no-%s takes no value", opts[id].flag);
+        return -EINVAL;
+      }
+    } else if (a[0] == '-' && a[1] && !a[2]) {
+      id = find_short(a[1]);
+      if (id < 0) {
+        snprintf(err, errlen, "unknown option %s (see --help)", a);
+        return -EINVAL;
+      }
+      snprintf(origin, sizeof(origin), "-%c", a[1]);
+    } else {
+      snprintf(err, errlen, "unexpected argument \"%.64s\" (see --help)", a);
+      return -EINVAL;
+    }
+
+    if (opts[id].kind == K_BOOL) {
+      set_raw(&raws[id], negated ? "false" : (value ? value : "true"), origin);
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= argc) {
+        snprintf(err, errlen, "%s needs a value", origin);
+        return -EINVAL;
+      }
+      value = argv[++i];
+    }
+    if (opts[id].kind == K_LIST) {
+      int rc = add_list(labels, value, origin, true, err, errlen);
+      if (rc < 0)
+        return rc;
+    } else {
+      set_raw(&raws[id], value, origin);
+    }
+  }
+  return 0;
+}
+
+static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t errlen) {
+  static const char accepted[] = "accepted: unix:///absolute/path or tcp://host:port";
+  const char *v = r->value;
+  if (!v || !*v) {
+    cfg->host_kind = DC_HOST_UNIX;
+    snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", DC_DEFAULT_SOCKET);
+    return 0;
+  }
+  if (strncmp(v, "unix://", 7) == 0) {
+    const char *path = v + 7;
+    if (path[0] != '/' || strlen(path) >= sizeof(cfg->socket_path))
+      return fail(err, errlen, r->origin, v, accepted);
+    cfg->host_kind = DC_HOST_UNIX;
+    snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", path);
+    return 0;
+  }
+  if (strncmp(v, "tcp://", 6) == 0) {
+    const char *h = v + 6;
+    const char *end;
+    size_t hlen;
+    if (h[0] == '[') {
+      end = strchr(h, ']');
+      if (!end)
+        return fail(err, errlen, r->origin, v, accepted);
+      h++;
+      hlen = (size_t)(end - h);
+      end++;
+    } else {
+      end = h + strcspn(h, ":/");
+      hlen = (size_t)(end - h);
+    }
+    if (hlen == 0 || hlen >= sizeof(cfg->tcp_host))
+      return fail(err, errlen, r->origin, v, accepted);
+    memcpy(cfg->tcp_host, h, hlen);
+    cfg->tcp_host[hlen] = '\0';
+    cfg->tcp_port = 2375;
+    if (*end == ':') {
+      char *pend;
+      long port = strtol(end + 1, &pend, 10);
+      if (pend == end + 1 || port < 1 || port > 65535)
+        return fail(err, errlen, r->origin, v, accepted);
+      end = pend;
+      cfg->tcp_port = (int)port;
+    }
+    if (*end == '/' && end[1] == '\0')
+      end++;
+    if (*end != '\0')
+      return fail(err, errlen, r->origin, v, accepted);
+    cfg->host_kind = DC_HOST_TCP;
+    return 0;
+  }
+  return fail(err, errlen, r->origin, v,
+              "accepted: unix:///absolute/path or tcp://host:port (ssh://, npipe:// and TLS are not supported)");
+}
+
+static int parse_uint_id(const struct raw *r, unsigned *out, char *err, size_t errlen) {
+  char *end;
+  if (!isdigit((unsigned char)r->value[0]))
+    return fail(err, errlen, r->origin, r->value, "expected a numeric id from 1 to 2147483647");
+  unsigned long v = strtoul(r->value, &end, 10);
+  if (*end != '\0' || v == 0 || v > 2147483647UL)
+    return fail(err, errlen, r->origin, r->value, "expected a numeric id from 1 to 2147483647");
+  *out = (unsigned)v;
+  return 0;
+}
+
+static int parse_labels(dc_config_t *cfg, const struct raw_list *l, char *buf, size_t bufcap, char *err,
+                        size_t errlen) {
+  /* Environment values hold comma- or newline-separated terms; flags hold one each.
+   * Terms are split into buf, which outlives nothing but this call. */
+  size_t used = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    const char *v = l->values[i];
+    bool split = strncmp(l->origin, "--", 2) != 0;
+    const char *p = v;
+    while (*p) {
+      size_t len = split ? strcspn(p, ",\n") : strlen(p);
+      if (len > 0) {
+        if (used + len + 1 > bufcap) {
+          snprintf(err, errlen, "%s is too long", l->origin);
+          return -EINVAL;
+        }
+        char *term = buf + used;
+        memcpy(term, p, len);
+        term[len] = '\0';
+        used += len + 1;
+        if (cfg->nlabels == DC_LABEL_TERMS_MAX) {
+          snprintf(err, errlen, "too many %s terms (at most %d)", l->origin, DC_LABEL_TERMS_MAX);
+          return -EINVAL;
+        }
+        char why[160];
+        if (dc_label_term_parse(&cfg->labels[cfg->nlabels], term, why, sizeof(why)) < 0) {
+          char acc[256];
+          snprintf(acc, sizeof(acc), "accepted forms are k, k=v, !k, !k=v, label=k[=v], label!=k[=v] (%s)", why);
+          return fail(err, errlen, l->origin, term, acc);
+        }
+        cfg->nlabels++;
+      }
+      p += len;
+      if (*p)
+        p++;
+    }
+  }
+  return 0;
+}
+
+int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, int64_t now_ns, char *err,
+                   size_t errlen) {
+  struct raw raws[O__COUNT];
+  struct raw_list labels;
+  int rc;
+
+  memset(cfg, 0, sizeof(*cfg));
+  memset(raws, 0, sizeof(raws));
+  memset(&labels, 0, sizeof(labels));
+  err[0] = '\0';
+
+  for (size_t i = 0; i < O__COUNT; i++) {
+    const char *v = env(opts[i].env);
+    if (!v)
+      continue;
+    if (strlen(v) > RAW_MAX)
+      return fail(err, errlen, opts[i].env, "...", "value too long");
+    if (opts[i].kind == K_LIST) {
+      if (*v)
+        add_list(&labels, v, opts[i].env, false, err, errlen);
+    } else {
+      set_raw(&raws[i], v, opts[i].env);
+    }
+  }
+  rc = parse_args(argc, argv, raws, &labels, err, errlen);
+  if (rc != 0)
+    return rc;
+
+  /* TLS is not spoken: refuse rather than send in the clear what the user meant to protect. */
+  const char *tls = env("DOCKER_TLS_VERIFY");
+  if (tls && *tls)
+    return fail(err, errlen, "DOCKER_TLS_VERIFY", tls,
+                "TLS is not supported; use a unix socket or plain tcp:// (e.g. through docker context)");
+
+  if ((rc = parse_host(cfg, &raws[O_HOST], err, errlen)) < 0)
+    return rc;
+
+  if (raws[O_API_VERSION].value && *raws[O_API_VERSION].value) {
+    const struct raw *r = &raws[O_API_VERSION];
+    if (dc_api_version_cmp(r->value, DC_API_MIN) < 0 || !dc_api_version_valid(r->value))
+      return fail(err, errlen, r->origin, r->value, "expected an API version such as 1.41, at least " DC_API_MIN);
+    snprintf(cfg->api_version, sizeof(cfg->api_version), "%s", r->value);
+  }
+
+  /* Booleans, with their defaults. */
+  static const struct {
+    enum opt_id id;
+    size_t offset;
+    bool def;
+  } bools[] = {
+      {O_CONTAINERS, offsetof(dc_config_t, containers), true},
+      {O_IMAGES, offsetof(dc_config_t, images), true},
+      {O_NETWORKS, offsetof(dc_config_t, networks), true},
+      {O_BUILD_CACHE, offsetof(dc_config_t, build_cache), true},
+      {O_VOLUMES, offsetof(dc_config_t, volumes), false},
+      {O_VOLUMES_ALL, offsetof(dc_config_t, volumes_all), false},
+      {O_PRUNE_ALL, offsetof(dc_config_t, prune_all), false},
+      {O_FORCE, offsetof(dc_config_t, force), false},
+      {O_DRY_RUN, offsetof(dc_config_t, dry_run), false},
+  };
+  for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+    bool *dst = (bool *)((char *)cfg + bools[i].offset);
+    const struct raw *r = &raws[bools[i].id];
+    *dst = bools[i].def;
+    if (r->value && dc_parse_bool(r->value, dst) < 0)
+      return fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
+  }
+  if (raws[O_PRUNE_VOLUMES].value) {
+    const struct raw *r = &raws[O_PRUNE_VOLUMES];
+    bool v;
+    if (dc_parse_bool(r->value, &v) < 0)
+      return fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
+    if (raws[O_VOLUMES].value && v != cfg->volumes) {
+      snprintf(err, errlen, "conflicting settings: %s=%s and %s=%s (PRUNE_VOLUMES is an alias of CLEANUP_VOLUMES)",
+               raws[O_VOLUMES].origin, raws[O_VOLUMES].value, r->origin, r->value);
+      return -EINVAL;
+    }
+    cfg->volumes = v;
+  }
+  if (cfg->volumes_all && !cfg->volumes) {
+    snprintf(err, errlen, "conflicting settings: %s=%s needs CLEANUP_VOLUMES=true (named volumes are only "
+             "removed when volume cleanup is on)", raws[O_VOLUMES_ALL].origin, raws[O_VOLUMES_ALL].value);
+    return -EINVAL;
+  }
+  if (!cfg->containers && !cfg->images && !cfg->networks && !cfg->build_cache && !cfg->volumes) {
+    snprintf(err, errlen, "nothing to do: CLEANUP_CONTAINERS, CLEANUP_IMAGES, CLEANUP_NETWORKS, "
+             "CLEANUP_BUILD_CACHE and CLEANUP_VOLUMES are all false");
+    return -EINVAL;
+  }
+  if (cfg->dry_run) {
+    const struct raw *r = &raws[O_DRY_RUN];
+    return fail(err, errlen, r->origin, r->value,
+                "dry run is not available in this version yet; nothing was done");
+  }
+
+  /* Filters. */
+  if (raws[O_UNTIL].value && *raws[O_UNTIL].value) {
+    const struct raw *r = &raws[O_UNTIL];
+    if (dc_until_parse(r->value, now_ns, &cfg->until_ns) < 0)
+      return fail(err, errlen, r->origin, r->value,
+                  "expected a duration (24h, 90m, 1h30m), RFC 3339 (2024-05-01T10:00:00Z), "
+                  "YYYY-MM-DD[THH:MM:SS] or Unix seconds");
+    snprintf(cfg->until_raw, sizeof(cfg->until_raw), "%s", r->value);
+    cfg->has_until = true;
+  }
+  char label_buf[RAW_MAX * 2];
+  if ((rc = parse_labels(cfg, &labels, label_buf, sizeof(label_buf), err, errlen)) < 0)
+    return rc;
+
+  const struct raw *pr = &raws[O_PROTECT];
+  const char *pv = pr->value ? pr->value : DC_DEFAULT_PROTECT_LABEL;
+  char why[160];
+  if (!*pv || pv[0] == '!' || strncmp(pv, "label", 5) == 0 ||
+      dc_label_term_parse(&cfg->protect, pv, why, sizeof(why)) < 0)
+    return fail(err, errlen, pr->value ? pr->origin : "PROTECT_LABEL", pv,
+                "expected a label key or key=value (protection cannot be switched off)");
+  for (size_t i = 0; i < cfg->nlabels; i++) {
+    const dc_label_term_t *t = &cfg->labels[i];
+    if (!t->negate && strcmp(t->key, cfg->protect.key) == 0 &&
+        (!cfg->protect.has_value || (t->has_value && strcmp(t->value, cfg->protect.value) == 0))) {
+      snprintf(err, errlen, "conflicting settings: PRUNE_FILTER_LABEL selects %s, which PROTECT_LABEL=%s protects: "
+               "nothing could be removed", t->key, pv);
+      return -EINVAL;
+    }
+  }
+
+  /* Behaviour. */
+  cfg->timeout_ms = DC_DEFAULT_TIMEOUT_MS;
+  if (raws[O_TIMEOUT].value) {
+    const struct raw *r = &raws[O_TIMEOUT];
+    int64_t ns;
+    if (dc_duration_parse(r->value, &ns) < 0 || ns < INT64_C(1000000) || ns > INT64_C(86400) * 1000000000)
+      return fail(err, errlen, r->origin, r->value, "expected a duration from 1ms to 24h, such as 30s, 5m or 1h");
+    cfg->timeout_ms = ns / 1000000;
+  }
+  cfg->log_level = DC_LOG_INFO;
+  if (raws[O_LOG_LEVEL].value) {
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    const struct raw *r = &raws[O_LOG_LEVEL];
+    size_t i;
+    for (i = 0; i < 4; i++)
+      if (strcasecmp(r->value, names[i]) == 0)
+        break;
+    if (i == 4 && strcasecmp(r->value, "warning") == 0)
+      i = DC_LOG_WARN;
+    if (i == 4)
+      return fail(err, errlen, r->origin, r->value, "expected debug, info, warn or error");
+    cfg->log_level = (dc_log_level_t)i;
+  }
+  cfg->log_format = DC_FMT_TEXT;
+  if (raws[O_LOG_FORMAT].value) {
+    const struct raw *r = &raws[O_LOG_FORMAT];
+    if (strcasecmp(r->value, "json") == 0)
+      cfg->log_format = DC_FMT_JSON;
+    else if (strcasecmp(r->value, "text") != 0)
+      return fail(err, errlen, r->origin, r->value, "expected text or json");
+  }
+  unsigned uid = DC_DEFAULT_RUN_UID, gid = DC_DEFAULT_RUN_UID;
+  if (raws[O_RUN_UID].value && (rc = parse_uint_id(&raws[O_RUN_UID], &uid, err, errlen)) < 0)
+    return rc;
+  if (raws[O_RUN_GID].value && (rc = parse_uint_id(&raws[O_RUN_GID], &gid, err, errlen)) < 0)
+    return rc;
+  cfg->run_uid = (uid_t)uid;
+  cfg->run_gid = (gid_t)gid;
+  return DC_CONFIG_OK;
+}

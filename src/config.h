@@ -1,0 +1,73 @@
+/* config.h: the run's configuration, from environment variables and flags (flags win).
+ * Everything is validated here, before any API call. */
+#ifndef DC_CONFIG_H
+#define DC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "filters.h"
+#include "log.h"
+
+#define DC_DEFAULT_SOCKET "/var/run/docker.sock"
+#define DC_DEFAULT_PROTECT_LABEL "docker-cleaner.protect"
+#define DC_DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
+#define DC_DEFAULT_RUN_UID 65532
+
+typedef enum { DC_HOST_UNIX = 0, DC_HOST_TCP } dc_host_kind_t;
+
+typedef struct dc_config {
+  /* Engine access. */
+  dc_host_kind_t host_kind;
+  char socket_path[108];
+  char tcp_host[256];
+  int tcp_port;
+  char api_version[16]; /* pinned by DOCKER_API_VERSION, else empty */
+
+  /* What to clean. */
+  bool containers, images, networks, build_cache, volumes, volumes_all, prune_all;
+
+  /* Filters. */
+  bool has_until;
+  int64_t until_ns; /* absolute cut-off; every `until` form is resolved once */
+  char until_raw[72];
+  dc_label_term_t labels[DC_LABEL_TERMS_MAX];
+  size_t nlabels;
+  dc_label_term_t protect; /* never negated */
+
+  /* Behaviour. */
+  bool force, dry_run;
+  int64_t timeout_ms;
+  dc_log_level_t log_level;
+  dc_log_format_t log_format;
+
+  /* Privilege drop when started as root. */
+  uid_t run_uid;
+  gid_t run_gid;
+} dc_config_t;
+
+/* Where configuration comes from: a getenv-like lookup (tests pass their own). */
+typedef const char *(*dc_getenv_fn)(const char *name);
+
+enum {
+  DC_CONFIG_OK = 0,
+  DC_CONFIG_HELP = 1,    /* --help was given: usage printed, exit 0 */
+  DC_CONFIG_VERSION = 2, /* --version was given: printed, exit 0 */
+};
+
+/* Fills cfg from env and argv. now_ns resolves relative `until` values.
+ * Returns DC_CONFIG_OK, DC_CONFIG_HELP, DC_CONFIG_VERSION, or -EINVAL with one line in err
+ * naming the setting, the value and what is accepted. */
+int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, int64_t now_ns,
+                   char *err, size_t errlen);
+
+/* Prints the usage text. */
+void dc_config_usage(FILE *out);
+
+/* Parses true/false/1/0/yes/no in any case. Returns 0 or -EINVAL. */
+int dc_parse_bool(const char *s, bool *out);
+
+#endif

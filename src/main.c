@@ -1,0 +1,110 @@
+/* main.c: configuration, privileges, confirmation, the run, and the exit status.
+ * Only main decides the exit status: 0 success, 1 partial, 2 failure. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "log.h"
+#include "plan.h"
+#include "privdrop.h"
+#include "report.h"
+#include "version.h"
+
+static const char *env_lookup(const char *name) { return getenv(name); }
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* As the Docker CLI: ask only when a person is there to answer. */
+static bool confirmed(const dc_config_t *cfg) {
+  if (cfg->force || !isatty(STDIN_FILENO))
+    return true;
+  fprintf(stderr, "WARNING! This will remove:\n");
+  if (cfg->containers)
+    fprintf(stderr, "  - all stopped containers\n");
+  if (cfg->networks)
+    fprintf(stderr, "  - all networks not used by at least one container\n");
+  if (cfg->volumes)
+    fprintf(stderr, cfg->volumes_all ? "  - all volumes not used by at least one container\n"
+                                     : "  - all anonymous volumes not used by at least one container\n");
+  if (cfg->images)
+    fprintf(stderr, cfg->prune_all ? "  - all images without at least one container associated to them\n"
+                                   : "  - all dangling images\n");
+  if (cfg->build_cache)
+    fprintf(stderr, cfg->prune_all ? "  - all build cache\n" : "  - unused build cache\n");
+  fprintf(stderr, "except resources labelled %s%s%s.\nAre you sure you want to continue? [y/N] ", cfg->protect.key,
+          cfg->protect.has_value ? "=" : "", cfg->protect.has_value ? cfg->protect.value : "");
+  char line[16];
+  if (!fgets(line, sizeof(line), stdin))
+    return false;
+  line[strcspn(line, "\r\n")] = '\0';
+  return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+int main(int argc, char **argv) {
+  static dc_config_t cfg;
+  static dc_run_t run;
+  char err[512];
+  uv_loop_t loop;
+
+  /* A write to a connection the engine closed must be an error, not a death. */
+  signal(SIGPIPE, SIG_IGN);
+
+  int rc = dc_config_load(&cfg, argc, argv, env_lookup, now_ns(), err, sizeof(err));
+  if (rc == DC_CONFIG_HELP) {
+    dc_config_usage(stdout);
+    return 0;
+  }
+  if (rc == DC_CONFIG_VERSION) {
+    printf("docker-cleaner %s\n", DC_VERSION_STRING);
+    return 0;
+  }
+  if (rc < 0) {
+    fprintf(stderr, "docker-cleaner: error: %s\n", err);
+    return 2;
+  }
+  dc_log_setup(cfg.log_level, cfg.log_format);
+  dc_report_init(&cfg);
+
+  if (dc_privdrop(&cfg, err, sizeof(err)) < 0) {
+    dc_error("%s", err);
+    return 2;
+  }
+  if (!confirmed(&cfg)) {
+    fprintf(stderr, "Aborted: nothing was removed.\n");
+    return 0;
+  }
+
+  char host[300];
+  if (cfg.host_kind == DC_HOST_UNIX)
+    snprintf(host, sizeof(host), "unix://%s", cfg.socket_path);
+  else
+    snprintf(host, sizeof(host), "tcp://%s:%d", cfg.tcp_host, cfg.tcp_port);
+  dc_report_start(host);
+
+  if ((rc = uv_loop_init(&loop)) < 0) {
+    dc_error("cannot start the event loop: %s", uv_strerror(rc));
+    return 2;
+  }
+  if ((rc = dc_run_start(&run, &loop, &cfg)) < 0) {
+    dc_error("cannot start: %s", uv_strerror(rc));
+    uv_loop_close(&loop);
+    return 2;
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if ((rc = uv_loop_close(&loop)) != 0) {
+    dc_error("internal error: handles left open at exit (%s)", uv_strerror(rc));
+    return 2;
+  }
+  return run.exit_code;
+}

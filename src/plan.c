@@ -1,0 +1,789 @@
+/* plan.c: the run's state machine.
+ *
+ * Every event (a reply, a timer, a signal) ends in advance(), which starts whatever has
+ * become possible and finishes the run when nothing is left. Only advance() and finish()
+ * decide what happens next; the handlers just record outcomes. */
+#include "plan.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "privdrop.h"
+#include "report.h"
+
+static void advance(dc_run_t *run);
+
+static bool terminal(const dc_op_t *op) { return op->status >= OP_OK; }
+
+static const char *status_name(dc_op_status_t s) {
+  switch (s) {
+  case OP_OK:
+    return "ok";
+  case OP_FAILED:
+    return "failed";
+  case OP_SKIPPED:
+    return "skipped";
+  case OP_TIMEOUT:
+    return "timeout";
+  default:
+    return "pending";
+  }
+}
+
+static void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Records an operation's outcome and reports it; the one place an operation ends. */
+static void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
+  if (terminal(op))
+    return;
+  op->status = status;
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(op->error, sizeof(op->error), fmt, ap);
+    va_end(ap);
+  }
+  long long dur = op->start_ms ? dc_now_ms() - op->start_ms : 0;
+  if (status == OP_FAILED || status == OP_TIMEOUT)
+    dc_warn("%s: %s", dc_kind_plural(op->kind), op->error);
+  else if (status == OP_SKIPPED)
+    dc_info("%s skipped: %s", dc_kind_plural(op->kind), op->error);
+  dc_report_operation(op->kind, status_name(status), op->count, op->bytes, dur, op->error);
+}
+
+/* Why a request failed, in words: the transport's reason, or the engine's message. */
+static void describe_failure(char *out, size_t cap, const dc_request_t *req, int status,
+                             const dc_http_response_t *resp) {
+  if (status < 0) {
+    snprintf(out, cap, "%s", req->error[0] ? req->error : uv_strerror(status));
+    return;
+  }
+  char msg[200];
+  dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
+  snprintf(out, cap, "HTTP %d%s%s", resp->status, msg[0] ? ": " : "", msg);
+}
+
+static int send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const char *query,
+                    dc_request_cb cb, void *data) {
+  req->method = "GET";
+  req->cb = cb;
+  req->data = data;
+  req->body_cap = 0;
+  int rc = dc_api_path(req->path, sizeof(req->path), &run->engine, endpoint, query);
+  if (rc == 0)
+    rc = dc_client_send(&run->client, req);
+  return rc;
+}
+
+static bool same_id(const char *a, const char *b) {
+  if (strncmp(a, "sha256:", 7) == 0)
+    a += 7;
+  if (strncmp(b, "sha256:", 7) == 0)
+    b += 7;
+  return strcmp(a, b) == 0;
+}
+
+static const dc_resource_t *find_by_id(const dc_resource_list_t *l, const char *id) {
+  for (size_t i = 0; i < l->n; i++)
+    if (same_id(l->items[i].id, id))
+      return &l->items[i];
+  return NULL;
+}
+
+static const dc_resource_t *find_by_name(const dc_resource_list_t *l, const char *name) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->items[i].name && strcmp(l->items[i].name, name) == 0)
+      return &l->items[i];
+  return NULL;
+}
+
+/* --- inventories taken before deleting, for the audit trail --- */
+
+static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_inventory_t *inv = req->data;
+  dc_run_t *run = inv->run;
+  if (run->finished)
+    return;
+  char err[256];
+  int rc = -EPROTO;
+  if (status == 0 && resp->status == 200) {
+    switch (inv->kind) {
+    case DC_CONTAINERS:
+      rc = dc_api_decode_containers(resp->body, resp->body_len, &inv->list, err, sizeof(err));
+      break;
+    case DC_IMAGES:
+      rc = dc_api_decode_images(resp->body, resp->body_len, &inv->list, err, sizeof(err));
+      break;
+    default:
+      rc = dc_api_decode_networks(resp->body, resp->body_len, &inv->list, err, sizeof(err));
+      break;
+    }
+  } else {
+    describe_failure(err, sizeof(err), req, status, resp);
+  }
+  if (rc == 0) {
+    inv->state = INV_DONE;
+  } else {
+    inv->state = INV_FAILED;
+    if (!run->stopping)
+      dc_warn("could not list %s (%s): the audit trail will lack their names", dc_kind_plural(inv->kind), err);
+  }
+  advance(run);
+}
+
+static void start_inventory(dc_run_t *run, dc_kind_t kind, const char *endpoint, const char *query) {
+  dc_inventory_t *inv = &run->inv[kind];
+  inv->run = run;
+  inv->kind = kind;
+  inv->state = INV_RUNNING;
+  if (send_get(run, &inv->req, endpoint, query, on_inventory, inv) < 0)
+    inv->state = INV_FAILED;
+}
+
+/* --- the daemon's prunes --- */
+
+static void start_prune(dc_op_t *op);
+
+static void on_retry_timer(uv_timer_t *t) {
+  dc_op_t *op = t->data;
+  if (!op->run->finished && !terminal(op))
+    start_prune(op);
+}
+
+static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
+  dc_run_t *run = op->run;
+  const dc_resource_list_t *names = &run->inv[op->kind].list;
+  op->bytes = r->space;
+  if (op->kind == DC_IMAGES) {
+    for (size_t i = 0; i < r->nuntagged; i++)
+      dc_report_untagged(r->untagged[i]);
+    /* Deleted mixes image IDs and layer IDs: an image is what the inventory knew. */
+    bool known = run->inv[DC_IMAGES].state == INV_DONE;
+    for (size_t i = 0; i < r->n; i++) {
+      const dc_resource_t *img = find_by_id(names, r->ids[i]);
+      if (img || !known) {
+        dc_report_deleted(op->kind, r->ids[i], img ? img->name : NULL, img ? img->size : -1);
+        op->count++;
+      }
+    }
+    return;
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    const char *id = r->ids[i], *name = NULL;
+    if (op->kind == DC_CONTAINERS) {
+      const dc_resource_t *c = find_by_id(names, id);
+      name = c ? c->name : NULL;
+    } else if (op->kind == DC_NETWORKS) {
+      /* The reply names networks; the inventory gives their IDs. */
+      const dc_resource_t *n = find_by_name(names, id);
+      name = id;
+      id = n ? n->id : id;
+    }
+    dc_report_deleted(op->kind, id, name, -1);
+    op->count++;
+  }
+}
+
+static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_op_t *op = req->data;
+  dc_run_t *run = op->run;
+  if (run->finished || terminal(op))
+    return;
+  if (status == 0 && resp->status == 200) {
+    dc_prune_result_t r;
+    char err[256];
+    if (dc_api_decode_prune(op->kind, resp->body, resp->body_len, &r, err, sizeof(err)) < 0) {
+      op_end(op, OP_FAILED, "%s", err);
+    } else {
+      report_prune(op, &r);
+      dc_prune_result_free(&r);
+      op_end(op, OP_OK, NULL);
+    }
+  } else if (status == 0 && resp->status == 409 && op->attempts < DC_PRUNE_RETRIES && !run->stopping) {
+    /* The container and network prunes share a daemon lock, and another cleaner may hold
+     * it: wait a little and try again, a bounded number of times. */
+    uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
+    op->attempts++;
+    dc_info("%s: another prune is running on the engine; retrying in %llu ms", dc_kind_plural(op->kind),
+            (unsigned long long)delay);
+    uv_timer_start(&op->retry_timer, on_retry_timer, delay, 0);
+    return;
+  } else if (status == 0 && resp->status == 404 && op->kind == DC_BUILD_CACHE) {
+    op_end(op, OP_SKIPPED, "the engine has no build cache API");
+  } else {
+    char why[256];
+    describe_failure(why, sizeof(why), req, status, resp);
+    if (status == 0 && resp->status == 409)
+      op_end(op, OP_FAILED, "another prune kept the engine busy (%s)", why);
+    else
+      op_end(op, OP_FAILED, "%s", why);
+  }
+  advance(run);
+}
+
+static void start_prune(dc_op_t *op) {
+  static const char *const endpoints[] = {"/containers/prune", "/build/prune", "/networks/prune",
+                                          "/images/prune", "/volumes/prune"};
+  dc_run_t *run = op->run;
+  const dc_config_t *cfg = run->cfg;
+  char *filters;
+  char query[4096];
+  if (op->kind == DC_BUILD_CACHE) {
+    /* Build cache records carry no labels: the daemon ignores label filters here. */
+    filters = dc_api_filters(cfg, DC_F_UNTIL, NULL);
+  } else {
+    filters = dc_api_filters(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
+                             op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL);
+  }
+  if (!filters) {
+    op_end(op, OP_FAILED, "out of memory");
+    return;
+  }
+  snprintf(query, sizeof(query), "%s%s%s%s", (op->kind == DC_BUILD_CACHE && cfg->prune_all) ? "all=1" : "",
+           (op->kind == DC_BUILD_CACHE && cfg->prune_all && *filters) ? "&" : "", *filters ? "filters=" : "",
+           filters);
+  free(filters);
+  op->req.method = "POST";
+  op->req.cb = on_prune;
+  op->req.data = op;
+  op->req.body_cap = 0;
+  int rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
+  if (rc == 0)
+    rc = dc_client_send(&run->client, &op->req);
+  if (rc < 0)
+    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s", rc == -ENAMETOOLONG ? "filters too long" : uv_strerror(rc));
+}
+
+/* --- client-side selection and per-resource deletion --- */
+
+static bool is_anonymous_volume(const dc_resource_t *v) {
+  static const dc_label_term_t anon = {.key = "com.docker.volume.anonymous"};
+  if (dc_label_present(&anon, v->labels))
+    return true;
+  /* Engines before API 1.42, and Podman, do not label anonymous volumes: they are known by
+   * their generated name, 64 lower-case hex digits. */
+  if (strlen(v->id) != 64)
+    return false;
+  for (const char *p = v->id; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+      return false;
+  return true;
+}
+
+static bool image_in_use(const dc_resource_list_t *containers, const dc_resource_t *img) {
+  for (size_t i = 0; i < containers->n; i++)
+    if (containers->items[i].image_id && same_id(containers->items[i].image_id, img->id))
+      return true;
+  return false;
+}
+
+static size_t real_tags(const dc_resource_t *img) {
+  size_t n = 0, i;
+  json_t *t;
+  json_array_foreach(img->tags, i, t) {
+    if (json_is_string(t) && strcmp(json_string_value(t), "<none>:<none>") != 0)
+      n++;
+  }
+  return n;
+}
+
+/* The daemon's own rules, applied to one listed resource. */
+static bool selects(const dc_op_t *op, const dc_resource_t *r) {
+  const dc_config_t *cfg = op->run->cfg;
+  if (dc_label_present(&cfg->protect, r->labels))
+    return false;
+  if (!dc_labels_match(cfg->labels, cfg->nlabels, r->labels))
+    return false;
+  if (cfg->has_until && (r->created_ns == INT64_MIN || !dc_until_selects(cfg->until_ns, r->created_ns)))
+    return false;
+  switch (op->kind) {
+  case DC_CONTAINERS:
+    return strcmp(r->state, "created") == 0 || strcmp(r->state, "exited") == 0 || strcmp(r->state, "dead") == 0;
+  case DC_NETWORKS:
+    return strcmp(r->id, "bridge") != 0 && (!r->name || (strcmp(r->name, "bridge") != 0 &&
+                                                         strcmp(r->name, "host") != 0 && strcmp(r->name, "none") != 0));
+  case DC_IMAGES:
+    if (image_in_use(&op->aux_list, r))
+      return false;
+    return cfg->prune_all || real_tags(r) == 0;
+  case DC_VOLUMES:
+    if (strcmp(r->driver, "local") != 0 || r->has_options)
+      return false;
+    return cfg->volumes_all || is_anonymous_volume(r);
+  default:
+    return false;
+  }
+}
+
+static void pump_deletes(dc_op_t *op);
+
+static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_delete_slot_t *slot = req->data;
+  dc_op_t *op = slot->op;
+  dc_run_t *run = op->run;
+  slot->busy = false;
+  if (run->finished || terminal(op))
+    return;
+  op->inflight--;
+  const dc_resource_t *r = &op->list.items[slot->idx];
+  if (status == 0 && (resp->status == 200 || resp->status == 204)) {
+    dc_report_deleted(op->kind, r->id, r->name, r->size);
+    op->count++;
+    if (r->size >= 0)
+      op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
+  } else if (status == 0 && resp->status == 404) {
+    op->gone++; /* removed by someone else meanwhile: nothing left to do */
+  } else if (status == 0 && resp->status == 409) {
+    /* In use again since the listing (or running): the engine refused, which is right. */
+    char msg[200];
+    dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
+    dc_info("kept %s %s: %s", dc_kind_singular(op->kind), r->name ? r->name : r->id, msg);
+  } else {
+    char why[256];
+    describe_failure(why, sizeof(why), req, status, resp);
+    op->failures++;
+    snprintf(op->error, sizeof(op->error), "%s %.100s: %.256s", dc_kind_singular(op->kind), r->name ? r->name : r->id, why);
+    dc_warn("could not remove %s", op->error);
+  }
+  pump_deletes(op);
+  advance(run);
+}
+
+static void pump_deletes(dc_op_t *op) {
+  static const char *const endpoints[] = {"/containers/", "", "/networks/", "/images/", "/volumes/"};
+  dc_run_t *run = op->run;
+  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run->stopping; i++) {
+    dc_delete_slot_t *slot = &op->slots[i];
+    if (slot->busy)
+      continue;
+    slot->op = op;
+    slot->idx = op->sel[op->next++];
+    const dc_resource_t *r = &op->list.items[slot->idx];
+    char enc[1024], ep[1100];
+    const char *query = NULL;
+    if (dc_urlencode(enc, sizeof(enc), r->id) < 0) {
+      op->failures++;
+      snprintf(op->error, sizeof(op->error), "%s name too long", dc_kind_singular(op->kind));
+      continue;
+    }
+    snprintf(ep, sizeof(ep), "%s%s", endpoints[op->kind], enc);
+    /* An image with several tags can only go by force; it was checked unused just now. */
+    if (op->kind == DC_IMAGES && real_tags(r) > 1)
+      query = "force=1";
+    slot->req.method = "DELETE";
+    slot->req.cb = on_delete;
+    slot->req.data = slot;
+    slot->req.body_cap = 1 << 20;
+    int rc = dc_api_path(slot->req.path, sizeof(slot->req.path), &run->engine, ep, query);
+    if (rc == 0)
+      rc = dc_client_send(&run->client, &slot->req);
+    if (rc < 0) {
+      op->failures++;
+      snprintf(op->error, sizeof(op->error), "%s", uv_strerror(rc));
+      continue;
+    }
+    slot->busy = true;
+    op->inflight++;
+  }
+  if (op->next >= op->nsel && op->inflight == 0 && !terminal(op)) {
+    if (op->failures)
+      op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->error);
+    else
+      op_end(op, OP_OK, NULL);
+  }
+}
+
+/* The listings are in: choose, then delete. */
+static void select_and_delete(dc_op_t *op) {
+  if (op->listing_failed) {
+    op_end(op, OP_FAILED, "%s", op->error);
+    return;
+  }
+  const dc_resource_list_t *from = op->kind == DC_CONTAINERS ? &op->run->inv[DC_CONTAINERS].list : &op->list;
+  if (op->kind == DC_CONTAINERS) {
+    /* Take the inventory's list over: deletions index into op->list. */
+    op->list = op->run->inv[DC_CONTAINERS].list;
+    memset(&op->run->inv[DC_CONTAINERS].list, 0, sizeof(op->list));
+    from = &op->list;
+  }
+  op->sel = calloc(from->n ? from->n : 1, sizeof(size_t));
+  if (!op->sel) {
+    op_end(op, OP_FAILED, "out of memory");
+    return;
+  }
+  for (size_t i = 0; i < from->n; i++)
+    if (selects(op, &from->items[i]))
+      op->sel[op->nsel++] = i;
+  dc_debug("%s: %zu of %zu listed selected", dc_kind_plural(op->kind), op->nsel, from->n);
+  pump_deletes(op);
+}
+
+static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_op_t *op = req->data;
+  dc_run_t *run = op->run;
+  if (run->finished || terminal(op))
+    return;
+  op->listing--;
+  bool is_aux = req == &op->aux;
+  char err[256] = "";
+  int rc = -EPROTO;
+  if (status == 0 && resp->status == 200) {
+    if (op->kind == DC_VOLUMES && is_aux)
+      rc = 0; /* sizes are applied once the volume list is in */
+    else if (op->kind == DC_VOLUMES)
+      rc = dc_api_decode_volumes(resp->body, resp->body_len, &op->list, err, sizeof(err));
+    else if (op->kind == DC_NETWORKS)
+      rc = dc_api_decode_networks(resp->body, resp->body_len, &op->list, err, sizeof(err));
+    else if (op->kind == DC_IMAGES && is_aux)
+      rc = dc_api_decode_containers(resp->body, resp->body_len, &op->aux_list, err, sizeof(err));
+    else
+      rc = dc_api_decode_images(resp->body, resp->body_len, &op->list, err, sizeof(err));
+    if (rc == 0 && op->kind == DC_VOLUMES && is_aux) {
+      /* Sizes are applied once the volume list is in; the order of replies is free. */
+      op->df_body = resp->body;
+      op->df_len = resp->body_len;
+      resp->body = NULL;
+    }
+  } else {
+    describe_failure(err, sizeof(err), req, status, resp);
+  }
+  if (rc < 0) {
+    if (op->kind == DC_VOLUMES && is_aux) {
+      dc_warn("could not read volume sizes (%s): reclaimed space for volumes is not known", err);
+    } else {
+      op->listing_failed = true;
+      snprintf(op->error, sizeof(op->error), "could not list %s: %.256s", dc_kind_plural(op->kind), err);
+    }
+  }
+  if (op->listing > 0)
+    return;
+  if (op->df_body) {
+    if (!op->listing_failed && dc_api_decode_df_volumes(op->df_body, op->df_len, &op->list, err, sizeof(err)) < 0)
+      dc_warn("could not read volume sizes (%s): reclaimed space for volumes is not known", err);
+    free(op->df_body);
+    op->df_body = NULL;
+  }
+  select_and_delete(op);
+  advance(run);
+}
+
+static void start_client_side(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  const dc_engine_t *e = &run->engine;
+  int rc = 0;
+  switch (op->kind) {
+  case DC_CONTAINERS:
+    if (run->inv[DC_CONTAINERS].state != INV_DONE) {
+      op_end(op, OP_FAILED, "could not list containers");
+      return;
+    }
+    select_and_delete(op);
+    return;
+  case DC_NETWORKS: {
+    char *f = dc_api_filters(run->cfg, 0, "true");
+    char q[256];
+    snprintf(q, sizeof(q), "filters=%s", f ? f : "");
+    free(f);
+    op->listing = 1;
+    rc = send_get(run, &op->req, "/networks", q, on_listing, op);
+    break;
+  }
+  case DC_IMAGES:
+    op->listing = 2;
+    rc = send_get(run, &op->req, "/images/json", NULL, on_listing, op);
+    if (rc == 0 && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
+      op->listing = 1;
+      op->listing_failed = true;
+      snprintf(op->error, sizeof(op->error), "could not list containers");
+    }
+    break;
+  case DC_VOLUMES: {
+    char *f = dc_api_filters(run->cfg, 0, "true");
+    char q[256];
+    snprintf(q, sizeof(q), "filters=%s", f ? f : "");
+    free(f);
+    op->listing = 2;
+    rc = send_get(run, &op->req, "/volumes", q, on_listing, op);
+    /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
+    const char *dfq = dc_api_version_cmp(e->version, "1.42") >= 0 ? "type=volume" : NULL;
+    if (rc == 0 && send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
+      op->listing = 1;
+    break;
+  }
+  default:
+    break;
+  }
+  if (rc < 0)
+    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s", uv_strerror(rc));
+}
+
+static void start_op(dc_op_t *op) {
+  op->status = OP_RUNNING;
+  op->start_ms = dc_now_ms();
+  op->bytes = op->client_side ? -1 : 0;
+  if (op->client_side)
+    start_client_side(op);
+  else
+    start_prune(op);
+}
+
+/* --- the run --- */
+
+static void on_handle_closed(uv_handle_t *h) { (void)h; }
+
+static void close_handle(uv_handle_t *h) {
+  if (h->loop && !uv_is_closing(h))
+    uv_close(h, on_handle_closed);
+}
+
+static void finish(dc_run_t *run) {
+  if (run->finished)
+    return;
+  run->finished = true;
+  const dc_config_t *cfg = run->cfg;
+  int64_t counts[DC_KIND__COUNT] = {0};
+  int64_t bytes = 0, deleted = 0;
+  int ok = 0, bad = 0;
+
+  if (run->ping_state != INV_DONE) {
+    run->exit_code = 2;
+  } else {
+    for (int k = 0; k < DC_KIND__COUNT; k++) {
+      dc_op_t *op = &run->ops[k];
+      if (!op->selected)
+        continue;
+      if (!terminal(op))
+        op_end(op, OP_TIMEOUT, "%s", run->stopping ? "abandoned at the deadline or on a signal" : "not run");
+      counts[k] = op->count;
+      deleted += op->count;
+      if (op->bytes > 0)
+        bytes += op->bytes;
+      if (op->status == OP_OK)
+        ok++;
+      else if (op->status == OP_FAILED || op->status == OP_TIMEOUT)
+        bad++;
+    }
+    run->exit_code = bad == 0 ? 0 : (ok > 0 || deleted > 0) ? 1 : 2;
+  }
+  (void)cfg;
+  dc_report_summary(run->exit_code, counts, bytes, dc_now_ms() - run->start_ms);
+
+  close_handle((uv_handle_t *)&run->deadline);
+  close_handle((uv_handle_t *)&run->sigterm);
+  close_handle((uv_handle_t *)&run->sigint);
+  for (int k = 0; k < DC_KIND__COUNT; k++)
+    close_handle((uv_handle_t *)&run->ops[k].retry_timer);
+  dc_client_close(&run->client, NULL);
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    dc_op_t *op = &run->ops[k];
+    dc_resource_list_free(&run->inv[k].list);
+    dc_resource_list_free(&op->list);
+    dc_resource_list_free(&op->aux_list);
+    free(op->df_body);
+    op->df_body = NULL;
+    free(op->sel);
+    op->sel = NULL;
+  }
+}
+
+/* Deadline or signal: abandon everything in flight (closing the connections makes the
+ * engine stop between items) and report what was done. */
+static void stop(dc_run_t *run, const char *why) {
+  if (run->finished || run->stopping)
+    return;
+  run->stopping = true;
+  dc_warn("%s: abandoning the requests in flight", why);
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    dc_op_t *op = &run->ops[k];
+    if (op->selected && !terminal(op))
+      op_end(op, OP_TIMEOUT, "%s", why);
+  }
+  if (run->ping_state == INV_RUNNING) {
+    run->ping_state = INV_FAILED;
+    snprintf(run->error, sizeof(run->error), "%s before the engine answered", why);
+    dc_error("%s", run->error);
+  }
+  dc_client_abort(&run->client);
+  advance(run);
+}
+
+static void on_deadline(uv_timer_t *t) {
+  dc_run_t *run = t->data;
+  char why[64];
+  snprintf(why, sizeof(why), "deadline of %.3gs reached", (double)run->cfg->timeout_ms / 1000.0);
+  stop(run, why);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  dc_run_t *run = s->data;
+  stop(run, signum == SIGTERM ? "SIGTERM received" : "SIGINT received");
+}
+
+static void advance(dc_run_t *run) {
+  if (run->finished)
+    return;
+  if (run->ping_state == INV_RUNNING)
+    return;
+  if (run->ping_state != INV_DONE) {
+    finish(run);
+    return;
+  }
+  dc_op_t *ops = run->ops;
+  if (!run->stopping) {
+    if (ops[DC_CONTAINERS].selected && ops[DC_CONTAINERS].status == OP_WAITING &&
+        run->inv[DC_CONTAINERS].state != INV_RUNNING)
+      start_op(&ops[DC_CONTAINERS]);
+    if (ops[DC_BUILD_CACHE].selected && ops[DC_BUILD_CACHE].status == OP_WAITING)
+      start_op(&ops[DC_BUILD_CACHE]);
+    bool containers_done = !ops[DC_CONTAINERS].selected || terminal(&ops[DC_CONTAINERS]);
+    if (containers_done) {
+      static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
+      for (size_t i = 0; i < 3; i++) {
+        dc_op_t *op = &ops[second[i]];
+        if (op->selected && op->status == OP_WAITING && run->inv[second[i]].state != INV_RUNNING)
+          start_op(op);
+      }
+    }
+  }
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    if (ops[k].selected && !terminal(&ops[k]))
+      return;
+    if (run->inv[k].state == INV_RUNNING)
+      return;
+  }
+  finish(run);
+}
+
+static void plan_ops(dc_run_t *run) {
+  const dc_config_t *cfg = run->cfg;
+  const dc_engine_t *e = &run->engine;
+  bool user_negative = false, user_positive = false;
+  for (size_t i = 0; i < cfg->nlabels; i++) {
+    if (cfg->labels[i].negate)
+      user_negative = true;
+    else
+      user_positive = true;
+  }
+  const bool wanted[DC_KIND__COUNT] = {
+      [DC_CONTAINERS] = cfg->containers, [DC_BUILD_CACHE] = cfg->build_cache, [DC_NETWORKS] = cfg->networks,
+      [DC_IMAGES] = cfg->images,         [DC_VOLUMES] = cfg->volumes,
+  };
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    dc_op_t *op = &run->ops[k];
+    op->selected = wanted[k];
+    /* One request can carry only one label! term reliably (Docker excludes only what
+     * matches all of them, other engines what matches any): the protection label takes
+     * it, and the user's own negations are applied here, resource by resource. Volumes
+     * are always chosen here, since the daemon's own prune removes named volumes below
+     * API 1.42 and on Podman, and has no `until`. */
+    op->client_side = k == DC_VOLUMES || (user_negative && k != DC_BUILD_CACHE);
+  }
+  dc_op_t *build = &run->ops[DC_BUILD_CACHE];
+  if (build->selected) {
+    const char *why = NULL;
+    if (e->podman)
+      why = "the engine (Podman) has no build cache API";
+    else if (dc_api_version_cmp(e->version, DC_API_BUILD_PRUNE) < 0)
+      why = "build cache pruning needs API " DC_API_BUILD_PRUNE;
+    else if (user_positive)
+      why = "build cache records carry no labels, so the label filter selects none";
+    if (why) {
+      build->start_ms = dc_now_ms();
+      build->bytes = -1;
+      op_end(build, OP_SKIPPED, "%s", why);
+    }
+  }
+  if (run->ops[DC_NETWORKS].selected && run->ops[DC_NETWORKS].client_side &&
+      dc_api_version_cmp(e->version, "1.40") < 0) {
+    run->ops[DC_NETWORKS].bytes = -1;
+    op_end(&run->ops[DC_NETWORKS], OP_FAILED, "a negative label filter on networks needs API 1.40");
+  }
+}
+
+static void on_ping(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_run_t *run = req->data;
+  if (run->finished || run->ping_state != INV_RUNNING)
+    return;
+  const dc_config_t *cfg = run->cfg;
+  char err[256];
+  if (status < 0) {
+    run->ping_state = INV_FAILED;
+    if (cfg->host_kind == DC_HOST_UNIX && (status == UV_EACCES || status == UV_ENOENT)) {
+      char hint[400];
+      dc_socket_hint(cfg->socket_path, hint, sizeof(hint));
+      snprintf(run->error, sizeof(run->error), "cannot open the engine socket: %s", hint);
+    } else if (cfg->host_kind == DC_HOST_UNIX)
+      snprintf(run->error, sizeof(run->error), "cannot reach the engine at unix://%.108s: %.200s", cfg->socket_path,
+               req->error[0] ? req->error : uv_strerror(status));
+    else
+      snprintf(run->error, sizeof(run->error), "cannot reach the engine at tcp://%.100s:%d: %.200s", cfg->tcp_host,
+               cfg->tcp_port, req->error[0] ? req->error : uv_strerror(status));
+    dc_error("%s", run->error);
+    advance(run);
+    return;
+  }
+  if (dc_api_negotiate(resp, cfg->api_version, &run->engine, err, sizeof(err)) < 0) {
+    run->ping_state = INV_FAILED;
+    snprintf(run->error, sizeof(run->error), "%s", err);
+    dc_error("%s", run->error);
+    advance(run);
+    return;
+  }
+  run->ping_state = INV_DONE;
+  dc_report_engine(&run->engine);
+  plan_ops(run);
+
+  /* The inventories behind the audit trail, all at once. */
+  if (run->ops[DC_CONTAINERS].selected && !terminal(&run->ops[DC_CONTAINERS]))
+    start_inventory(run, DC_CONTAINERS, "/containers/json", "all=1");
+  if (run->ops[DC_IMAGES].selected && !run->ops[DC_IMAGES].client_side)
+    start_inventory(run, DC_IMAGES, "/images/json", NULL);
+  if (run->ops[DC_NETWORKS].selected && !run->ops[DC_NETWORKS].client_side)
+    start_inventory(run, DC_NETWORKS, "/networks", NULL);
+  advance(run);
+}
+
+int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg) {
+  memset(run, 0, sizeof(*run));
+  run->loop = loop;
+  run->cfg = cfg;
+  run->start_ms = dc_now_ms();
+  dc_client_init(&run->client, loop, cfg);
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    run->ops[k].run = run;
+    run->ops[k].kind = (dc_kind_t)k;
+    run->inv[k].run = run;
+    run->inv[k].kind = (dc_kind_t)k;
+    uv_timer_init(loop, &run->ops[k].retry_timer);
+    run->ops[k].retry_timer.data = &run->ops[k];
+  }
+  int rc = uv_timer_init(loop, &run->deadline);
+  if (rc == 0)
+    rc = uv_signal_init(loop, &run->sigterm);
+  if (rc == 0)
+    rc = uv_signal_init(loop, &run->sigint);
+  if (rc < 0)
+    return rc;
+  run->deadline.data = run->sigterm.data = run->sigint.data = run;
+  uv_timer_start(&run->deadline, on_deadline, (uint64_t)cfg->timeout_ms, 0);
+  uv_signal_start(&run->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&run->sigint, on_signal, SIGINT);
+
+  run->ping.method = "GET";
+  snprintf(run->ping.path, sizeof(run->ping.path), "/_ping");
+  run->ping.cb = on_ping;
+  run->ping.data = run;
+  run->ping.body_cap = 4096;
+  run->ping_state = INV_RUNNING;
+  rc = dc_client_send(&run->client, &run->ping);
+  if (rc < 0) {
+    run->ping_state = INV_FAILED;
+    snprintf(run->error, sizeof(run->error), "%s", uv_strerror(rc));
+    finish(run);
+  }
+  return 0;
+}

@@ -1,0 +1,143 @@
+/* report.c: what docker-cleaner tells the user it did. */
+#include "report.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "version.h"
+
+static dc_log_format_t fmt = DC_FMT_TEXT;
+
+void dc_human_size(char *out, size_t cap, int64_t bytes) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double v = (double)(bytes < 0 ? 0 : bytes);
+  size_t i = 0;
+  while (v >= 1000.0 && i + 1 < sizeof(units) / sizeof(units[0])) {
+    v /= 1000.0;
+    i++;
+  }
+  snprintf(out, cap, "%.4g%s", v, units[i]);
+}
+
+/* Names and IDs come from the engine: keep terminal control sequences out of the text. */
+static void printable(char *out, size_t cap, const char *s) {
+  size_t o = 0;
+  for (; s && *s && o + 1 < cap; s++) {
+    unsigned char c = (unsigned char)*s;
+    out[o++] = (c >= 0x20 && c != 0x7f) ? (char)c : '?';
+  }
+  out[o] = '\0';
+}
+
+static void emit(json_t *o) {
+  char ts[40];
+  dc_format_time(ts, sizeof(ts), dc_now_ms());
+  json_object_set_new(o, "time", json_string(ts));
+  char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (line)
+    printf("%s\n", line);
+  free(line);
+  json_decref(o);
+  fflush(stdout);
+}
+
+void dc_report_init(const dc_config_t *cfg) { fmt = cfg->log_format; }
+
+void dc_report_start(const char *host) {
+  if (fmt == DC_FMT_JSON)
+    emit(json_pack("{s:s, s:s, s:s, s:b}", "event", "start", "version", DC_VERSION_STRING, "host", host,
+                   "dry_run", 0));
+  else
+    dc_info("cleaning the engine at %s", host);
+}
+
+void dc_report_engine(const dc_engine_t *e) {
+  if (fmt == DC_FMT_JSON)
+    emit(json_pack("{s:s, s:s, s:s, s:s, s:b}", "event", "engine", "api_version", e->version,
+                   "engine_api_version", e->daemon_max, "server", e->server, "podman", e->podman));
+  else
+    dc_info("engine %s%s, API %s (engine supports %s)", e->server[0] ? e->server : "(unnamed)",
+            e->podman ? " (Podman)" : "", e->version, e->daemon_max);
+}
+
+static const char *short_id(const char *id, char *buf, size_t cap) {
+  if (strncmp(id, "sha256:", 7) == 0)
+    id += 7;
+  printable(buf, cap < 13 ? cap : 13, id);
+  return buf;
+}
+
+void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t bytes) {
+  if (fmt == DC_FMT_JSON) {
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s?}", "event", "deleted", "type", dc_kind_json(kind), "id", id,
+                          "name", name);
+    if (o && bytes >= 0)
+      json_object_set_new(o, "bytes", json_integer(bytes));
+    if (o)
+      emit(o);
+    return;
+  }
+  char sid[16], sname[256];
+  printable(sname, sizeof(sname), name ? name : "");
+  /* Networks and volumes are known by name; an ID adds nothing for volumes. */
+  if (kind == DC_VOLUMES)
+    printf("Deleted volume %s\n", sname);
+  else
+    printf("Deleted %s %s%s%s\n", dc_kind_singular(kind), short_id(id, sid, sizeof(sid)), name ? " " : "", sname);
+  fflush(stdout);
+}
+
+void dc_report_untagged(const char *reference) {
+  if (fmt == DC_FMT_JSON) {
+    emit(json_pack("{s:s, s:s, s:s}", "event", "untagged", "type", "image", "reference", reference));
+    return;
+  }
+  char s[256];
+  printable(s, sizeof(s), reference);
+  printf("Untagged image %s\n", s);
+  fflush(stdout);
+}
+
+void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
+                         const char *error) {
+  if (fmt == DC_FMT_JSON) {
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "event", "operation", "type", dc_kind_json_plural(kind), "status",
+                          status, "count", (json_int_t)count);
+    if (!o)
+      return;
+    if (bytes >= 0)
+      json_object_set_new(o, "bytes", json_integer(bytes));
+    json_object_set_new(o, "duration_ms", json_integer(duration_ms));
+    if (error && *error)
+      json_object_set_new(o, "error", json_string(error));
+    emit(o);
+    return;
+  }
+  char size[32] = "-";
+  if (bytes >= 0)
+    dc_human_size(size, sizeof(size), bytes);
+  printf("%-12s %-8s %6lld deleted %10s reclaimed %7.2fs%s%s\n", dc_kind_plural(kind), status, (long long)count,
+         size, (double)duration_ms / 1000.0, error && *error ? "  " : "", error ? error : "");
+  fflush(stdout);
+}
+
+void dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms) {
+  static const char *const names[] = {"success", "partial", "failure"};
+  const char *status = names[exit_code < 0 || exit_code > 2 ? 2 : exit_code];
+  if (fmt == DC_FMT_JSON) {
+    json_t *deleted = json_object();
+    for (int k = 0; k < DC_KIND__COUNT; k++)
+      json_object_set_new(deleted, dc_kind_json_plural((dc_kind_t)k), json_integer(counts[k]));
+    emit(json_pack("{s:s, s:s, s:i, s:o, s:I, s:I}", "event", "summary", "status", status, "exit_code", exit_code,
+                   "deleted", deleted, "bytes", (json_int_t)bytes, "duration_ms", (json_int_t)duration_ms));
+    return;
+  }
+  char size[32];
+  dc_human_size(size, sizeof(size), bytes);
+  printf("Total reclaimed space: %s\n", size);
+  printf("Finished in %.2fs: %s (exit %d)\n", (double)duration_ms / 1000.0, status, exit_code);
+  fflush(stdout);
+}

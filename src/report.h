@@ -1,0 +1,33 @@
+/* report.h: the audit trail and the summary, on stdout, as text or JSON lines.
+ *
+ * JSON events (one object per line, field names are stable):
+ *   {"event":"start","time","version","host","dry_run"}
+ *   {"event":"engine","time","api_version","engine_api_version","server","podman"}
+ *   {"event":"deleted","time","type","id","name","bytes"?}      one per removed resource
+ *   {"event":"untagged","time","type":"image","reference"}      an image reference removed
+ *   {"event":"operation","time","type","status","count","bytes"?,"duration_ms","error"?}
+ *   {"event":"summary","time","status","exit_code","deleted":{type:count},"bytes","duration_ms"}
+ * status of an operation: ok, failed, timeout, skipped; of the run: success, partial, failure. */
+#ifndef DC_REPORT_H
+#define DC_REPORT_H
+
+#include <stdint.h>
+
+#include "api.h"
+#include "config.h"
+
+/* Formats bytes as the Docker CLI does (decimal units, 4 significant digits: 1.235GB). */
+void dc_human_size(char *out, size_t cap, int64_t bytes);
+
+void dc_report_init(const dc_config_t *cfg);
+void dc_report_start(const char *host);
+void dc_report_engine(const dc_engine_t *e);
+/* bytes < 0: unknown. name may be NULL. */
+void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t bytes);
+void dc_report_untagged(const char *reference);
+void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
+                         const char *error);
+/* exit_code 0/1/2; bytes is the total reclaimed. */
+void dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms);
+
+#endif

@@ -1,0 +1,379 @@
+/* transport.c: the connection pool.
+ *
+ * A connection's life: connecting -> busy (one request) -> idle (kept alive) -> busy ... and
+ * finally closing. conn_close() is the only teardown path; the memory goes in on_close(),
+ * after libuv has let go of the handle. */
+#include "transport.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum conn_state { C_CONNECTING, C_BUSY, C_IDLE, C_CLOSING };
+
+struct dc_conn {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_pipe_t pipe;
+    uv_tcp_t tcp;
+  } h;
+  uv_connect_t connect_req;
+  uv_write_t write_req;
+  dc_client_t *client;
+  dc_conn_t *next;
+  enum conn_state state;
+  bool writing;
+  bool reused;    /* carried an earlier request */
+  bool got_bytes; /* of the current response */
+  dc_request_t *req;
+  dc_http_parser_t parser;
+  char wbuf[8704];
+  char rbuf[64 * 1024];
+};
+
+static void conn_close(dc_conn_t *conn);
+static void start_pending(dc_client_t *c);
+
+void dc_client_init(dc_client_t *c, uv_loop_t *loop, const dc_config_t *cfg) {
+  memset(c, 0, sizeof(*c));
+  c->loop = loop;
+  c->cfg = cfg;
+  if (cfg->host_kind == DC_HOST_TCP) {
+    if (strchr(cfg->tcp_host, ':'))
+      snprintf(c->host_header, sizeof(c->host_header), "[%s]:%d", cfg->tcp_host, cfg->tcp_port);
+    else
+      snprintf(c->host_header, sizeof(c->host_header), "%s:%d", cfg->tcp_host, cfg->tcp_port);
+  } else {
+    snprintf(c->host_header, sizeof(c->host_header), "docker");
+  }
+}
+
+/* Detaches the request from its connection and reports it; the callback may send more. */
+static void finish_request(dc_request_t *req, int status, dc_http_response_t *resp) {
+  req->conn = NULL;
+  req->cb(req, status, resp);
+}
+
+static void fail_request(dc_conn_t *conn, int status, const char *why) {
+  dc_request_t *req = conn->req;
+  if (!req)
+    return;
+  conn->req = NULL;
+  if (why)
+    snprintf(req->error, sizeof(req->error), "%s", why);
+  finish_request(req, status, NULL);
+}
+
+static void on_close(uv_handle_t *h) {
+  dc_conn_t *conn = h->data;
+  dc_client_t *c = conn->client;
+  for (dc_conn_t **pp = &c->conns; *pp; pp = &(*pp)->next) {
+    if (*pp == conn) {
+      *pp = conn->next;
+      break;
+    }
+  }
+  c->nconns--;
+  dc_http_parser_free(&conn->parser);
+  free(conn);
+  if (c->closing) {
+    if (c->nconns == 0 && c->close_cb) {
+      void (*cb)(dc_client_t *) = c->close_cb;
+      c->close_cb = NULL;
+      cb(c);
+    }
+    return;
+  }
+  start_pending(c);
+}
+
+static void conn_close(dc_conn_t *conn) {
+  if (conn->state == C_CLOSING)
+    return;
+  conn->state = C_CLOSING;
+  uv_close(&conn->h.handle, on_close);
+}
+
+static void start_request(dc_conn_t *conn, dc_request_t *req);
+
+static void conn_release(dc_conn_t *conn, bool reusable) {
+  if (!reusable || conn->client->aborting || conn->client->closing) {
+    conn_close(conn);
+    return;
+  }
+  conn->state = C_IDLE;
+  conn->reused = true;
+  dc_client_t *c = conn->client;
+  if (c->pending_head) {
+    dc_request_t *req = c->pending_head;
+    c->pending_head = req->next_pending;
+    if (!c->pending_head)
+      c->pending_tail = NULL;
+    start_request(conn, req);
+  }
+}
+
+static void complete(dc_conn_t *conn, bool extra) {
+  dc_request_t *req = conn->req;
+  /* Move the response out of the parser first: the callback may send a request that reuses
+   * this very connection, which resets the parser. */
+  dc_http_response_t resp = conn->parser.resp;
+  conn->parser.resp.body = NULL;
+  conn->parser.body_alloc = 0;
+  conn->req = NULL;
+  conn_release(conn, resp.keep_alive && !extra && !conn->writing);
+  finish_request(req, 0, &resp);
+  free(resp.body);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  dc_conn_t *conn = h->data;
+  buf->base = conn->rbuf;
+  buf->len = sizeof(conn->rbuf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  dc_conn_t *conn = s->data;
+  if (conn->state == C_CLOSING)
+    return;
+  if (nread > 0) {
+    if (!conn->req) {
+      /* Bytes nobody asked for: this connection cannot be trusted any more. */
+      conn_close(conn);
+      return;
+    }
+    conn->got_bytes = true;
+    bool extra;
+    int rc = dc_http_parser_feed(&conn->parser, buf->base, (size_t)nread, &extra);
+    if (rc == DC_HTTP_DONE) {
+      complete(conn, extra);
+    } else if (rc < 0) {
+      const char *why = conn->parser.error;
+      conn_close(conn);
+      fail_request(conn, -EPROTO, why);
+    }
+    return;
+  }
+  if (nread == 0)
+    return;
+  /* EOF or a read error. */
+  dc_request_t *req = conn->req;
+  if (!req) {
+    conn_close(conn);
+    return;
+  }
+  if (nread == UV_EOF && dc_http_parser_eof(&conn->parser) == DC_HTTP_DONE) {
+    complete(conn, false);
+    return;
+  }
+  /* A kept-alive connection the engine closed just as we reused it: nothing was answered, so
+   * a read-only request is safe to send again on a fresh connection. */
+  if (conn->reused && !conn->got_bytes && strcmp(req->method, "GET") == 0 && req->retries == 0) {
+    req->retries++;
+    conn->req = NULL;
+    req->conn = NULL;
+    req->next_pending = conn->client->pending_head;
+    conn->client->pending_head = req;
+    if (!conn->client->pending_tail)
+      conn->client->pending_tail = req;
+    conn_close(conn); /* on_close starts the pending request */
+    return;
+  }
+  const char *why = nread == UV_EOF ? (conn->got_bytes ? conn->parser.error : "connection closed by the engine")
+                                    : uv_strerror((int)nread);
+  int status = nread == UV_EOF ? -EPROTO : (int)nread;
+  conn_close(conn);
+  fail_request(conn, status, why);
+}
+
+static void on_write(uv_write_t *w, int status) {
+  dc_conn_t *conn = w->data;
+  conn->writing = false;
+  if (conn->state == C_CLOSING)
+    return;
+  if (status < 0) {
+    conn_close(conn);
+    fail_request(conn, status, uv_strerror(status));
+  } else if (!conn->req && conn->state == C_BUSY) {
+    conn_close(conn);
+  }
+}
+
+static void start_request(dc_conn_t *conn, dc_request_t *req) {
+  conn->req = req;
+  conn->state = C_BUSY;
+  conn->got_bytes = false;
+  req->conn = conn;
+  dc_http_parser_free(&conn->parser);
+  dc_http_parser_init(&conn->parser, req->body_cap ? req->body_cap : DC_HTTP_MAX_BODY);
+  int n = dc_http_format_request(conn->wbuf, sizeof(conn->wbuf), req->method, req->path,
+                                 conn->client->host_header);
+  if (n < 0) {
+    conn_close(conn);
+    fail_request(conn, n, "request too long");
+    return;
+  }
+  dc_debug("-> %s %s", req->method, req->path);
+  uv_buf_t b = uv_buf_init(conn->wbuf, (unsigned)n);
+  conn->write_req.data = conn;
+  int rc = uv_write(&conn->write_req, &conn->h.stream, &b, 1, on_write);
+  if (rc < 0) {
+    conn_close(conn);
+    fail_request(conn, rc, uv_strerror(rc));
+    return;
+  }
+  conn->writing = true;
+}
+
+static void on_connect(uv_connect_t *cr, int status) {
+  dc_conn_t *conn = cr->data;
+  if (conn->state == C_CLOSING)
+    return;
+  if (status < 0) {
+    conn_close(conn);
+    fail_request(conn, status, uv_strerror(status));
+    return;
+  }
+  int rc = uv_read_start(&conn->h.stream, on_alloc, on_read);
+  if (rc < 0) {
+    conn_close(conn);
+    fail_request(conn, rc, uv_strerror(rc));
+    return;
+  }
+  dc_request_t *req = conn->req;
+  conn->req = NULL;
+  start_request(conn, req);
+}
+
+/* Opens a connection for req. On failure the request is reported through its callback. */
+static int conn_open(dc_client_t *c, dc_request_t *req) {
+  const dc_config_t *cfg = c->cfg;
+  dc_conn_t *conn = calloc(1, sizeof(*conn));
+  if (!conn)
+    return UV_ENOMEM;
+  conn->client = c;
+  conn->state = C_CONNECTING;
+  int rc;
+  if (cfg->host_kind == DC_HOST_TCP) {
+    rc = uv_tcp_init(c->loop, &conn->h.tcp);
+  } else {
+    rc = uv_pipe_init(c->loop, &conn->h.pipe, 0);
+  }
+  if (rc < 0) {
+    free(conn);
+    return rc;
+  }
+  conn->h.handle.data = conn;
+  conn->connect_req.data = conn;
+  conn->next = c->conns;
+  c->conns = conn;
+  c->nconns++;
+  conn->req = req;
+  req->conn = conn;
+
+  if (cfg->host_kind == DC_HOST_TCP) {
+    /* Numeric addresses only need no resolver; names are resolved here, once per
+     * connection, before the loop would block on them. */
+    struct addrinfo hints = {0}, *ai = NULL;
+    char port[8];
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof(port), "%d", cfg->tcp_port);
+    int g = getaddrinfo(cfg->tcp_host, port, &hints, &ai);
+    if (g != 0 || !ai) {
+      char why[160];
+      snprintf(why, sizeof(why), "cannot resolve %.80s: %s", cfg->tcp_host, gai_strerror(g));
+      conn_close(conn);
+      fail_request(conn, UV_EAI_NONAME, why);
+      return 0;
+    }
+    uv_tcp_nodelay(&conn->h.tcp, 1);
+    rc = uv_tcp_connect(&conn->connect_req, &conn->h.tcp, ai->ai_addr, on_connect);
+    freeaddrinfo(ai);
+    if (rc < 0) {
+      conn_close(conn);
+      fail_request(conn, rc, uv_strerror(rc));
+    }
+  } else {
+    uv_pipe_connect(&conn->connect_req, &conn->h.pipe, cfg->socket_path, on_connect);
+  }
+  return 0;
+}
+
+static void start_pending(dc_client_t *c) {
+  while (c->pending_head && !c->aborting && !c->closing) {
+    dc_conn_t *idle = NULL;
+    for (dc_conn_t *conn = c->conns; conn; conn = conn->next)
+      if (conn->state == C_IDLE) {
+        idle = conn;
+        break;
+      }
+    if (!idle && c->nconns >= DC_MAX_CONNECTIONS)
+      return;
+    dc_request_t *req = c->pending_head;
+    c->pending_head = req->next_pending;
+    if (!c->pending_head)
+      c->pending_tail = NULL;
+    req->next_pending = NULL;
+    if (idle) {
+      start_request(idle, req);
+    } else {
+      int rc = conn_open(c, req);
+      if (rc < 0) {
+        snprintf(req->error, sizeof(req->error), "%s", uv_strerror(rc));
+        finish_request(req, rc, NULL);
+      }
+    }
+  }
+}
+
+int dc_client_send(dc_client_t *c, dc_request_t *req) {
+  if (c->aborting || c->closing)
+    return UV_ECANCELED;
+  req->client = c;
+  req->conn = NULL;
+  req->next_pending = NULL;
+  req->error[0] = '\0';
+  if (c->pending_tail)
+    c->pending_tail->next_pending = req;
+  else
+    c->pending_head = req;
+  c->pending_tail = req;
+  start_pending(c);
+  return 0;
+}
+
+void dc_client_abort(dc_client_t *c) {
+  c->aborting = true;
+  while (c->pending_head) {
+    dc_request_t *req = c->pending_head;
+    c->pending_head = req->next_pending;
+    if (!c->pending_head)
+      c->pending_tail = NULL;
+    finish_request(req, UV_ECANCELED, NULL);
+  }
+  dc_conn_t *next;
+  for (dc_conn_t *conn = c->conns; conn; conn = next) {
+    next = conn->next;
+    conn_close(conn);
+    fail_request(conn, UV_ECANCELED, "abandoned");
+  }
+}
+
+void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *)) {
+  c->closing = true;
+  c->close_cb = cb;
+  for (dc_conn_t *conn = c->conns; conn; conn = conn->next) {
+    conn_close(conn);
+    fail_request(conn, UV_ECANCELED, "closing");
+  }
+  if (c->nconns == 0 && c->close_cb) {
+    c->close_cb = NULL;
+    cb(c);
+  }
+}
