@@ -30,8 +30,11 @@ void dc_format_time(char *out, size_t cap, long long ms) {
   time_t secs = (time_t)(ms / 1000);
   struct tm tm;
   gmtime_r(&secs, &tm);
-  snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+  /* Sized for any int the fields could hold, so the compiler can prove no truncation. */
+  char buf[96];
+  snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+  snprintf(out, cap, "%s", buf);
 }
 
 void dc_log(dc_log_level_t level, const char *fmt, ...) {

@@ -188,6 +188,19 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   }
 }
 
+/* Another prune got in the way: Docker says 409 (its prune lock is held); Podman has no
+ * lock, and its prune fails with 500 "no such container" (or image, network, volume) when a
+ * concurrent prune removed an item first. */
+static bool prune_collided(const dc_run_t *run, const dc_http_response_t *resp) {
+  if (resp->status == 409)
+    return true;
+  if (resp->status != 500 || !run->engine.podman)
+    return false;
+  char msg[512];
+  dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
+  return strstr(msg, "no such ") != NULL;
+}
+
 static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_op_t *op = req->data;
   dc_run_t *run = op->run;
@@ -203,9 +216,9 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
       dc_prune_result_free(&r);
       op_end(op, OP_OK, NULL);
     }
-  } else if (status == 0 && resp->status == 409 && op->attempts < DC_PRUNE_RETRIES && !run->stopping) {
+  } else if (status == 0 && prune_collided(run, resp) && op->attempts < DC_PRUNE_RETRIES && !run->stopping) {
     /* The container and network prunes share a daemon lock, and another cleaner may hold
-     * it: wait a little and try again, a bounded number of times. */
+     * it: wait a little and try again, a bounded number of times. A prune is idempotent. */
     uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
     op->attempts++;
     dc_info("%s: another prune is running on the engine; retrying in %llu ms", dc_kind_plural(op->kind),
@@ -217,7 +230,7 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
   } else {
     char why[256];
     describe_failure(why, sizeof(why), req, status, resp);
-    if (status == 0 && resp->status == 409)
+    if (status == 0 && prune_collided(run, resp))
       op_end(op, OP_FAILED, "another prune kept the engine busy (%s)", why);
     else
       op_end(op, OP_FAILED, "%s", why);
@@ -302,7 +315,10 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
     return false;
   switch (op->kind) {
   case DC_CONTAINERS:
-    return strcmp(r->state, "created") == 0 || strcmp(r->state, "exited") == 0 || strcmp(r->state, "dead") == 0;
+    /* Docker's stopped states, and Podman's own names for them. Removal without force is
+     * refused for a running container, so a state misread errs on the safe side. */
+    return strcmp(r->state, "created") == 0 || strcmp(r->state, "exited") == 0 || strcmp(r->state, "dead") == 0 ||
+           strcmp(r->state, "configured") == 0 || strcmp(r->state, "stopped") == 0;
   case DC_NETWORKS:
     return strcmp(r->id, "bridge") != 0 && (!r->name || (strcmp(r->name, "bridge") != 0 &&
                                                          strcmp(r->name, "host") != 0 && strcmp(r->name, "none") != 0));
@@ -321,6 +337,16 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
 
 static void pump_deletes(dc_op_t *op);
 
+/* Podman answers 500 "no such container" (image, ...) for an item a concurrent removal
+ * took first. */
+static bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
+  if (resp->status != 500 || !run->engine.podman)
+    return false;
+  char msg[512];
+  dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
+  return strstr(msg, "no such ") != NULL;
+}
+
 static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_delete_slot_t *slot = req->data;
   dc_op_t *op = slot->op;
@@ -335,7 +361,7 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
     op->count++;
     if (r->size >= 0)
       op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
-  } else if (status == 0 && resp->status == 404) {
+  } else if (status == 0 && (resp->status == 404 || gone_on_podman(run, resp))) {
     op->gone++; /* removed by someone else meanwhile: nothing left to do */
   } else if (status == 0 && resp->status == 409) {
     /* In use again since the listing (or running): the engine refused, which is right. */
@@ -682,6 +708,11 @@ static void plan_ops(dc_run_t *run) {
      * API 1.42 and on Podman, and has no `until`. */
     op->client_side = k == DC_VOLUMES || (user_negative && k != DC_BUILD_CACHE);
   }
+  /* Podman's container prune cannot be abandoned at the deadline and, lacking a lock, fails
+   * as a whole when a concurrent prune removes an item first, without saying what it had
+   * removed: remove containers one by one there, each with its own answer. */
+  if (e->podman)
+    run->ops[DC_CONTAINERS].client_side = true;
   dc_op_t *build = &run->ops[DC_BUILD_CACHE];
   if (build->selected) {
     const char *why = NULL;
