@@ -261,7 +261,7 @@ static int decode_array(json_t *arr, dc_resource_list_t *out, item_fn fn, const 
     r->created_ns = INT64_MIN;
     r->size = -1;
     if (!json_is_object(item) || fn(item, r) < 0) {
-      free(r->id);
+      /* The partial entry is counted so that the list's cleanup frees what it holds. */
       snprintf(err, errlen, "%s reply has a malformed entry at index %zu", what, i);
       out->n++;
       dc_resource_list_free(out);
@@ -490,9 +490,9 @@ void dc_prune_result_free(dc_prune_result_t *r) {
 }
 
 void dc_api_error_message(const char *body, size_t len, char *out, size_t cap) {
-  out[0] = '\0';
   if (cap == 0)
     return;
+  out[0] = '\0';
   const char *src = NULL;
   size_t n = 0;
   json_t *root = NULL;

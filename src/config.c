@@ -65,7 +65,7 @@ static const struct opt {
     [O_UNTIL] = {"PRUNE_FILTER_UNTIL", "until", 0, K_STRING,
                  "only resources created before: 24h, 90m, RFC 3339, Unix time"},
     [O_LABEL] = {"PRUNE_FILTER_LABEL", "label", 0, K_LIST,
-                 "only resources matching: k, k=v, !k, !k=v (comma-separated, or repeat the flag)"},
+                 "only resources matching: k, k=v, !k, !k=v (one per flag; the variable takes a comma-separated list)"},
     [O_PROTECT] = {"PROTECT_LABEL", "protect-label", 0, K_STRING,
                    "resources with this label are never removed (default " DC_DEFAULT_PROTECT_LABEL ")"},
     [O_FORCE] = {"PRUNE_FORCE", "force", 'f', K_BOOL, "do not ask for confirmation on a terminal"},
@@ -93,8 +93,18 @@ struct raw_list {
   char origin[48];
 };
 
+/* Copies s with control characters replaced by '?': an error must stay on one line. */
+static const char *one_line(const char *s, char *buf, size_t cap) {
+  size_t o = 0;
+  for (; *s && o + 1 < cap; s++)
+    buf[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+  buf[o] = '\0';
+  return buf;
+}
+
 static int fail(char *err, size_t errlen, const char *origin, const char *value, const char *accepted) {
-  snprintf(err, errlen, "invalid %s=\"%.200s\": %s", origin, value, accepted);
+  char v[201];
+  snprintf(err, errlen, "invalid %s=\"%s\": %s", origin, one_line(value, v, sizeof(v)), accepted);
   return -EINVAL;
 }
 
@@ -220,7 +230,9 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
       }
       id = find_long(name, len, &negated);
       if (id < 0) {
-        snprintf(err, errlen, "unknown option --%.*s (see --help)", (int)(len > 64 ? 64 : len), name);
+        char n[65];
+        snprintf(n, sizeof(n), "%.*s", (int)(len > 64 ? 64 : len), name);
+        snprintf(err, errlen, "unknown option --%s (see --help)", one_line(n, n, sizeof(n)));
         return -EINVAL;
       }
       snprintf(origin, sizeof(origin), "--%s", opts[id].flag);
@@ -233,12 +245,14 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
     } else if (a[0] == '-' && a[1] && !a[2]) {
       id = find_short(a[1]);
       if (id < 0) {
-        snprintf(err, errlen, "unknown option %s (see --help)", a);
+        char n[8];
+        snprintf(err, errlen, "unknown option %s (see --help)", one_line(a, n, sizeof(n)));
         return -EINVAL;
       }
       snprintf(origin, sizeof(origin), "-%c", a[1]);
     } else {
-      snprintf(err, errlen, "unexpected argument \"%.64s\" (see --help)", a);
+      char n[65];
+      snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", one_line(a, n, sizeof(n)));
       return -EINVAL;
     }
 
@@ -302,8 +316,10 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     cfg->tcp_port = 2375;
     if (*end == ':') {
       char *pend;
+      if (!isdigit((unsigned char)end[1]))
+        return fail(err, errlen, r->origin, v, accepted);
       long port = strtol(end + 1, &pend, 10);
-      if (pend == end + 1 || port < 1 || port > 65535)
+      if (port < 1 || port > 65535)
         return fail(err, errlen, r->origin, v, accepted);
       end = pend;
       cfg->tcp_port = (int)port;
@@ -440,14 +456,17 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   if (raws[O_PRUNE_VOLUMES].value) {
     const struct raw *r = &raws[O_PRUNE_VOLUMES];
     bool v;
+    /* The alias is an environment variable: a --volumes flag wins over it, as over any. */
+    bool from_flag = raws[O_VOLUMES].value && raws[O_VOLUMES].origin[0] == '-';
     if (dc_parse_bool(r->value, &v) < 0)
       return fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
-    if (raws[O_VOLUMES].value && v != cfg->volumes) {
+    if (raws[O_VOLUMES].value && !from_flag && v != cfg->volumes) {
       snprintf(err, errlen, "conflicting settings: %s=%s and %s=%s (PRUNE_VOLUMES is an alias of CLEANUP_VOLUMES)",
                raws[O_VOLUMES].origin, raws[O_VOLUMES].value, r->origin, r->value);
       return -EINVAL;
     }
-    cfg->volumes = v;
+    if (!from_flag)
+      cfg->volumes = v;
   }
   if (cfg->volumes_all && !cfg->volumes) {
     snprintf(err, errlen, "conflicting settings: %s=%s needs CLEANUP_VOLUMES=true (named volumes are only "
@@ -466,6 +485,9 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   }
 
   /* Filters. */
+  /* An empty variable is as good as unset; an empty flag value is a mistake. */
+  if (raws[O_UNTIL].value && !*raws[O_UNTIL].value && raws[O_UNTIL].origin[0] == '-')
+    return fail(err, errlen, raws[O_UNTIL].origin, "", "expected a duration, a timestamp or Unix seconds");
   if (raws[O_UNTIL].value && *raws[O_UNTIL].value) {
     const struct raw *r = &raws[O_UNTIL];
     if (dc_until_parse(r->value, now_ns, &cfg->until_ns) < 0)
@@ -482,7 +504,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   const struct raw *pr = &raws[O_PROTECT];
   const char *pv = pr->value ? pr->value : DC_DEFAULT_PROTECT_LABEL;
   char why[160];
-  if (!*pv || pv[0] == '!' || strncmp(pv, "label", 5) == 0 ||
+  if (!*pv || pv[0] == '!' || strncmp(pv, "label=", 6) == 0 || strncmp(pv, "label!=", 7) == 0 ||
       dc_label_term_parse(&cfg->protect, pv, why, sizeof(why)) < 0)
     return fail(err, errlen, pr->value ? pr->origin : "PROTECT_LABEL", pv,
                 "expected a label key or key=value (protection cannot be switched off)");
@@ -490,8 +512,9 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     const dc_label_term_t *t = &cfg->labels[i];
     if (!t->negate && strcmp(t->key, cfg->protect.key) == 0 &&
         (!cfg->protect.has_value || (t->has_value && strcmp(t->value, cfg->protect.value) == 0))) {
+      char v[201];
       snprintf(err, errlen, "conflicting settings: PRUNE_FILTER_LABEL selects %s, which PROTECT_LABEL=%s protects: "
-               "nothing could be removed", t->key, pv);
+               "nothing could be removed", t->key, one_line(pv, v, sizeof(v)));
       return -EINVAL;
     }
   }

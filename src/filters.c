@@ -8,6 +8,8 @@
 #include <time.h>
 
 #define NS_PER_SEC INT64_C(1000000000)
+/* Seconds that still fit in int64 nanoseconds (years 1677 to 2262) with any fraction. */
+#define MAX_SECS INT64_C(9223372035)
 
 static bool valid_key(const char *k, size_t n) {
   if (n == 0 || n >= DC_LABEL_MAX)
@@ -135,7 +137,7 @@ int dc_duration_parse(const char *s, int64_t *out_ns) {
     int64_t whole = 0;
     int nd = 0;
     while (isdigit((unsigned char)*p)) {
-      if (whole > INT64_MAX / 10)
+      if (whole > (INT64_MAX - (*p - '0')) / 10)
         return -EINVAL;
       whole = whole * 10 + (*p - '0');
       p++;
@@ -177,7 +179,10 @@ int dc_duration_parse(const char *s, int64_t *out_ns) {
       return -EINVAL;
     int64_t part = whole * unit;
     /* frac/scale of a unit; unit <= 3.6e12 and scale <= 1e15, so compute in double. */
-    part += (int64_t)((double)frac * (double)unit / (double)scale);
+    int64_t fpart = (int64_t)((double)frac * (double)unit / (double)scale);
+    if (part > INT64_MAX - fpart)
+      return -EINVAL;
+    part += fpart;
     if (total > INT64_MAX - part)
       return -EINVAL;
     total += part;
@@ -223,7 +228,10 @@ static int parse_datetime(const char *s, bool zone_required, int64_t *out_ns) {
       }
     }
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+    return -EINVAL;
+  if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
     return -EINVAL;
 
   bool has_zone = false;
@@ -261,6 +269,8 @@ static int parse_datetime(const char *s, bool zone_required, int64_t *out_ns) {
       return -EINVAL;
     secs = (int64_t)t;
   }
+  if (secs < -MAX_SECS || secs > MAX_SECS)
+    return -EINVAL; /* e.g. Go's zero time 0001-01-01T00:00:00Z: not representable */
   *out_ns = secs * NS_PER_SEC + frac;
   return 0;
 }
@@ -289,7 +299,7 @@ int dc_until_parse(const char *s, int64_t now_ns, int64_t *out_ns) {
     if (read_fraction_ns(&p, &frac) < 0)
       return -EINVAL;
   }
-  if (*p != '\0')
+  if (*p != '\0' || secs > MAX_SECS)
     return -EINVAL;
   *out_ns = secs * NS_PER_SEC + frac;
   return 0;

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""A fake Docker engine for protocol tests: canned replies on a unix socket.
+
+    fake_engine.py SOCKET SCRIPT RECORD
+
+SCRIPT is a JSON file:
+
+    {"peek_ms": 30,
+     "rules": [{"method": "GET", "path": "/_ping", "status": 200,
+                "headers": {"Api-Version": "1.45"}, "body": "OK",
+                "encoding": "length" | "chunked" | "close", "chunk": 16,
+                "times": 1, "delay_ms": 0}]}
+
+A request is answered by the first rule whose method is equal (or "*") and whose path is a
+prefix of the request's path (the whole path with "exact": true), and whose "times" (when
+given) is not used up. A body that is not a string is sent as compact JSON. Unmatched
+requests get a 404 like the engine's.
+
+Encodings: "length" sends Content-Length (the default, as Go for small bodies), "chunked"
+sends Transfer-Encoding: chunked in pieces of "chunk" bytes, "close" sends neither and closes
+the connection after the body (a body delimited by the close).
+
+RECORD gets one JSON object per line, flushed as it happens:
+    {"event": "connect", "conn": n}
+    {"event": "request", "conn": n, "seq": k, "raw": <request bytes as latin-1>, "method",
+     "path", "body_len", "rule": index or null, "eof_before_answer": bool}
+    {"event": "answered", "conn": n, "seq": k, "status": s}
+    {"event": "close", "conn": n, "partial": <bytes of an unfinished request>}
+eof_before_answer is true when the client half-closed (or closed) its side before the reply
+was written: a real engine would have cancelled the request.
+
+It prints "ready" on stdout once it listens, and exits on SIGTERM or SIGINT.
+"""
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request",
+           403: "Forbidden", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error",
+           503: "Service Unavailable"}
+
+
+class Engine:
+    def __init__(self, sock_path, script, record_path):
+        self.sock_path = sock_path
+        self.rules = script.get("rules", [])
+        self.peek = script.get("peek_ms", 30) / 1000.0
+        self.used = [0] * len(self.rules)
+        self.lock = threading.Lock()
+        self.record_file = open(record_path, "a", encoding="utf-8")
+        self.nconn = 0
+        self.seq = 0
+
+    def record(self, **event):
+        with self.lock:
+            self.record_file.write(json.dumps(event) + "\n")
+            self.record_file.flush()
+
+    def match(self, method, path):
+        with self.lock:
+            for i, r in enumerate(self.rules):
+                if r.get("method", "*") not in ("*", method):
+                    continue
+                rp = r["path"]
+                if (path != rp) if r.get("exact") else not path.startswith(rp):
+                    continue
+                if r.get("times") is not None and self.used[i] >= r["times"]:
+                    continue
+                self.used[i] += 1
+                return i, r
+        return None, None
+
+    def serve(self):
+        try:
+            os.unlink(self.sock_path)
+        except FileNotFoundError:
+            pass
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(self.sock_path)
+        # As dockerd's socket: the owner and its group may connect (the cleaner, started as
+        # root, keeps just the socket's group).
+        os.chmod(self.sock_path, 0o660)
+        srv.listen(64)
+        print("ready", flush=True)
+        while True:
+            conn, _ = srv.accept()
+            with self.lock:
+                self.nconn += 1
+                n = self.nconn
+            self.record(event="connect", conn=n)
+            threading.Thread(target=self.handle, args=(conn, n), daemon=True).start()
+
+    def handle(self, conn, n):
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        self.record(event="close", conn=n, partial=buf.decode("latin-1"))
+                        return
+                    buf += data
+                head, _, rest = buf.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                parts = lines[0].split(" ")
+                method, path = (parts[0], parts[1]) if len(parts) == 3 else ("?", "?")
+                clen = 0
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    if name.strip().lower() == "content-length":
+                        clen = int(value.strip() or 0)
+                while len(rest) < clen:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    rest += data
+                raw = head + b"\r\n\r\n" + rest[:clen]
+                buf = rest[clen:]
+                with self.lock:
+                    self.seq += 1
+                    seq = self.seq
+                idx, rule = self.match(method, path)
+                # Did the client shut down its side before we answered? Watch a little.
+                eof = False
+                if not buf:
+                    r, _, _ = select.select([conn], [], [], self.peek)
+                    if r:
+                        try:
+                            eof = conn.recv(1, socket.MSG_PEEK) == b""
+                        except OSError:
+                            eof = True
+                self.record(event="request", conn=n, seq=seq, raw=raw.decode("latin-1"), method=method,
+                            path=path, body_len=clen, rule=idx, eof_before_answer=eof)
+                if rule is None:
+                    rule = {"status": 404, "body": {"message": "page not found"}}
+                if rule.get("delay_ms"):
+                    time.sleep(rule["delay_ms"] / 1000.0)
+                close = self.respond(conn, rule)
+                self.record(event="answered", conn=n, seq=seq, status=rule.get("status", 200))
+                if close:
+                    conn.close()
+                    self.record(event="close", conn=n, partial="")
+                    return
+        except (BrokenPipeError, ConnectionResetError) as e:
+            self.record(event="close", conn=n, partial=buf.decode("latin-1"), error=str(e))
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    @staticmethod
+    def respond(conn, rule):
+        status = rule.get("status", 200)
+        body = rule.get("body", "")
+        if not isinstance(body, str):
+            body = json.dumps(body, separators=(",", ":")) + "\n"
+        body = body.encode("utf-8")
+        headers = {"Content-Type": "application/json", "Date": "Mon, 01 Jan 2024 00:00:00 GMT"}
+        if rule.get("path") == "/_ping":
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        headers.update(rule.get("headers", {}))
+        enc = rule.get("encoding", "length")
+        if enc == "chunked":
+            headers["Transfer-Encoding"] = "chunked"
+        elif enc == "length":
+            headers["Content-Length"] = str(len(body))
+        out = "HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, "Status"))
+        out += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+        if enc == "chunked":
+            # Headers, then each chunk in a write of its own, so the client reads them apart.
+            conn.sendall(out.encode("latin-1"))
+            size = max(1, int(rule.get("chunk", 16)))
+            for i in range(0, len(body), size):
+                piece = body[i:i + size]
+                conn.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            conn.sendall(b"0\r\n\r\n")
+        else:
+            # One write: a client may close as soon as it has the whole reply, and a later
+            # (even empty) write would then fail.
+            conn.sendall(out.encode("latin-1") + body)
+        return enc == "close"
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.stderr.write(__doc__)
+        return 2
+    sock_path, script_path, record_path = sys.argv[1:]
+    with open(script_path, encoding="utf-8") as f:
+        script = json.load(f)
+
+    def stop(signum, frame):
+        try:
+            os.unlink(sock_path)
+        except OSError:
+            pass
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    Engine(sock_path, script, record_path).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

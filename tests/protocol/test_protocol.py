@@ -1,0 +1,602 @@
+#!/usr/bin/env python3
+"""Protocol tests: the real docker-cleaner binary against fake_engine.py.
+
+    test_protocol.py --binary BUILD/docker-cleaner --version-string 0.1.0 TEST [TEST...]
+    test_protocol.py --list
+
+Each test writes a script of canned replies, runs the binary with DOCKER_HOST pointing at
+the fake engine's socket, and asserts the exact bytes of every request, the order of the
+requests, that the client never half-closed a connection before its answer, and the exit
+status. Exit status: 0 when every named test passed, 1 otherwise.
+
+Environment: DC_PROTOCOL_KEEP=1 keeps each run's directory; DC_PROTOCOL_WRAPPER runs the
+binary under a command (e.g. "valgrind --error-exitcode=99 --leak-check=full").
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE = os.path.join(HERE, "fake_engine.py")
+BINARY = None
+VERSION = None
+KEEP = os.environ.get("DC_PROTOCOL_KEEP") == "1"  # keep each run's directory (script, record)
+# A command to run the binary under, e.g. "valgrind --error-exitcode=99 --leak-check=full".
+WRAPPER = os.environ.get("DC_PROTOCOL_WRAPPER", "").split()
+
+PROTECT = "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D"
+DANGLING_PROTECT = ("%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%2C%22label%21%22%3A%7B%22"
+                    "docker-cleaner.protect%22%3Atrue%7D%7D")
+NOT_DANGLING_PROTECT = ("%7B%22dangling%22%3A%7B%22false%22%3Atrue%7D%2C%22label%21%22%3A%7B%22"
+                        "docker-cleaner.protect%22%3Atrue%7D%7D")
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg, *ctx):
+    if not cond:
+        raise Failure(msg + "".join("\n    " + str(c) for c in ctx))
+
+
+def eq(actual, expected, what):
+    if actual != expected:
+        raise Failure("%s:\n    actual:   %r\n    expected: %r" % (what, actual, expected))
+
+
+# --- running the binary against the fake engine ---
+
+class Result:
+    def __init__(self, rc, stdout, stderr, events):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.events = events
+        self.requests = [e for e in events if e["event"] == "request"]
+        self.connections = [e for e in events if e["event"] == "connect"]
+
+    def paths(self, method=None):
+        return [r["path"] for r in self.requests if method is None or r["method"] == method]
+
+    def calls(self):
+        return sorted("%s %s" % (r["method"], r["path"]) for r in self.requests)
+
+    def index(self, event, seq):
+        for i, e in enumerate(self.events):
+            if e["event"] == event and e.get("seq") == seq:
+                return i
+        raise Failure("no %s event for request %d" % (event, seq))
+
+    def request(self, method, path):
+        found = [r for r in self.requests if r["method"] == method and r["path"] == path]
+        check(len(found) == 1, "expected exactly one %s %s, got %d" % (method, path, len(found)), *self.calls())
+        return found[0]
+
+    def dump(self):
+        return "exit %s\n--- stdout\n%s--- stderr\n%s--- requests\n%s" % (
+            self.rc, self.stdout, self.stderr, "".join("  %s %s\n" % (r["method"], r["path"]) for r in self.requests))
+
+
+def ping_rule(version="1.45", extra_headers=None, status=200):
+    headers = {"Api-Version": version, "Server": "Docker/26.1.5 (linux)", "Builder-Version": "2",
+               "Docker-Experimental": "false", "Cache-Control": "no-cache, no-store, must-revalidate",
+               "Pragma": "no-cache", "Swarm": "inactive"}
+    headers.update(extra_headers or {})
+    return {"method": "GET", "path": "/_ping", "exact": True, "status": status, "headers": headers,
+            "body": "OK" if status == 200 else "{\"message\":\"engine broken\"}\n"}
+
+
+def engine_rules(v="1.45"):
+    """Replies for everything a run may ask: empty inventories, prunes that delete nothing."""
+    p = "/v%s" % v
+    return [
+        {"method": "GET", "path": p + "/containers/json", "body": []},
+        {"method": "GET", "path": p + "/images/json", "body": []},
+        {"method": "GET", "path": p + "/networks", "body": []},
+        {"method": "GET", "path": p + "/volumes", "body": {"Volumes": [], "Warnings": None}},
+        {"method": "GET", "path": p + "/system/df", "body": {"Volumes": []}},
+        {"method": "POST", "path": p + "/containers/prune", "body": {"ContainersDeleted": None, "SpaceReclaimed": 0}},
+        {"method": "POST", "path": p + "/images/prune", "body": {"ImagesDeleted": None, "SpaceReclaimed": 0}},
+        {"method": "POST", "path": p + "/networks/prune", "body": {"NetworksDeleted": None}},
+        {"method": "POST", "path": p + "/build/prune", "body": {"CachesDeleted": None, "SpaceReclaimed": 0}},
+        {"method": "POST", "path": p + "/volumes/prune", "body": {"VolumesDeleted": [], "SpaceReclaimed": 0}},
+    ]
+
+
+def run(rules, env=None, args=(), server=True, peek_ms=30, timeout=60):
+    tmp = tempfile.mkdtemp(prefix="dc-protocol-")
+    # The cleaner drops root (when started as root) to an unprivileged uid that keeps only
+    # the socket's group: it must be able to reach the socket through this directory.
+    os.chmod(tmp, 0o755)
+    sock = os.path.join(tmp, "engine.sock")
+    script = os.path.join(tmp, "script.json")
+    record = os.path.join(tmp, "record.jsonl")
+    with open(script, "w") as f:
+        json.dump({"peek_ms": peek_ms, "rules": rules}, f)
+    open(record, "w").close()
+    srv = None
+    try:
+        if server:
+            srv = subprocess.Popen([sys.executable, FAKE, sock, script, record], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+            ready, _, _ = select.select([srv.stdout], [], [], 10)
+            check(ready and srv.stdout.readline().strip() == b"ready", "the fake engine did not start")
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "DOCKER_HOST": "unix://" + sock,
+             "PRUNE_FORCE": "true", "CLEANUP_TIMEOUT": "30s"}
+        e.update(env or {})
+        e = {k: v for k, v in e.items() if v is not None}
+        p = subprocess.run(WRAPPER + [BINARY] + list(args), env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+        events = []
+        if server:
+            # Let the engine record the closes of the connections the cleaner left with.
+            deadline = time.time() + 2
+            while time.time() < deadline:
+                events = read_record(record)
+                opened = sum(1 for x in events if x["event"] == "connect")
+                closed = sum(1 for x in events if x["event"] == "close")
+                if closed >= opened:
+                    break
+                time.sleep(0.02)
+            srv.send_signal(signal.SIGTERM)
+            srv.wait(timeout=10)
+            srv = None
+            events = read_record(record)
+        return Result(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), events)
+    finally:
+        if srv:
+            srv.kill()
+            srv.wait()
+        if KEEP:
+            sys.stderr.write("kept %s\n" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_record(path):
+    events = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.endswith("\n"):
+                events.append(json.loads(line))
+    return events
+
+
+# --- what every run must satisfy ---
+
+def expected_raw(method, path):
+    raw = "%s %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: docker-cleaner/%s\r\n" % (method, path, VERSION)
+    if method == "POST":
+        raw += "Content-Length: 0\r\n"
+    return raw + "\r\n"
+
+
+def wire_rules(res):
+    """Exact bytes, no body, no half-close, no unmatched request, /_ping first."""
+    check(res.requests, "no request reached the engine", res.dump())
+    eq(res.requests[0]["method"] + " " + res.requests[0]["path"], "GET /_ping", "first request")
+    for r in res.requests:
+        eq(r["raw"], expected_raw(r["method"], r["path"]), "bytes of %s %s" % (r["method"], r["path"]))
+        eq(r["body_len"], 0, "body of %s %s" % (r["method"], r["path"]))
+        check(not r["eof_before_answer"], "the client half-closed before the answer to %s %s" % (
+            r["method"], r["path"]), res.dump())
+        check(r["rule"] is not None, "unexpected request %s %s" % (r["method"], r["path"]), res.dump())
+        if r["path"] != "/_ping":
+            check(re.match(r"^/v1\.\d+/", r["path"]), "path without a version: " + r["path"])
+    for e in res.events:
+        if e["event"] == "close":
+            eq(e.get("partial", ""), "", "bytes of an unfinished request at a close")
+    answered = {e["seq"] for e in res.events if e["event"] == "answered"}
+    for r in res.requests:
+        check(r["seq"] in answered, "request %s %s was never answered" % (r["method"], r["path"]), res.dump(),
+              *[e for e in res.events if e.get("conn") == r["conn"]])
+
+
+def after(res, first, then):
+    """The request `then` was sent only after `first` was answered."""
+    a = res.index("answered", first["seq"])
+    b = res.index("request", then["seq"])
+    check(a < b, "%s %s was sent before %s %s was answered" % (then["method"], then["path"], first["method"],
+                                                               first["path"]), res.dump())
+
+
+def filters_of(path):
+    q = urllib.parse.urlsplit(path).query
+    # Strict: the value must not contain characters a query decoder would alter.
+    for part in q.split("&"):
+        if part.startswith("filters="):
+            value = part[len("filters="):]
+            check(re.match(r"^[A-Za-z0-9%._~-]*$", value), "filters not strictly percent-encoded: " + value)
+            return json.loads(urllib.parse.unquote(value))
+    return None
+
+
+def one_stderr_line(res):
+    lines = res.stderr.splitlines()
+    eq(len(lines), 1, "stderr lines (%r)" % res.stderr)
+    return lines[0]
+
+
+# --- the tests ---
+
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__[len("test_"):]] = fn
+    return fn
+
+
+@test
+def test_default_run():
+    res = run([ping_rule("1.45")] + engine_rules("1.45"))
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(res.calls(), sorted([
+        "GET /_ping",
+        "GET /v1.45/containers/json?all=1",
+        "GET /v1.45/images/json",
+        "GET /v1.45/networks",
+        "POST /v1.45/build/prune",
+        "POST /v1.45/containers/prune?filters=" + PROTECT,
+        "POST /v1.45/networks/prune?filters=" + PROTECT,
+        "POST /v1.45/images/prune?filters=" + DANGLING_PROTECT,
+    ]), "requests")
+    eq(res.requests[0]["raw"], "GET /_ping HTTP/1.1\r\nHost: docker\r\nUser-Agent: docker-cleaner/%s\r\n\r\n" % VERSION,
+       "the ping's bytes")
+    containers = res.request("POST", "/v1.45/containers/prune?filters=" + PROTECT)
+    eq(containers["raw"], "POST /v1.45/containers/prune?filters=%s HTTP/1.1\r\nHost: docker\r\n"
+       "User-Agent: docker-cleaner/%s\r\nContent-Length: 0\r\n\r\n" % (PROTECT, VERSION), "the prune's bytes")
+    ping = res.requests[0]
+    # Order: everything after the ping; containers before networks and images.
+    for r in res.requests[1:]:
+        after(res, ping, r)
+    after(res, containers, res.request("POST", "/v1.45/networks/prune?filters=" + PROTECT))
+    after(res, containers, res.request("POST", "/v1.45/images/prune?filters=" + DANGLING_PROTECT))
+    after(res, res.request("GET", "/v1.45/containers/json?all=1"), containers)
+    check("Total reclaimed space: 0B" in res.stdout, "no total", res.dump())
+
+
+@test
+def test_prune_all():
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"PRUNE_ALL": "true"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    res.request("POST", "/v1.45/images/prune?filters=" + NOT_DANGLING_PROTECT)
+    res.request("POST", "/v1.45/build/prune?all=1")
+    res.request("POST", "/v1.45/containers/prune?filters=" + PROTECT)
+    eq(filters_of("/x?filters=" + NOT_DANGLING_PROTECT),
+       {"dangling": {"false": True}, "label!": {"docker-cleaner.protect": True}}, "image filters")
+
+
+@test
+def test_until_absolute():
+    res = run([ping_rule("1.45")] + engine_rules("1.45"),
+              env={"PRUNE_FILTER_UNTIL": "2024-01-02T05:04:05+02:00", "PRUNE_ALL": "1"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    until = "%7B%22until%22%3A%7B%221704164645.000000000%22%3Atrue%7D%7D"
+    protect_until = ("%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%2C%22until%22%3A%7B%22"
+                     "1704164645.000000000%22%3Atrue%7D%7D")
+    res.request("POST", "/v1.45/build/prune?all=1&filters=" + until)
+    res.request("POST", "/v1.45/containers/prune?filters=" + protect_until)
+    res.request("POST", "/v1.45/networks/prune?filters=" + protect_until)
+    images = [p for p in res.paths("POST") if p.startswith("/v1.45/images/prune")]
+    eq(len(images), 1, "image prunes")
+    eq(filters_of(images[0]), {"dangling": {"false": True}, "label!": {"docker-cleaner.protect": True},
+                               "until": {"1704164645.000000000": True}}, "image filters")
+
+
+@test
+def test_until_relative():
+    before = time.time()
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"PRUNE_FILTER_UNTIL": "24h"})
+    after_t = time.time()
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    prunes = [p for p in res.paths("POST")]
+    eq(len(prunes), 4, "prunes")
+    values = set()
+    for p in prunes:
+        f = filters_of(p)
+        check(f is not None and "until" in f, "no until in " + p)
+        (value,) = f["until"].keys()
+        check(re.match(r"^\d+\.\d{9}$", value), "until is not <sec>.<9 digits>: " + value)
+        check(before - 86400 - 1 <= float(value) <= after_t - 86400 + 1, "until %s is not now-24h" % value)
+        values.add(value)
+    eq(len(values), 1, "one cut-off for every prune")
+
+
+@test
+def test_labels_and_protection():
+    res = run([ping_rule("1.45")] + engine_rules("1.45"),
+              env={"PRUNE_FILTER_LABEL": "env=ci,label=team", "PROTECT_LABEL": "keep=yes"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    want = {"label": {"env=ci": True, "team": True}, "label!": {"keep=yes": True}}
+    enc = ("%7B%22label%22%3A%7B%22env%3Dci%22%3Atrue%2C%22team%22%3Atrue%7D%2C%22label%21%22%3A%7B%22"
+           "keep%3Dyes%22%3Atrue%7D%7D")
+    res.request("POST", "/v1.45/containers/prune?filters=" + enc)
+    res.request("POST", "/v1.45/networks/prune?filters=" + enc)
+    images = [p for p in res.paths("POST") if p.startswith("/v1.45/images/prune")]
+    eq(len(images), 1, "image prunes")
+    eq(filters_of(images[0]), dict(want, dangling={"true": True}), "image filters")
+    # Build cache records carry no labels: a label filter selects none of them, so none is sent.
+    check(not [p for p in res.paths() if "/build/prune" in p], "build prune sent with a label filter", res.dump())
+
+
+@test
+def test_negative_label_is_applied_locally():
+    """One label! term per request at most (Docker ANDs several): the user's negations are
+    applied to listings, and resources go one by one."""
+    v = "/v1.45"
+    containers = [
+        {"Id": "c1", "Names": ["/gone"], "State": "exited", "Created": 1700000000, "Labels": {},
+         "ImageID": "sha256:other"},
+        {"Id": "c2", "Names": ["/kept-by-user"], "State": "exited", "Created": 1700000000,
+         "Labels": {"keep-me": "1"}, "ImageID": "sha256:i3"},
+        {"Id": "c3", "Names": ["/running"], "State": "running", "Created": 1700000000, "Labels": {}},
+        {"Id": "c4", "Names": ["/protected"], "State": "dead", "Created": 1700000000,
+         "Labels": {"docker-cleaner.protect": ""}},
+        {"Id": "c5", "Names": ["/created"], "State": "created", "Created": 1700000000, "Labels": None},
+    ]
+    networks = [
+        {"Name": "bridge", "Id": "nb", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z"},
+        {"Name": "ci_net", "Id": "n1", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}},
+        {"Name": "kept_net", "Id": "n2", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z",
+         "Labels": {"keep-me": "x"}},
+    ]
+    images = [
+        {"Id": "sha256:i1", "RepoTags": ["<none>:<none>"], "Created": 1700000000, "Size": 100},
+        {"Id": "sha256:i2", "RepoTags": ["app:1"], "Created": 1700000000, "Size": 100},
+        {"Id": "sha256:i3", "RepoTags": None, "Created": 1700000000, "Size": 100},
+    ]
+    rules = [ping_rule("1.45"),
+             {"method": "GET", "path": v + "/containers/json", "body": containers},
+             {"method": "GET", "path": v + "/networks", "body": networks},
+             {"method": "GET", "path": v + "/images/json", "body": images},
+             {"method": "DELETE", "path": v + "/", "status": 204, "body": ""}] + engine_rules("1.45")
+    res = run(rules, env={"PRUNE_FILTER_LABEL": "!keep-me"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(sorted(res.paths("DELETE")), sorted([v + "/containers/c1", v + "/containers/c5", v + "/networks/n1",
+                                            v + "/images/sha256%3Ai1"]), "deletions")
+    for r in res.requests:
+        f = filters_of(r["path"])
+        if f is not None and "label!" in f:
+            eq(f["label!"], {"docker-cleaner.protect": True}, "label! of " + r["path"])
+    eq([p for p in res.paths("POST")], [v + "/build/prune"], "the daemon's prunes")
+    res.request("GET", v + "/networks?filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D")
+    # Images are chosen against the containers left after the container removals.
+    deletes = [r for r in res.requests if r["method"] == "DELETE" and "/containers/" in r["path"]]
+    image_lists = [r for r in res.requests if r["path"] == v + "/containers/json?all=1"]
+    eq(len(image_lists), 2, "container listings (inventory, then for images)")
+    for d in deletes:
+        after(res, d, image_lists[1])
+    for line in ("Deleted container c1 gone", "Deleted container c5 created", "Deleted network n1 ci_net"):
+        check(line in res.stdout, "missing %r" % line, res.dump())
+
+
+@test
+def test_pinned_version():
+    res = run([ping_rule("1.45")] + engine_rules("1.41") + engine_rules("1.45"), env={"DOCKER_API_VERSION": "1.41"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    for p in res.paths()[1:]:
+        check(p.startswith("/v1.41/"), "not the pinned version: " + p)
+    eq(len(res.requests), 8, "requests")
+
+
+@test
+def test_newer_engine():
+    res = run([ping_rule("1.99")] + engine_rules("1.51"))
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    for p in res.paths()[1:]:
+        check(p.startswith("/v1.51/"), "not our newest version: " + p)
+    eq(len(res.requests), 8, "requests")
+
+
+@test
+def test_older_engine():
+    res = run([ping_rule("1.41")] + engine_rules("1.41"))
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    for p in res.paths()[1:]:
+        check(p.startswith("/v1.41/"), "not the engine's version: " + p)
+    eq(len(res.requests), 8, "requests")
+
+
+@test
+def test_engine_without_version():
+    res = run([{"method": "GET", "path": "/_ping", "exact": True, "body": "OK"}] + engine_rules("1.25"))
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    for p in res.paths()[1:]:
+        check(p.startswith("/v1.25/"), "not the oldest version: " + p)
+    # Build prune needs API 1.31: skipped, never sent.
+    check(not [p for p in res.paths() if "/build/" in p], "build prune sent on API 1.25", res.dump())
+    eq(len(res.requests), 7, "requests")
+
+
+@test
+def test_engine_too_old():
+    res = run([ping_rule("1.24")] + engine_rules("1.24"))
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    eq(res.calls(), ["GET /_ping"], "requests")
+    check("1.24" in res.stderr, "the engine's version is not named", res.dump())
+
+
+@test
+def test_podman():
+    res = run([ping_rule("1.41", {"Libpod-Api-Version": "4.3.1", "Server": "Libpod/4.3.1 (linux)"})]
+              + [{"method": "POST", "path": "/v1.41/build/prune", "status": 404, "body": "404 page not found\n",
+                  "headers": {"Content-Type": "text/plain"}}]
+              + engine_rules("1.41"))
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    check(not [p for p in res.paths() if "/build/" in p], "build prune sent to Podman", res.dump())
+    for p in res.paths()[1:]:
+        check(p.startswith("/v1.41/"), "not the engine's version: " + p)
+    check("build cache" in res.stdout and "skipped" in res.stdout, "build cache not reported skipped", res.dump())
+
+
+@test
+def test_chunked_and_length_replies():
+    v = "/v1.45"
+    rules = [
+        ping_rule("1.45"),
+        {"method": "GET", "path": v + "/containers/json", "encoding": "chunked", "chunk": 7,
+         "body": [{"Id": "c0ffee000000111122223333", "Names": ["/old-job"], "State": "exited", "Created": 1}]},
+        {"method": "GET", "path": v + "/images/json", "encoding": "length",
+         "body": [{"Id": "sha256:abcdef0123456789", "RepoTags": ["<none>:<none>"], "Size": 234}]},
+        {"method": "GET", "path": v + "/networks", "encoding": "close",
+         "body": [{"Name": "ci_net", "Id": "beef00001111", "Driver": "bridge"}]},
+        {"method": "POST", "path": v + "/containers/prune", "encoding": "chunked", "chunk": 5,
+         "body": {"ContainersDeleted": ["c0ffee000000111122223333"], "SpaceReclaimed": 1000}},
+        {"method": "POST", "path": v + "/images/prune", "encoding": "length",
+         "body": {"ImagesDeleted": [{"Untagged": "app:old"}, {"Deleted": "sha256:abcdef0123456789"},
+                                    {"Deleted": "sha256:layer"}], "SpaceReclaimed": 234}},
+        {"method": "POST", "path": v + "/networks/prune", "encoding": "close", "body": {"NetworksDeleted": ["ci_net"]}},
+        {"method": "POST", "path": v + "/build/prune", "encoding": "chunked", "chunk": 1,
+         "body": {"CachesDeleted": ["cache1"], "SpaceReclaimed": 0}},
+    ]
+    res = run(rules)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    for line in ("Deleted container c0ffee000000 old-job", "Untagged image app:old", "Deleted image abcdef012345",
+                 "Deleted network beef00001111 ci_net", "Deleted build cache cache1", "Total reclaimed space: 1.234kB"):
+        check(line in res.stdout, "missing %r" % line, res.dump())
+    check("layer" not in res.stdout, "a layer ID was reported as an image", res.dump())
+
+
+@test
+def test_one_prune_fails():
+    rules = [ping_rule("1.45"),
+             {"method": "POST", "path": "/v1.45/containers/prune", "status": 500,
+              "body": {"message": "boom: disk on fire"}}] + engine_rules("1.45")
+    res = run(rules)
+    eq(res.rc, 1, "exit status\n" + res.dump())
+    wire_rules(res)
+    # The others still ran.
+    eq(len(res.paths("POST")), 4, "prunes")
+    check("boom: disk on fire" in res.stderr + res.stdout, "the engine's message is not shown", res.dump())
+
+
+@test
+def test_every_prune_fails():
+    rules = [ping_rule("1.45")] + [
+        {"method": "POST", "path": "/v1.45/" + e, "status": 500, "body": {"message": "no"}}
+        for e in ("containers/prune", "images/prune", "networks/prune", "build/prune")] + engine_rules("1.45")
+    res = run(rules)
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    wire_rules(res)
+
+
+@test
+def test_ping_fails():
+    res = run([ping_rule("1.45", status=500)] + engine_rules("1.45"))
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(res.calls(), ["GET /_ping"], "requests")
+
+
+@test
+def test_ping_not_http():
+    res = run([{"method": "GET", "path": "/_ping", "status": 200, "encoding": "close",
+                "headers": {"Content-Type": "text/html"}, "body": "<html>hello</html>"}])
+    # Not an engine: without Api-Version it is spoken to as the oldest engine, and every
+    # prune meets a 404, so nothing could be done.
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    eq(res.requests[0]["path"], "/_ping", "first request")
+    check(all(not r["eof_before_answer"] for r in res.requests), "half-close", res.dump())
+
+
+@test
+def test_no_engine():
+    res = run([], server=False, env={"DOCKER_HOST": "unix:///nonexistent/dc-protocol/engine.sock"})
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    check("/nonexistent/dc-protocol/engine.sock" in res.stderr, "the socket is not named", res.dump())
+
+
+@test
+def test_config_error_makes_no_connection():
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"CLEANUP_TIMEOUT": "abc"})
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    eq(len(res.connections), 0, "connections to the engine")
+    eq(one_stderr_line(res), 'docker-cleaner: error: invalid CLEANUP_TIMEOUT="abc": expected a duration from 1ms '
+                             'to 24h, such as 30s, 5m or 1h', "stderr")
+    eq(res.stdout, "", "stdout")
+    for env in ({"DOCKER_HOST": "ssh://me@host"}, {"PRUNE_FILTER_LABEL": "=v"}, {"DRY_RUN": "true"},
+                {"CLEANUP_CONTAINERS": "false", "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false",
+                 "CLEANUP_BUILD_CACHE": "false"}):
+        res = run([ping_rule("1.45")] + engine_rules("1.45"), env=env)
+        eq(res.rc, 2, "exit status with %r\n%s" % (env, res.dump()))
+        eq(len(res.connections), 0, "connections with %r" % env)
+        check(one_stderr_line(res).startswith("docker-cleaner: error: "), "stderr with %r" % env)
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), args=["--bogus"])
+    eq(res.rc, 2, "exit status with --bogus\n" + res.dump())
+    eq(len(res.connections), 0, "connections with --bogus")
+    check("--bogus" in one_stderr_line(res), "stderr with --bogus")
+
+
+@test
+def test_help_and_version_make_no_connection():
+    res = run([ping_rule("1.45")], args=["--help"])
+    eq(res.rc, 0, "exit status of --help")
+    check("Usage: docker-cleaner" in res.stdout, "usage", res.dump())
+    eq(len(res.connections), 0, "connections with --help")
+    res = run([ping_rule("1.45")], args=["--version"])
+    eq(res.rc, 0, "exit status of --version")
+    check(res.stdout.startswith("docker-cleaner %s" % VERSION), "version", res.dump())
+    eq(len(res.connections), 0, "connections with --version")
+
+
+def main():
+    global BINARY, VERSION
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary")
+    ap.add_argument("--version-string")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("tests", nargs="*")
+    a = ap.parse_args()
+    if a.list:
+        print("\n".join(TESTS))
+        return 0
+    BINARY, VERSION = a.binary, a.version_string
+    if not BINARY or not VERSION:
+        ap.error("--binary and --version-string are required")
+    names = a.tests or list(TESTS)
+    failed = 0
+    for name in names:
+        if name not in TESTS:
+            print("unknown test %s" % name)
+            failed += 1
+            continue
+        t0 = time.time()
+        try:
+            TESTS[name]()
+            print("ok - %s (%.2fs)" % (name, time.time() - t0))
+        except Failure as e:
+            failed += 1
+            print("not ok - %s\n%s" % (name, e))
+        except Exception:
+            failed += 1
+            print("not ok - %s (error)\n%s" % (name, traceback.format_exc()))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,863 @@
+/* test_api.c: versions and their negotiation, percent-encoding, the exact filters sent, paths,
+ * and every decoder with good and hostile replies. */
+#include "dc_test.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "api.h"
+#include "config.h"
+#include "log.h"
+
+#define SEC INT64_C(1000000000)
+
+/* --- versions --- */
+
+static void test_version_cmp(void **state) {
+  (void)state;
+  assert_int_equal(dc_api_version_cmp("1.41", "1.41"), 0);
+  assert_true(dc_api_version_cmp("1.9", "1.10") < 0); /* numeric, not lexical */
+  assert_true(dc_api_version_cmp("1.10", "1.9") > 0);
+  assert_true(dc_api_version_cmp("1.51", "1.45") > 0);
+  assert_true(dc_api_version_cmp("1.24", "1.25") < 0);
+  assert_true(dc_api_version_cmp("2.0", "1.99") > 0);
+  assert_true(dc_api_version_cmp("1.99", "2.0") < 0);
+  assert_int_equal(dc_api_version_cmp("1.040", "1.40"), 0);
+}
+
+static void test_version_valid(void **state) {
+  (void)state;
+  static const char *const good[] = {"1.41", "1.25", "1.0", "0.1", "99.999", "1.51"};
+  static const char *const bad[] = {"", "1", "1.", ".1", "a.b", "1.41.1", "v1.41", "-1.2", "1.-2", "1.41 ",
+                                    " 1.41", "100.1", "1.1000", "1.4a", "12345678901234567"};
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+    if (!dc_api_version_valid(good[i])) {
+      print_error("\"%s\" should be valid\n", good[i]);
+      fail();
+    }
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (dc_api_version_valid(bad[i])) {
+      print_error("\"%s\" should be invalid\n", bad[i]);
+      fail();
+    }
+}
+
+static dc_http_response_t ping(int status, const char *api, const char *libpod, const char *server) {
+  dc_http_response_t r;
+  memset(&r, 0, sizeof(r));
+  r.status = status;
+  snprintf(r.api_version, sizeof(r.api_version), "%s", api);
+  snprintf(r.libpod_api_version, sizeof(r.libpod_api_version), "%s", libpod);
+  snprintf(r.server, sizeof(r.server), "%s", server);
+  return r;
+}
+
+static void negotiate_ok(const char *engine, const char *pinned, const char *want, const char *want_max) {
+  dc_http_response_t r = ping(200, engine, "", "Docker/x");
+  dc_engine_t e;
+  char err[256] = "";
+  int rc = dc_api_negotiate(&r, pinned, &e, err, sizeof(err));
+  if (rc != 0) {
+    print_error("engine %s pinned %s: %d %s\n", engine, pinned ? pinned : "-", rc, err);
+    fail();
+  }
+  assert_str(e.version, want);
+  assert_str(e.daemon_max, want_max);
+  assert_str(e.server, "Docker/x");
+  assert_false(e.podman);
+}
+
+static void test_negotiate(void **state) {
+  (void)state;
+  dc_log_setup(DC_LOG_ERROR, DC_FMT_TEXT); /* the "assuming 1.25" warning is expected here */
+  negotiate_ok("1.45", NULL, "1.45", "1.45");
+  negotiate_ok("1.45", "", "1.45", "1.45");
+  negotiate_ok("1.41", NULL, "1.41", "1.41");
+  negotiate_ok("1.51", NULL, "1.51", "1.51");
+  negotiate_ok("1.52", NULL, "1.51", "1.52");
+  negotiate_ok("1.99", NULL, "1.51", "1.99");
+  negotiate_ok("2.0", NULL, "1.51", "2.0");
+  negotiate_ok("1.25", NULL, "1.25", "1.25");
+  /* Pinned wins, whatever the engine says. */
+  negotiate_ok("1.45", "1.41", "1.41", "1.45");
+  negotiate_ok("1.41", "1.45", "1.45", "1.41");
+  negotiate_ok("1.24", "1.30", "1.30", "1.24");
+  /* No usable Api-Version: the oldest version we speak. */
+  negotiate_ok("", NULL, "1.25", "1.25");
+  negotiate_ok("garbage", NULL, "1.25", "1.25");
+  negotiate_ok("", "1.41", "1.41", "1.25");
+}
+
+static void test_negotiate_errors(void **state) {
+  (void)state;
+  dc_engine_t e;
+  char err[256] = "";
+  dc_http_response_t r = ping(200, "1.24", "", "");
+  assert_rc(dc_api_negotiate(&r, NULL, &e, err, sizeof(err)), -EPROTO);
+  assert_contains(err, "1.24");
+  assert_contains(err, "1.25");
+  assert_null(strchr(err, '\n'));
+
+  err[0] = '\0';
+  r = ping(500, "1.45", "", "");
+  assert_rc(dc_api_negotiate(&r, NULL, &e, err, sizeof(err)), -EPROTO);
+  assert_contains(err, "500");
+
+  err[0] = '\0';
+  r = ping(404, "", "", "nginx");
+  assert_rc(dc_api_negotiate(&r, "1.41", &e, err, sizeof(err)), -EPROTO);
+  assert_contains(err, "404");
+}
+
+static void test_negotiate_podman(void **state) {
+  (void)state;
+  dc_engine_t e;
+  char err[256] = "";
+  dc_http_response_t r = ping(200, "1.41", "4.3.1", "Libpod/4.3.1 (linux)");
+  assert_rc(dc_api_negotiate(&r, NULL, &e, err, sizeof(err)), 0);
+  assert_true(e.podman);
+  assert_str(e.version, "1.41");
+  assert_str(e.server, "Libpod/4.3.1 (linux)");
+  r = ping(200, "1.44", "5.8.0", "");
+  assert_rc(dc_api_negotiate(&r, NULL, &e, err, sizeof(err)), 0);
+  assert_true(e.podman);
+  assert_str(e.version, "1.44");
+  r = ping(200, "1.44", "", "Docker/26");
+  assert_rc(dc_api_negotiate(&r, NULL, &e, err, sizeof(err)), 0);
+  assert_false(e.podman);
+}
+
+/* --- encoding, filters and paths --- */
+
+static void test_urlencode(void **state) {
+  (void)state;
+  char out[256];
+  assert_i64(dc_urlencode(out, sizeof(out), "AZaz09-._~"), 10);
+  assert_str(out, "AZaz09-._~");
+  assert_i64(dc_urlencode(out, sizeof(out), "{\"until\":{\"2024-01-02T03:04:05+02:00\":true}}"), 72);
+  assert_str(out, "%7B%22until%22%3A%7B%222024-01-02T03%3A04%3A05%2B02%3A00%22%3Atrue%7D%7D");
+  assert_i64(dc_urlencode(out, sizeof(out), "a b/c?d&e=f#g%h!"), 32);
+  assert_str(out, "a%20b%2Fc%3Fd%26e%3Df%23g%25h%21");
+  assert_i64(dc_urlencode(out, sizeof(out), "\xc3\xa9\x01\xff"), 12);
+  assert_str(out, "%C3%A9%01%FF");
+  assert_i64(dc_urlencode(out, sizeof(out), ""), 0);
+  assert_str(out, "");
+  /* Capacity: the result and its NUL must fit. */
+  assert_i64(dc_urlencode(out, 4, "abc"), 3);
+  assert_rc(dc_urlencode(out, 3, "abc"), -ENAMETOOLONG);
+  assert_i64(dc_urlencode(out, 4, " "), 3);
+  assert_rc(dc_urlencode(out, 3, " "), -ENAMETOOLONG);
+  assert_rc(dc_urlencode(out, 1, "a"), -ENAMETOOLONG);
+  assert_i64(dc_urlencode(out, 1, ""), 0);
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes what dc_api_filters returned (and checks it is strictly encoded). */
+static json_t *decode_filters(const char *enc) {
+  char buf[4096];
+  size_t o = 0;
+  for (const char *p = enc; *p; p++) {
+    assert_true(o + 1 < sizeof(buf));
+    if (*p == '%') {
+      int h = hexval(p[1]), l = h >= 0 ? hexval(p[2]) : -1;
+      assert_true(h >= 0 && l >= 0);
+      buf[o++] = (char)(h * 16 + l);
+      p += 2;
+    } else {
+      /* Only unreserved characters travel unencoded: no '+', no '&', no '='. */
+      assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~", *p));
+      buf[o++] = *p;
+    }
+  }
+  buf[o] = '\0';
+  json_error_t je;
+  json_t *j = json_loads(buf, 0, &je);
+  if (!j) {
+    print_error("filters do not decode to JSON: %s (%s)\n", buf, je.text);
+    fail();
+  }
+  return j;
+}
+
+static void assert_filters(const char *enc, const char *want_json) {
+  json_t *got = decode_filters(enc);
+  json_t *want = json_loads(want_json, 0, NULL);
+  assert_non_null(want);
+  if (!json_equal(got, want)) {
+    char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+    print_error("filters are %s, expected %s\n", g, want_json);
+    free(g);
+    fail();
+  }
+  json_decref(got);
+  json_decref(want);
+}
+
+static void base_config(dc_config_t *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  snprintf(cfg->protect.key, sizeof(cfg->protect.key), "%s", DC_DEFAULT_PROTECT_LABEL);
+}
+
+static void add_label(dc_config_t *cfg, const char *s) {
+  char err[200];
+  assert_rc(dc_label_term_parse(&cfg->labels[cfg->nlabels], s, err, sizeof(err)), 0);
+  cfg->nlabels++;
+}
+
+static void test_filters_exact(void **state) {
+  (void)state;
+  dc_config_t cfg;
+  base_config(&cfg);
+  char *f;
+
+  /* Nothing asked: an empty string, not "{}". */
+  f = dc_api_filters(&cfg, 0, NULL);
+  assert_str(f, "");
+  free(f);
+  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS, NULL); /* no until, no labels configured */
+  assert_str(f, "");
+  free(f);
+
+  /* The default run: the protection label alone, byte for byte. */
+  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, NULL);
+  assert_str(f, "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D");
+  free(f);
+  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true");
+  assert_str(f, "%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%2C%22label%21%22%3A%7B%22docker-cleaner.protect%22%3A"
+                "true%7D%7D");
+  free(f);
+  f = dc_api_filters(&cfg, DC_F_PROTECT, "false");
+  assert_filters(f, "{\"dangling\":{\"false\":true},\"label!\":{\"docker-cleaner.protect\":true}}");
+  free(f);
+  f = dc_api_filters(&cfg, 0, "true");
+  assert_str(f, "%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D");
+  free(f);
+}
+
+static void test_filters_until(void **state) {
+  (void)state;
+  dc_config_t cfg;
+  base_config(&cfg);
+  cfg.has_until = true;
+  cfg.until_ns = INT64_C(1704164645) * SEC + 123456789;
+  char *f = dc_api_filters(&cfg, DC_F_UNTIL, NULL);
+  assert_str(f, "%7B%22until%22%3A%7B%221704164645.123456789%22%3Atrue%7D%7D");
+  free(f);
+  /* Nanoseconds always in nine digits. */
+  cfg.until_ns = INT64_C(1704164645) * SEC + 5;
+  f = dc_api_filters(&cfg, DC_F_UNTIL, NULL);
+  assert_filters(f, "{\"until\":{\"1704164645.000000005\":true}}");
+  free(f);
+  cfg.until_ns = INT64_C(1704164645) * SEC;
+  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_PROTECT, NULL);
+  assert_filters(f, "{\"until\":{\"1704164645.000000000\":true},\"label!\":{\"docker-cleaner.protect\":true}}");
+  free(f);
+  cfg.until_ns = 0;
+  f = dc_api_filters(&cfg, DC_F_UNTIL, NULL);
+  assert_filters(f, "{\"until\":{\"0.000000000\":true}}");
+  free(f);
+  /* Not asked for: left out even when configured. */
+  f = dc_api_filters(&cfg, DC_F_PROTECT, NULL);
+  assert_filters(f, "{\"label!\":{\"docker-cleaner.protect\":true}}");
+  free(f);
+}
+
+static void test_filters_labels(void **state) {
+  (void)state;
+  dc_config_t cfg;
+  base_config(&cfg);
+  snprintf(cfg.protect.key, sizeof(cfg.protect.key), "keep");
+  snprintf(cfg.protect.value, sizeof(cfg.protect.value), "yes");
+  cfg.protect.has_value = true;
+  add_label(&cfg, "env=ci");
+  add_label(&cfg, "!tier=db"); /* negative terms never travel: one label! term only */
+  add_label(&cfg, "team");
+  add_label(&cfg, "label!=other");
+  add_label(&cfg, "url=a=b&c+d");
+  char *f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true");
+  assert_filters(f, "{\"label\":{\"env=ci\":true,\"team\":true,\"url=a=b&c+d\":true},"
+                    "\"label!\":{\"keep=yes\":true},\"dangling\":{\"true\":true}}");
+  json_t *j = decode_filters(f);
+  assert_i64(json_object_size(json_object_get(j, "label!")), 1);
+  json_decref(j);
+  free(f);
+
+  /* Labels without the protection (as for a listing). */
+  f = dc_api_filters(&cfg, DC_F_LABELS, NULL);
+  assert_filters(f, "{\"label\":{\"env=ci\":true,\"team\":true,\"url=a=b&c+d\":true}}");
+  free(f);
+
+  /* Only negative user terms: just the protection goes. */
+  base_config(&cfg);
+  add_label(&cfg, "!a");
+  add_label(&cfg, "!b=c");
+  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, NULL);
+  assert_str(f, "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D");
+  free(f);
+}
+
+static void test_api_path(void **state) {
+  (void)state;
+  dc_engine_t e;
+  memset(&e, 0, sizeof(e));
+  snprintf(e.version, sizeof(e.version), "1.45");
+  char out[128];
+  assert_rc(dc_api_path(out, sizeof(out), &e, "/containers/prune", "filters=%7B%7D"), 0);
+  assert_str(out, "/v1.45/containers/prune?filters=%7B%7D");
+  assert_rc(dc_api_path(out, sizeof(out), &e, "/build/prune", NULL), 0);
+  assert_str(out, "/v1.45/build/prune");
+  assert_rc(dc_api_path(out, sizeof(out), &e, "/build/prune", ""), 0);
+  assert_str(out, "/v1.45/build/prune");
+  assert_rc(dc_api_path(out, sizeof(out), &e, "/build/prune", "all=1"), 0);
+  assert_str(out, "/v1.45/build/prune?all=1");
+  /* Exact fit, then one byte short. */
+  assert_rc(dc_api_path(out, 19, &e, "/build/prune", NULL), 0);
+  assert_rc(dc_api_path(out, 18, &e, "/build/prune", NULL), -ENAMETOOLONG);
+}
+
+/* --- decoders --- */
+
+typedef int (*decode_fn)(const char *, size_t, dc_resource_list_t *, char *, size_t);
+
+static dc_resource_list_t decode_ok(decode_fn fn, const char *body) {
+  dc_resource_list_t l;
+  char err[256] = "";
+  int rc = fn(body, strlen(body), &l, err, sizeof(err));
+  if (rc != 0) {
+    print_error("decoding %.200s failed: %s\n", body, err);
+    fail();
+  }
+  return l;
+}
+
+static void decode_bad(decode_fn fn, const char *body, size_t len) {
+  dc_resource_list_t l;
+  memset(&l, 0x5A, sizeof(l));
+  char err[256] = "";
+  int rc = fn(body, len, &l, err, sizeof(err));
+  if (rc != -EPROTO) {
+    print_error("decoding \"%.200s\" returned %d, expected -EPROTO\n", body ? body : "(null)", rc);
+    fail();
+  }
+  assert_true(err[0] != '\0');
+  assert_null(strchr(err, '\n'));
+  assert_null(l.items); /* left empty */
+  assert_i64(l.n, 0);
+}
+#define BAD(fn, lit) decode_bad(fn, lit, sizeof(lit) - 1)
+
+/* Hostile input every list decoder must refuse. */
+static void common_hostile(decode_fn fn) {
+  decode_bad(fn, NULL, 0);
+  BAD(fn, "");
+  BAD(fn, "not json");
+  BAD(fn, "null");
+  BAD(fn, "42");
+  BAD(fn, "\"str\"");
+  BAD(fn, "[");
+  BAD(fn, "{\"a\":");
+  BAD(fn, "[1]");
+  BAD(fn, "[\"x\"]");
+  BAD(fn, "[null]");
+  BAD(fn, "[[]]");
+  BAD(fn, "[{\"Id\":99999999999999999999999}]"); /* an integer jansson cannot hold */
+  decode_bad(fn, "[{\"Id\":\"a\"}]\0junk", 17);
+}
+
+static void test_decode_containers(void **state) {
+  (void)state;
+  dc_resource_list_t l = decode_ok(dc_api_decode_containers,
+                                   "[{\"Id\":\"c1\",\"Names\":[\"/web\",\"/alias\"],\"Image\":\"nginx\","
+                                   "\"ImageID\":\"sha256:abc\",\"Created\":1700000000,\"State\":\"exited\","
+                                   "\"Status\":\"Exited (0)\",\"Labels\":{\"env\":\"ci\"}},"
+                                   "{\"Id\":\"c2\",\"Names\":[\"noslash\"],\"State\":\"running\",\"Created\":0}]");
+  assert_i64(l.n, 2);
+  assert_str(l.items[0].id, "c1");
+  assert_str(l.items[0].name, "web");
+  assert_str(l.items[0].state, "exited");
+  assert_str(l.items[0].image_id, "sha256:abc");
+  assert_i64(l.items[0].created_ns, INT64_C(1700000000) * SEC);
+  assert_true(json_is_object(l.items[0].labels));
+  assert_str(json_string_value(json_object_get(l.items[0].labels, "env")), "ci");
+  assert_i64(l.items[0].size, -1);
+  assert_str(l.items[1].name, "noslash");
+  assert_str(l.items[1].state, "running");
+  assert_i64(l.items[1].created_ns, 0);
+  assert_null(l.items[1].image_id);
+  assert_null(l.items[1].labels);
+  assert_ptr_equal(dc_resource_find(&l, "c2"), &l.items[1]);
+  assert_null(dc_resource_find(&l, "c3"));
+  dc_resource_list_free(&l);
+  assert_null(l.items);
+  assert_i64(l.n, 0);
+  dc_resource_list_free(&l); /* twice is safe */
+
+  /* Wrong types in optional fields: treated as absent. */
+  l = decode_ok(dc_api_decode_containers,
+                "[{\"Id\":\"c\",\"Names\":\"web\",\"State\":5,\"Created\":\"yesterday\",\"Labels\":[\"a\"],"
+                "\"ImageID\":{}},"
+                "{\"Id\":\"d\",\"Names\":[7],\"State\":\"a-state-longer-than-sixteen\",\"Created\":-5,"
+                "\"Labels\":null,\"ImageID\":null},"
+                "{\"Id\":\"e\",\"Names\":[],\"Created\":1e300},"
+                "{\"Id\":\"f\",\"Created\":9000000001},"
+                "{\"Id\":\"g\",\"Created\":1700000000.7}]");
+  assert_i64(l.n, 5);
+  assert_null(l.items[0].name);
+  assert_str(l.items[0].state, "");
+  assert_i64(l.items[0].created_ns, INT64_MIN);
+  assert_null(l.items[0].labels);
+  assert_null(l.items[0].image_id);
+  assert_null(l.items[1].name);
+  assert_i64(strlen(l.items[1].state), 15); /* truncated, NUL-terminated */
+  assert_i64(l.items[1].created_ns, INT64_MIN);
+  assert_i64(l.items[2].created_ns, INT64_MIN);
+  assert_i64(l.items[3].created_ns, INT64_MIN);
+  assert_i64(l.items[4].created_ns, INT64_C(1700000000) * SEC);
+  dc_resource_list_free(&l);
+
+  /* Empty list, and null for a list. */
+  l = decode_ok(dc_api_decode_containers, "[]");
+  assert_i64(l.n, 0);
+  dc_resource_list_free(&l);
+
+  common_hostile(dc_api_decode_containers);
+  BAD(dc_api_decode_containers, "{}");
+  BAD(dc_api_decode_containers, "{\"Id\":\"c\"}");
+  BAD(dc_api_decode_containers, "[{}]");
+  BAD(dc_api_decode_containers, "[{\"Id\":null}]");
+  BAD(dc_api_decode_containers, "[{\"Id\":5}]");
+  BAD(dc_api_decode_containers, "[{\"Id\":\"\"}]");
+  BAD(dc_api_decode_containers, "[{\"Id\":\"a\"},{\"Names\":[\"/b\"]}]"); /* a bad entry after a good one */
+  BAD(dc_api_decode_containers, "[{\"Id\":\"a\",\"Labels\":{\"k\":\"v\"}},{\"Id\":[]}]");
+}
+
+static void test_decode_images(void **state) {
+  (void)state;
+  dc_resource_list_t l = decode_ok(dc_api_decode_images,
+                                   "[{\"Id\":\"sha256:1\",\"RepoTags\":[\"app:1\",\"app:latest\"],\"Created\":1700000000,"
+                                   "\"Size\":1234,\"Labels\":{\"k\":\"v\"}},"
+                                   "{\"Id\":\"sha256:2\",\"RepoTags\":[\"<none>:<none>\"],\"Size\":5},"
+                                   "{\"Id\":\"sha256:3\",\"RepoTags\":null,\"Labels\":null,\"Size\":-1},"
+                                   "{\"Id\":\"sha256:4\",\"RepoTags\":\"app\",\"Size\":\"big\",\"Created\":true}]");
+  assert_i64(l.n, 4);
+  assert_str(l.items[0].name, "app:1");
+  assert_i64(json_array_size(l.items[0].tags), 2);
+  assert_i64(l.items[0].size, 1234);
+  assert_i64(l.items[0].created_ns, INT64_C(1700000000) * SEC);
+  assert_non_null(l.items[0].labels);
+  assert_null(l.items[1].name);
+  assert_non_null(l.items[1].tags);
+  assert_i64(l.items[1].size, 5);
+  assert_i64(l.items[1].created_ns, INT64_MIN);
+  assert_null(l.items[2].name);
+  assert_null(l.items[2].tags);
+  assert_null(l.items[2].labels);
+  assert_i64(l.items[2].size, -1);
+  assert_null(l.items[3].tags);
+  assert_i64(l.items[3].size, -1);
+  assert_i64(l.items[3].created_ns, INT64_MIN);
+  dc_resource_list_free(&l);
+
+  common_hostile(dc_api_decode_images);
+  BAD(dc_api_decode_images, "{\"Images\":[]}");
+  BAD(dc_api_decode_images, "[{\"RepoTags\":[\"a:1\"]}]");
+}
+
+static void test_decode_networks(void **state) {
+  (void)state;
+  dc_resource_list_t l =
+      decode_ok(dc_api_decode_networks,
+                "[{\"Name\":\"bridge\",\"Id\":\"n0\",\"Created\":\"0001-01-01T00:00:00Z\",\"Driver\":\"bridge\"},"
+                "{\"Name\":\"app_net\",\"Id\":\"n1\",\"Created\":\"2024-01-02T04:04:05.123456789+01:00\","
+                "\"Driver\":\"bridge\",\"Labels\":{\"com.docker.compose.network\":\"default\"}},"
+                "{\"Name\":5,\"Id\":\"n2\",\"Created\":1700000000,\"Driver\":null,\"Labels\":\"x\"}]");
+  assert_i64(l.n, 3);
+  assert_str(l.items[0].name, "bridge");
+  assert_i64(l.items[0].created_ns, INT64_MIN); /* Go's zero time: unknown, not a crash */
+  assert_str(l.items[1].id, "n1");
+  assert_str(l.items[1].name, "app_net");
+  assert_str(l.items[1].driver, "bridge");
+  assert_i64(l.items[1].created_ns, INT64_C(1704164645) * SEC + 123456789);
+  assert_non_null(l.items[1].labels);
+  assert_null(l.items[2].name);
+  assert_str(l.items[2].driver, "");
+  assert_i64(l.items[2].created_ns, INT64_MIN);
+  assert_null(l.items[2].labels);
+  dc_resource_list_free(&l);
+
+  common_hostile(dc_api_decode_networks);
+  BAD(dc_api_decode_networks, "[{\"Name\":\"n\"}]");
+}
+
+static void test_decode_volumes(void **state) {
+  (void)state;
+  dc_resource_list_t l = decode_ok(
+      dc_api_decode_volumes,
+      "{\"Volumes\":[{\"Name\":\"data\",\"Driver\":\"local\",\"Options\":null,\"CreatedAt\":\"2024-01-02T03:04:05Z\","
+      "\"Labels\":{\"com.docker.volume.anonymous\":\"\"},\"Mountpoint\":\"/x\",\"Scope\":\"local\"},"
+      "{\"Name\":\"bind\",\"Driver\":\"local\",\"Options\":{\"o\":\"bind\",\"device\":\"/srv\"}},"
+      "{\"Name\":\"empty-opts\",\"Driver\":\"local\",\"Options\":{}}],\"Warnings\":null}");
+  assert_i64(l.n, 3);
+  assert_str(l.items[0].id, "data");
+  assert_str(l.items[0].name, "data");
+  assert_str(l.items[0].driver, "local");
+  assert_false(l.items[0].has_options);
+  assert_i64(l.items[0].created_ns, INT64_C(1704164645) * SEC);
+  assert_non_null(l.items[0].labels);
+  assert_true(l.items[1].has_options);
+  assert_i64(l.items[1].created_ns, INT64_MIN);
+  assert_false(l.items[2].has_options);
+  dc_resource_list_free(&l);
+
+  l = decode_ok(dc_api_decode_volumes, "{\"Volumes\":null,\"Warnings\":[]}");
+  assert_i64(l.n, 0);
+  dc_resource_list_free(&l);
+
+  decode_bad(dc_api_decode_volumes, NULL, 0);
+  BAD(dc_api_decode_volumes, "");
+  BAD(dc_api_decode_volumes, "[]");
+  BAD(dc_api_decode_volumes, "{}"); /* no list at all: malformed, not empty */
+  BAD(dc_api_decode_volumes, "[{\"Name\":\"v\"}]");
+  BAD(dc_api_decode_volumes, "{\"Volumes\":{}}");
+  BAD(dc_api_decode_volumes, "{\"Volumes\":\"v\"}");
+  BAD(dc_api_decode_volumes, "{\"Volumes\":[{\"Driver\":\"local\"}]}");
+  BAD(dc_api_decode_volumes, "{\"Volumes\":[{\"Name\":null}]}");
+  BAD(dc_api_decode_volumes, "{\"Volumes\":[1]}");
+}
+
+static void test_decode_df_volumes(void **state) {
+  (void)state;
+  dc_resource_list_t l = decode_ok(dc_api_decode_volumes,
+                                   "{\"Volumes\":[{\"Name\":\"a\"},{\"Name\":\"b\"},{\"Name\":\"c\"}]}");
+  char err[256] = "";
+  static const char df[] = "{\"LayersSize\":0,\"Images\":null,\"Volumes\":["
+                           "{\"Name\":\"a\",\"UsageData\":{\"Size\":1000,\"RefCount\":0}},"
+                           "{\"Name\":\"b\",\"UsageData\":{\"Size\":-1,\"RefCount\":0}},"
+                           "{\"Name\":\"zzz\",\"UsageData\":{\"Size\":5}},"
+                           "{\"Name\":7,\"UsageData\":{\"Size\":5}},"
+                           "{\"Name\":\"c\",\"UsageData\":null},"
+                           "3, null]}";
+  assert_rc(dc_api_decode_df_volumes(df, sizeof(df) - 1, &l, err, sizeof(err)), 0);
+  assert_i64(l.items[0].size, 1000);
+  assert_i64(l.items[1].size, -1);
+  assert_i64(l.items[2].size, -1);
+
+  static const char none[] = "{\"Volumes\":null}";
+  assert_rc(dc_api_decode_df_volumes(none, sizeof(none) - 1, &l, err, sizeof(err)), 0);
+  static const char arr[] = "[]";
+  assert_rc(dc_api_decode_df_volumes(arr, sizeof(arr) - 1, &l, err, sizeof(err)), 0);
+  static const char bad[] = "{\"Volumes\":\"x\"}";
+  err[0] = '\0';
+  assert_rc(dc_api_decode_df_volumes(bad, sizeof(bad) - 1, &l, err, sizeof(err)), -EPROTO);
+  assert_true(err[0] != '\0');
+  assert_rc(dc_api_decode_df_volumes("", 0, &l, err, sizeof(err)), -EPROTO);
+  assert_rc(dc_api_decode_df_volumes("nope", 4, &l, err, sizeof(err)), -EPROTO);
+  assert_i64(l.items[0].size, 1000); /* untouched by the failures */
+  dc_resource_list_free(&l);
+}
+
+static void test_decode_huge_list(void **state) {
+  (void)state;
+  const size_t n = 100000;
+  size_t cap = n * 40 + 16, off = 0;
+  char *body = malloc(cap);
+  assert_non_null(body);
+  body[off++] = '[';
+  for (size_t i = 0; i < n; i++)
+    off += (size_t)snprintf(body + off, cap - off, "%s{\"Id\":\"id%zu\",\"State\":\"exited\"}", i ? "," : "", i);
+  body[off++] = ']';
+  body[off] = '\0';
+  dc_resource_list_t l;
+  char err[256];
+  assert_rc(dc_api_decode_containers(body, off, &l, err, sizeof(err)), 0);
+  assert_i64(l.n, n);
+  assert_str(l.items[n - 1].id, "id99999");
+  assert_str(l.items[n - 1].state, "exited");
+  dc_resource_list_free(&l);
+
+  /* The same list with one bad entry at the very end: refused as a whole, nothing leaked. */
+  memcpy(body + off - 1, ",{}]", 5);
+  off += 3;
+  decode_bad(dc_api_decode_containers, body, off);
+  free(body);
+}
+
+/* --- prune replies --- */
+
+static dc_prune_result_t prune_ok(dc_kind_t kind, const char *body) {
+  dc_prune_result_t r;
+  char err[256] = "";
+  int rc = dc_api_decode_prune(kind, body, strlen(body), &r, err, sizeof(err));
+  if (rc != 0) {
+    print_error("prune reply %.200s: %s\n", body, err);
+    fail();
+  }
+  return r;
+}
+
+static void prune_bad(dc_kind_t kind, const char *body, size_t len) {
+  dc_prune_result_t r;
+  memset(&r, 0x5A, sizeof(r));
+  char err[256] = "";
+  int rc = dc_api_decode_prune(kind, body, len, &r, err, sizeof(err));
+  if (rc != -EPROTO) {
+    print_error("prune reply \"%.200s\" returned %d, expected -EPROTO\n", body ? body : "(null)", rc);
+    fail();
+  }
+  assert_true(err[0] != '\0');
+  assert_null(r.ids);
+  assert_i64(r.n, 0);
+  assert_null(r.untagged);
+  assert_i64(r.nuntagged, 0);
+}
+#define PRUNE_BAD(kind, lit) prune_bad(kind, lit, sizeof(lit) - 1)
+
+static void test_prune_containers(void **state) {
+  (void)state;
+  dc_prune_result_t r = prune_ok(DC_CONTAINERS, "{\"ContainersDeleted\":[\"a1\",\"b2\"],\"SpaceReclaimed\":12345}");
+  assert_i64(r.n, 2);
+  assert_str(r.ids[0], "a1");
+  assert_str(r.ids[1], "b2");
+  assert_i64(r.space, 12345);
+  assert_i64(r.nuntagged, 0);
+  dc_prune_result_free(&r);
+  assert_null(r.ids);
+  dc_prune_result_free(&r); /* twice is safe */
+
+  r = prune_ok(DC_CONTAINERS, "{\"ContainersDeleted\":null,\"SpaceReclaimed\":0}");
+  assert_i64(r.n, 0);
+  assert_i64(r.space, 0);
+  dc_prune_result_free(&r);
+  r = prune_ok(DC_CONTAINERS, "{}");
+  assert_i64(r.n, 0);
+  assert_i64(r.space, -1);
+  dc_prune_result_free(&r);
+  /* Another kind's member is not ours. */
+  r = prune_ok(DC_CONTAINERS, "{\"VolumesDeleted\":[\"v\"],\"SpaceReclaimed\":null}");
+  assert_i64(r.n, 0);
+  assert_i64(r.space, -1);
+  dc_prune_result_free(&r);
+}
+
+static void test_prune_build_cache(void **state) {
+  (void)state;
+  dc_prune_result_t r = prune_ok(DC_BUILD_CACHE, "{\"CachesDeleted\":[\"x1\",\"x2\",\"x3\"],\"SpaceReclaimed\":999}");
+  assert_i64(r.n, 3);
+  assert_str(r.ids[2], "x3");
+  assert_i64(r.space, 999);
+  dc_prune_result_free(&r);
+  r = prune_ok(DC_BUILD_CACHE, "{\"CachesDeleted\":null,\"SpaceReclaimed\":0}");
+  assert_i64(r.n, 0);
+  dc_prune_result_free(&r);
+}
+
+static void test_prune_networks(void **state) {
+  (void)state;
+  dc_prune_result_t r = prune_ok(DC_NETWORKS, "{\"NetworksDeleted\":[\"app_default\",\"ci_net\"]}");
+  assert_i64(r.n, 2);
+  assert_str(r.ids[0], "app_default");
+  assert_i64(r.space, -1); /* networks have no SpaceReclaimed */
+  dc_prune_result_free(&r);
+  r = prune_ok(DC_NETWORKS, "{\"NetworksDeleted\":null}");
+  assert_i64(r.n, 0);
+  dc_prune_result_free(&r);
+}
+
+static void test_prune_volumes(void **state) {
+  (void)state;
+  dc_prune_result_t r = prune_ok(DC_VOLUMES, "{\"VolumesDeleted\":[\"v1\"],\"SpaceReclaimed\":4096}");
+  assert_i64(r.n, 1);
+  assert_str(r.ids[0], "v1");
+  assert_i64(r.space, 4096);
+  dc_prune_result_free(&r);
+  r = prune_ok(DC_VOLUMES, "{\"VolumesDeleted\":[],\"SpaceReclaimed\":0}");
+  assert_i64(r.n, 0);
+  assert_i64(r.space, 0);
+  dc_prune_result_free(&r);
+}
+
+static void test_prune_images(void **state) {
+  (void)state;
+  dc_prune_result_t r = prune_ok(DC_IMAGES, "{\"ImagesDeleted\":["
+                                            "{\"Untagged\":\"app:old\"},"
+                                            "{\"Untagged\":\"app@sha256:feed\"},"
+                                            "{\"Deleted\":\"sha256:img\"},"
+                                            "{\"Deleted\":\"sha256:layer1\"},"
+                                            "{\"Other\":\"x\"}],"
+                                            "\"SpaceReclaimed\":1234567890}");
+  assert_i64(r.nuntagged, 2);
+  assert_str(r.untagged[0], "app:old");
+  assert_str(r.untagged[1], "app@sha256:feed");
+  assert_i64(r.n, 2);
+  assert_str(r.ids[0], "sha256:img");
+  assert_str(r.ids[1], "sha256:layer1");
+  assert_i64(r.space, 1234567890);
+  dc_prune_result_free(&r);
+
+  /* Podman: Deleted entries only. */
+  r = prune_ok(DC_IMAGES, "{\"ImagesDeleted\":[{\"Deleted\":\"0123abcd\"},{\"Deleted\":\"4567ef01\"}],"
+                          "\"SpaceReclaimed\":0}");
+  assert_i64(r.n, 2);
+  assert_i64(r.nuntagged, 0);
+  assert_str(r.ids[1], "4567ef01");
+  dc_prune_result_free(&r);
+
+  r = prune_ok(DC_IMAGES, "{\"ImagesDeleted\":null,\"SpaceReclaimed\":0}");
+  assert_i64(r.n, 0);
+  assert_i64(r.nuntagged, 0);
+  dc_prune_result_free(&r);
+}
+
+static void test_prune_hostile(void **state) {
+  (void)state;
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    prune_bad((dc_kind_t)k, NULL, 0);
+    PRUNE_BAD((dc_kind_t)k, "");
+    PRUNE_BAD((dc_kind_t)k, "not json");
+    PRUNE_BAD((dc_kind_t)k, "[]");
+    PRUNE_BAD((dc_kind_t)k, "[{\"ContainersDeleted\":[]}]");
+    PRUNE_BAD((dc_kind_t)k, "{\"SpaceReclaimed\":\"big\"}");
+    PRUNE_BAD((dc_kind_t)k, "{\"SpaceReclaimed\":-1}");
+    PRUNE_BAD((dc_kind_t)k, "{\"SpaceReclaimed\":1.5}");
+    PRUNE_BAD((dc_kind_t)k, "{\"SpaceReclaimed\":1e300}");
+    PRUNE_BAD((dc_kind_t)k, "{\"SpaceReclaimed\":99999999999999999999999}");
+    PRUNE_BAD((dc_kind_t)k, "{\"SpaceReclaimed\":{}}");
+  }
+  static const char *const members[] = {"ContainersDeleted", "CachesDeleted", "NetworksDeleted", "ImagesDeleted",
+                                        "VolumesDeleted"};
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    char b[256];
+    static const char *const lists[] = {"\"x\"", "{}", "5", "true"};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+      snprintf(b, sizeof(b), "{\"%s\":%s,\"SpaceReclaimed\":0}", members[k], lists[i]);
+      prune_bad((dc_kind_t)k, b, strlen(b));
+    }
+    /* A bad entry after good ones: everything collected so far is freed (valgrind checks). */
+    if (k != DC_IMAGES) {
+      static const char *const entries[] = {"[\"a\",1]", "[\"a\",null]", "[\"a\",\"\"]", "[\"a\",[\"b\"]]",
+                                            "[\"a\",{\"Deleted\":\"b\"}]"};
+      for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+        snprintf(b, sizeof(b), "{\"%s\":%s,\"SpaceReclaimed\":0}", members[k], entries[i]);
+        prune_bad((dc_kind_t)k, b, strlen(b));
+      }
+    }
+  }
+  PRUNE_BAD(DC_IMAGES, "{\"ImagesDeleted\":[{\"Deleted\":\"a\"},{\"Deleted\":5}]}");
+  PRUNE_BAD(DC_IMAGES, "{\"ImagesDeleted\":[{\"Deleted\":\"a\"},{\"Deleted\":null}]}");
+  PRUNE_BAD(DC_IMAGES, "{\"ImagesDeleted\":[{\"Deleted\":\"a\"},{\"Untagged\":[]}]}");
+  PRUNE_BAD(DC_IMAGES, "{\"ImagesDeleted\":[{\"Untagged\":\"a:1\"},{\"Deleted\":\"\"}]}");
+
+  /* A long list of good IDs decodes whole. */
+  size_t n = 100000, cap = n * 12 + 64, off = 0;
+  char *body = malloc(cap);
+  assert_non_null(body);
+  off += (size_t)snprintf(body, cap, "{\"ContainersDeleted\":[");
+  for (size_t i = 0; i < n; i++)
+    off += (size_t)snprintf(body + off, cap - off, "%s\"c%zu\"", i ? "," : "", i);
+  off += (size_t)snprintf(body + off, cap - off, "],\"SpaceReclaimed\":9223372036854775807}");
+  dc_prune_result_t r;
+  char err[256];
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, body, off, &r, err, sizeof(err)), 0);
+  assert_i64(r.n, n);
+  assert_str(r.ids[n - 1], "c99999");
+  assert_i64(r.space, INT64_MAX);
+  dc_prune_result_free(&r);
+  free(body);
+}
+
+/* --- error messages --- */
+
+static void test_error_message(void **state) {
+  (void)state;
+  char out[200];
+#define MSG(lit, cap) dc_api_error_message(lit, sizeof(lit) - 1, out, cap)
+  MSG("{\"message\":\"client version 1.99 is too new. Maximum supported API version is 1.45\"}", sizeof(out));
+  assert_str(out, "client version 1.99 is too new. Maximum supported API version is 1.45");
+  MSG("{\"message\":\"line1\\nline2\\r\\tend\\u0001\\u001b[31mred\\u007f\"}\n", sizeof(out));
+  assert_str(out, "line1 line2  end??[31mred?");
+  MSG("{\"message\":\"caf\\u00e9\"}", sizeof(out));
+  assert_str(out, "caf??");
+  MSG("{\"message\":\"nul\\u0000byte\"}", sizeof(out)); /* not JSON to jansson: shown as text */
+  assert_str(out, "{\"message\":\"nul\\u0000byte\"}");
+  /* Podman's error shape. */
+  MSG("{\"cause\":\"no such container\",\"message\":\"no container with name or ID \\\"x\\\" found\","
+      "\"response\":404}",
+      sizeof(out));
+  assert_str(out, "no container with name or ID \"x\" found");
+  /* Plain text, trailing blanks trimmed. */
+  MSG("404 page not found\n", sizeof(out));
+  assert_str(out, "404 page not found");
+  MSG("bad\x1b]0;title\x07 text \r\n", sizeof(out));
+  assert_str(out, "bad?]0;title? text");
+  /* JSON without a message, or a message that is not a string: nothing to say. */
+  MSG("{\"error\":\"x\"}", sizeof(out));
+  assert_str(out, "");
+  MSG("{\"message\":5}", sizeof(out));
+  assert_str(out, "");
+  MSG("[\"message\"]", sizeof(out));
+  assert_str(out, "");
+  /* Truncated to the capacity. */
+  MSG("{\"message\":\"abcdefgh\"}", 5);
+  assert_str(out, "abcd");
+  MSG("abcdefgh", 1);
+  assert_str(out, "");
+  dc_api_error_message(NULL, 0, out, sizeof(out));
+  assert_str(out, "");
+  dc_api_error_message("", 0, out, sizeof(out));
+  assert_str(out, "");
+  /* cap 0: nothing is written at all. */
+  char guard[2] = {'G', 'H'};
+  dc_api_error_message("x", 1, guard, 0);
+  assert_int_equal(guard[0], 'G');
+  assert_int_equal(guard[1], 'H');
+#undef MSG
+}
+
+static void test_kind_names(void **state) {
+  (void)state;
+  assert_str(dc_kind_singular(DC_CONTAINERS), "container");
+  assert_str(dc_kind_plural(DC_IMAGES), "images");
+  assert_str(dc_kind_singular(DC_BUILD_CACHE), "build cache");
+  assert_str(dc_kind_json(DC_BUILD_CACHE), "build_cache");
+  assert_str(dc_kind_json_plural(DC_VOLUMES), "volumes");
+  assert_str(dc_kind_json_plural(DC_NETWORKS), "networks");
+  assert_str(dc_kind_json(DC_NETWORKS), "network");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_version_cmp),
+      cmocka_unit_test(test_version_valid),
+      cmocka_unit_test(test_negotiate),
+      cmocka_unit_test(test_negotiate_errors),
+      cmocka_unit_test(test_negotiate_podman),
+      cmocka_unit_test(test_urlencode),
+      cmocka_unit_test(test_filters_exact),
+      cmocka_unit_test(test_filters_until),
+      cmocka_unit_test(test_filters_labels),
+      cmocka_unit_test(test_api_path),
+      cmocka_unit_test(test_decode_containers),
+      cmocka_unit_test(test_decode_images),
+      cmocka_unit_test(test_decode_networks),
+      cmocka_unit_test(test_decode_volumes),
+      cmocka_unit_test(test_decode_df_volumes),
+      cmocka_unit_test(test_decode_huge_list),
+      cmocka_unit_test(test_prune_containers),
+      cmocka_unit_test(test_prune_build_cache),
+      cmocka_unit_test(test_prune_networks),
+      cmocka_unit_test(test_prune_volumes),
+      cmocka_unit_test(test_prune_images),
+      cmocka_unit_test(test_prune_hostile),
+      cmocka_unit_test(test_error_message),
+      cmocka_unit_test(test_kind_names),
+  };
+  return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+}

@@ -1,0 +1,702 @@
+/* test_config.c: dc_config_load with a fake environment: defaults, every variable, flags
+ * over variables, and every kind of bad input (-EINVAL with one line naming it). */
+#include "dc_test.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "config.h"
+
+#define NOW INT64_C(1700000000000000000) /* 2023-11-14T22:13:20Z */
+#define SEC INT64_C(1000000000)
+
+/* --- a fake environment, reset before every test --- */
+
+#define ENV_MAX 48
+static struct {
+  const char *name;
+  const char *value;
+} env_tab[ENV_MAX];
+static size_t env_n;
+
+static const char *fake_getenv(const char *name) {
+  for (size_t i = env_n; i-- > 0;)
+    if (strcmp(env_tab[i].name, name) == 0)
+      return env_tab[i].value;
+  return NULL;
+}
+
+static void env(const char *name, const char *value) {
+  assert_true(env_n < ENV_MAX);
+  env_tab[env_n].name = name;
+  env_tab[env_n].value = value;
+  env_n++;
+}
+
+static dc_config_t cfg;
+static char err[512];
+
+static int reset(void **state) {
+  (void)state;
+  env_n = 0;
+  memset(&cfg, 0xA5, sizeof(cfg)); /* the loader must set every field itself */
+  memset(err, 'X', sizeof(err) - 1);
+  err[sizeof(err) - 1] = '\0';
+  return 0;
+}
+
+/* Loads with argv = {"docker-cleaner", args..., NULL}. */
+static int load_v(const char *const *args) {
+  char *argv[64];
+  int argc = 0;
+  argv[argc++] = (char *)"docker-cleaner";
+  for (; *args; args++) {
+    assert_true(argc < 63);
+    argv[argc++] = (char *)*args;
+  }
+  argv[argc] = NULL;
+  return dc_config_load(&cfg, argc, argv, fake_getenv, NOW, err, sizeof(err));
+}
+#define LOAD(...) load_v((const char *const[]){__VA_ARGS__, NULL})
+#define LOAD0() load_v((const char *const[]){NULL})
+
+/* The error contract: -EINVAL, one non-empty line, naming what must be named. */
+static void assert_one_line(void) {
+  assert_true(err[0] != '\0');
+  if (strchr(err, '\n') || strchr(err, '\r')) {
+    print_error("error message spans lines: \"%s\"\n", err);
+    fail();
+  }
+}
+
+#define EXPECT_INVALID(rc, name, value)                                                                      \
+  do {                                                                                                       \
+    assert_rc(rc, -EINVAL);                                                                                  \
+    assert_one_line();                                                                                       \
+    assert_contains(err, name);                                                                              \
+    assert_contains(err, value);                                                                             \
+  } while (0)
+
+/* An env variable with a bad value: the message names NAME="value". */
+static void expect_bad_env(const char *name, const char *value) {
+  char quoted[600];
+  env_n = 0;
+  env(name, value);
+  int rc = LOAD0();
+  snprintf(quoted, sizeof(quoted), "%s=\"%s\"", name, value);
+  if (rc != -EINVAL) {
+    print_error("%s=\"%s\" was accepted (rc %d)\n", name, value, rc);
+    fail();
+  }
+  assert_one_line();
+  assert_contains(err, quoted);
+}
+
+/* --- defaults and every variable --- */
+
+static void test_defaults(void **state) {
+  (void)state;
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_true(cfg.containers);
+  assert_true(cfg.images);
+  assert_true(cfg.networks);
+  assert_true(cfg.build_cache);
+  assert_false(cfg.volumes);
+  assert_false(cfg.volumes_all);
+  assert_false(cfg.prune_all);
+  assert_false(cfg.force);
+  assert_false(cfg.dry_run);
+  assert_false(cfg.has_until);
+  assert_i64(cfg.nlabels, 0);
+  assert_str(cfg.protect.key, "docker-cleaner.protect");
+  assert_false(cfg.protect.has_value);
+  assert_false(cfg.protect.negate);
+  assert_i64(cfg.timeout_ms, 5 * 60 * 1000);
+  assert_i64(cfg.host_kind, DC_HOST_UNIX);
+  assert_str(cfg.socket_path, "/var/run/docker.sock");
+  assert_str(cfg.api_version, "");
+  assert_i64(cfg.log_level, DC_LOG_INFO);
+  assert_i64(cfg.log_format, DC_FMT_TEXT);
+  assert_i64(cfg.run_uid, 65532);
+  assert_i64(cfg.run_gid, 65532);
+  assert_str(err, "");
+}
+
+static void test_every_variable(void **state) {
+  (void)state;
+  env("DOCKER_HOST", "unix:///run/user/1000/docker.sock");
+  env("DOCKER_API_VERSION", "1.41");
+  env("CLEANUP_CONTAINERS", "false");
+  env("CLEANUP_IMAGES", "no");
+  env("CLEANUP_NETWORKS", "0");
+  env("CLEANUP_BUILD_CACHE", "FALSE");
+  env("CLEANUP_VOLUMES", "true");
+  env("PRUNE_VOLUMES_ALL", "yes");
+  env("PRUNE_ALL", "1");
+  env("PRUNE_FILTER_UNTIL", "24h");
+  env("PRUNE_FILTER_LABEL", "env=ci,label=team,!keep,label!=tier=db");
+  env("PROTECT_LABEL", "hands-off=yes");
+  env("PRUNE_FORCE", "true");
+  env("DRY_RUN", "false");
+  env("CLEANUP_TIMEOUT", "90s");
+  env("LOG_LEVEL", "debug");
+  env("LOG_FORMAT", "json");
+  env("RUN_UID", "1000");
+  env("RUN_GID", "1001");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.host_kind, DC_HOST_UNIX);
+  assert_str(cfg.socket_path, "/run/user/1000/docker.sock");
+  assert_str(cfg.api_version, "1.41");
+  assert_false(cfg.containers);
+  assert_false(cfg.images);
+  assert_false(cfg.networks);
+  assert_false(cfg.build_cache);
+  assert_true(cfg.volumes);
+  assert_true(cfg.volumes_all);
+  assert_true(cfg.prune_all);
+  assert_true(cfg.has_until);
+  assert_i64(cfg.until_ns, NOW - 24 * 3600 * SEC);
+  assert_str(cfg.until_raw, "24h");
+  assert_i64(cfg.nlabels, 4);
+  assert_str(cfg.labels[0].key, "env");
+  assert_str(cfg.labels[0].value, "ci");
+  assert_true(cfg.labels[0].has_value);
+  assert_false(cfg.labels[0].negate);
+  assert_str(cfg.labels[1].key, "team");
+  assert_false(cfg.labels[1].has_value);
+  assert_false(cfg.labels[1].negate);
+  assert_str(cfg.labels[2].key, "keep");
+  assert_false(cfg.labels[2].has_value);
+  assert_true(cfg.labels[2].negate);
+  assert_str(cfg.labels[3].key, "tier");
+  assert_str(cfg.labels[3].value, "db");
+  assert_true(cfg.labels[3].negate);
+  assert_str(cfg.protect.key, "hands-off");
+  assert_str(cfg.protect.value, "yes");
+  assert_true(cfg.protect.has_value);
+  assert_false(cfg.protect.negate);
+  assert_true(cfg.force);
+  assert_false(cfg.dry_run);
+  assert_i64(cfg.timeout_ms, 90000);
+  assert_i64(cfg.log_level, DC_LOG_DEBUG);
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  assert_i64(cfg.run_uid, 1000);
+  assert_i64(cfg.run_gid, 1001);
+}
+
+static void test_prune_volumes_alias(void **state) {
+  (void)state;
+  env("PRUNE_VOLUMES", "true");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_true(cfg.volumes);
+
+  env_n = 0;
+  env("PRUNE_VOLUMES", "yes");
+  env("CLEANUP_VOLUMES", "TRUE"); /* the same value twice is no conflict */
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_true(cfg.volumes);
+
+  env_n = 0;
+  env("PRUNE_VOLUMES", "false");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_false(cfg.volumes);
+}
+
+static void test_booleans_any_case(void **state) {
+  (void)state;
+  static const char *const yes[] = {"true", "TRUE", "True", "tRuE", "1", "yes", "YES", "Yes"};
+  static const char *const no[] = {"false", "FALSE", "False", "fAlSe", "0", "no", "NO", "No"};
+  for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+    bool b = false;
+    assert_rc(dc_parse_bool(yes[i], &b), 0);
+    assert_true(b);
+    env_n = 0;
+    env("PRUNE_ALL", yes[i]);
+    env("CLEANUP_IMAGES", no[i]);
+    assert_rc(LOAD0(), DC_CONFIG_OK);
+    assert_true(cfg.prune_all);
+    assert_false(cfg.images);
+  }
+  for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+    bool b = true;
+    assert_rc(dc_parse_bool(no[i], &b), 0);
+    assert_false(b);
+  }
+  static const char *const bad[] = {"", "y", "n", "on", "off", "2", "-1", "true ", " yes", "truee", "nope"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    bool b = true;
+    assert_rc(dc_parse_bool(bad[i], &b), -EINVAL);
+    assert_true(b); /* untouched */
+  }
+}
+
+static void test_hosts(void **state) {
+  (void)state;
+  env("DOCKER_HOST", "tcp://192.0.2.7:2376");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.host_kind, DC_HOST_TCP);
+  assert_str(cfg.tcp_host, "192.0.2.7");
+  assert_i64(cfg.tcp_port, 2376);
+
+  env_n = 0;
+  env("DOCKER_HOST", "tcp://winserver.example");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.host_kind, DC_HOST_TCP);
+  assert_str(cfg.tcp_host, "winserver.example");
+  assert_i64(cfg.tcp_port, 2375);
+
+  env_n = 0;
+  env("DOCKER_HOST", "tcp://[::1]:2375");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_str(cfg.tcp_host, "::1");
+  assert_i64(cfg.tcp_port, 2375);
+
+  env_n = 0;
+  env("DOCKER_HOST", "tcp://host:65535/");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_str(cfg.tcp_host, "host");
+  assert_i64(cfg.tcp_port, 65535);
+
+  env_n = 0;
+  env("DOCKER_HOST", ""); /* empty: the default, as the CLI */
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.host_kind, DC_HOST_UNIX);
+  assert_str(cfg.socket_path, "/var/run/docker.sock");
+}
+
+static void test_timeouts_and_logs(void **state) {
+  (void)state;
+  static const struct {
+    const char *v;
+    int64_t ms;
+  } ok[] = {{"30s", 30000}, {"1ms", 1}, {"24h", 86400000}, {"1h30m", 5400000}, {"1.5s", 1500}, {"5m", 300000}};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    env_n = 0;
+    env("CLEANUP_TIMEOUT", ok[i].v);
+    assert_rc(LOAD0(), DC_CONFIG_OK);
+    assert_i64(cfg.timeout_ms, ok[i].ms);
+  }
+  static const struct {
+    const char *v;
+    dc_log_level_t l;
+  } levels[] = {{"debug", DC_LOG_DEBUG}, {"INFO", DC_LOG_INFO}, {"Warn", DC_LOG_WARN},
+                {"warning", DC_LOG_WARN}, {"error", DC_LOG_ERROR}};
+  for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+    env_n = 0;
+    env("LOG_LEVEL", levels[i].v);
+    assert_rc(LOAD0(), DC_CONFIG_OK);
+    assert_i64(cfg.log_level, levels[i].l);
+  }
+  env_n = 0;
+  env("LOG_FORMAT", "JSON");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  env_n = 0;
+  env("LOG_FORMAT", "Text");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.log_format, DC_FMT_TEXT);
+}
+
+static void test_api_versions_accepted(void **state) {
+  (void)state;
+  static const char *const ok[] = {"1.25", "1.41", "1.51", "1.99"};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    env_n = 0;
+    env("DOCKER_API_VERSION", ok[i]);
+    assert_rc(LOAD0(), DC_CONFIG_OK);
+    assert_str(cfg.api_version, ok[i]);
+  }
+}
+
+static void test_label_lists(void **state) {
+  (void)state;
+  /* Commas and newlines separate terms; empty terms are skipped; values may hold '='. */
+  env("PRUNE_FILTER_LABEL", "a,,b=c=d\n!e");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.nlabels, 3);
+  assert_str(cfg.labels[0].key, "a");
+  assert_str(cfg.labels[1].key, "b");
+  assert_str(cfg.labels[1].value, "c=d");
+  assert_str(cfg.labels[2].key, "e");
+  assert_true(cfg.labels[2].negate);
+
+  /* Exactly DC_LABEL_TERMS_MAX terms are fine. */
+  env_n = 0;
+  env("PRUNE_FILTER_LABEL", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.nlabels, 16);
+  assert_str(cfg.labels[15].key, "p");
+
+  /* Protection k=v does not conflict with a filter on k alone or on another value. */
+  env_n = 0;
+  env("PROTECT_LABEL", "keep=yes");
+  env("PRUNE_FILTER_LABEL", "keep,keep=no,!keep=yes");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_i64(cfg.nlabels, 3);
+
+  /* A key that merely starts with "label" is a key like any other. */
+  env_n = 0;
+  env("PROTECT_LABEL", "labels.keep");
+  env("PRUNE_FILTER_LABEL", "labelled=1");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_str(cfg.protect.key, "labels.keep");
+  assert_str(cfg.labels[0].key, "labelled");
+}
+
+/* --- flags --- */
+
+static void test_flags_win(void **state) {
+  (void)state;
+  env("CLEANUP_CONTAINERS", "true");
+  env("PRUNE_ALL", "false");
+  env("CLEANUP_VOLUMES", "true");
+  env("PRUNE_FILTER_UNTIL", "1h");
+  env("PRUNE_FILTER_LABEL", "from-env");
+  env("DOCKER_HOST", "tcp://elsewhere:2375");
+  env("PRUNE_FORCE", "false");
+  env("CLEANUP_TIMEOUT", "1m");
+  assert_rc(LOAD("--no-containers", "--all", "--volumes=false", "--filter", "until=24h", "--filter",
+                 "label=a=b", "-H", "unix:///tmp/other.sock", "-f", "--timeout=30s"),
+            DC_CONFIG_OK);
+  assert_false(cfg.containers);
+  assert_true(cfg.prune_all);
+  assert_false(cfg.volumes);
+  assert_true(cfg.has_until);
+  assert_i64(cfg.until_ns, NOW - 24 * 3600 * SEC);
+  assert_str(cfg.until_raw, "24h");
+  assert_i64(cfg.nlabels, 1); /* the flag replaced the environment's list */
+  assert_str(cfg.labels[0].key, "a");
+  assert_str(cfg.labels[0].value, "b");
+  assert_true(cfg.labels[0].has_value);
+  assert_false(cfg.labels[0].negate);
+  assert_i64(cfg.host_kind, DC_HOST_UNIX);
+  assert_str(cfg.socket_path, "/tmp/other.sock");
+  assert_true(cfg.force);
+  assert_i64(cfg.timeout_ms, 30000);
+}
+
+static void test_flag_forms(void **state) {
+  (void)state;
+  assert_rc(LOAD("-a", "--filter=until=2024-01-02T03:04:05Z", "--filter=label!=keep", "--label", "team=x",
+                 "--label=!tier", "--host=tcp://h:2376", "--api-version", "1.43", "--protect-label", "guard",
+                 "--force=no", "--volumes", "--volumes-all", "--build-cache=0", "--images=false",
+                 "--log-level=warn", "--log-format", "json", "--run-uid", "1000", "--run-gid=2000"),
+            DC_CONFIG_OK);
+  assert_true(cfg.prune_all);
+  assert_true(cfg.has_until);
+  assert_i64(cfg.until_ns, INT64_C(1704164645) * SEC);
+  assert_i64(cfg.nlabels, 3);
+  assert_str(cfg.labels[0].key, "keep");
+  assert_true(cfg.labels[0].negate);
+  assert_str(cfg.labels[1].key, "team");
+  assert_str(cfg.labels[1].value, "x");
+  assert_str(cfg.labels[2].key, "tier");
+  assert_true(cfg.labels[2].negate);
+  assert_i64(cfg.host_kind, DC_HOST_TCP);
+  assert_str(cfg.tcp_host, "h");
+  assert_i64(cfg.tcp_port, 2376);
+  assert_str(cfg.api_version, "1.43");
+  assert_str(cfg.protect.key, "guard");
+  assert_false(cfg.force);
+  assert_true(cfg.volumes);
+  assert_true(cfg.volumes_all);
+  assert_false(cfg.build_cache);
+  assert_false(cfg.images);
+  assert_true(cfg.containers);
+  assert_i64(cfg.log_level, DC_LOG_WARN);
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  assert_i64(cfg.run_uid, 1000);
+  assert_i64(cfg.run_gid, 2000);
+
+  reset(NULL);
+  assert_rc(LOAD("--until", "90m", "--no-networks", "--prune-volumes-is-not-a-flag"), -EINVAL);
+  reset(NULL);
+  assert_rc(LOAD("--until", "90m", "--no-networks"), DC_CONFIG_OK);
+  assert_i64(cfg.until_ns, NOW - 90 * 60 * SEC);
+  assert_false(cfg.networks);
+}
+
+static void test_flag_beats_prune_volumes_env(void **state) {
+  (void)state;
+  /* PRUNE_VOLUMES is an environment alias; the --volumes flag must win over it too. */
+  env("PRUNE_VOLUMES", "true");
+  assert_rc(LOAD("--no-volumes"), DC_CONFIG_OK);
+  assert_false(cfg.volumes);
+  reset(NULL);
+  env("PRUNE_VOLUMES", "false");
+  assert_rc(LOAD("--volumes"), DC_CONFIG_OK);
+  assert_true(cfg.volumes);
+}
+
+static void test_help_and_version(void **state) {
+  (void)state;
+  assert_rc(LOAD("--help"), DC_CONFIG_HELP);
+  assert_rc(LOAD("-h"), DC_CONFIG_HELP);
+  assert_rc(LOAD("--version"), DC_CONFIG_VERSION);
+  assert_rc(LOAD("--all", "--version"), DC_CONFIG_VERSION);
+  /* Help is available even when the environment is wrong. */
+  env("CLEANUP_CONTAINERS", "maybe");
+  assert_rc(LOAD("--help"), DC_CONFIG_HELP);
+}
+
+static void test_usage_mentions_every_flag(void **state) {
+  (void)state;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  dc_config_usage(f);
+  fclose(f);
+  static const char *const words[] = {"--host", "DOCKER_HOST", "--all", "PRUNE_ALL", "--filter", "--label",
+                                      "PRUNE_FILTER_LABEL", "--protect-label", "PROTECT_LABEL", "--timeout",
+                                      "CLEANUP_TIMEOUT", "--volumes", "CLEANUP_VOLUMES", "--help", "--version"};
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+    assert_contains(buf, words[i]);
+  free(buf);
+}
+
+/* --- bad input: every case is -EINVAL with one line naming the setting and the value --- */
+
+static void test_bad_booleans(void **state) {
+  (void)state;
+  static const char *const vars[] = {"CLEANUP_CONTAINERS", "CLEANUP_IMAGES", "CLEANUP_NETWORKS",
+                                     "CLEANUP_BUILD_CACHE", "CLEANUP_VOLUMES", "PRUNE_VOLUMES",
+                                     "PRUNE_VOLUMES_ALL", "PRUNE_ALL", "PRUNE_FORCE", "DRY_RUN"};
+  static const char *const vals[] = {"maybe", "2", "on", "", "y"};
+  for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+    for (size_t j = 0; j < sizeof(vals) / sizeof(vals[0]); j++)
+      expect_bad_env(vars[i], vals[j]);
+  env_n = 0;
+  env("CLEANUP_IMAGES", "maybe");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_str(err, "invalid CLEANUP_IMAGES=\"maybe\": expected true/false/1/0/yes/no");
+  /* A bad boolean flag value names the flag. */
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--images=perhaps"), "--images", "perhaps");
+}
+
+static void test_bad_hosts(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "ssh://me@host",    "npipe:////./pipe/docker_engine", "unix://relative.sock", "unix://",
+      "tcp://",           "tcp://:2375",                    "tcp://host:0",         "tcp://host:65536",
+      "tcp://host:abc",   "tcp://host:",                    "tcp://host:2375/path", "tcp://host:-1",
+      "http://host:2375", "fd://",                          "/var/run/docker.sock", "tcp://[::1",
+      "tcp://host: 80",   "tcp://host:+80",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    expect_bad_env("DOCKER_HOST", bad[i]);
+  env_n = 0;
+  env("DOCKER_HOST", "ssh://me@host");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_contains(err, "ssh://");
+  assert_contains(err, "unix://");
+  assert_contains(err, "tcp://");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("-H", "ssh://x"), "-H", "ssh://x");
+}
+
+static void test_tls_refused(void **state) {
+  (void)state;
+  expect_bad_env("DOCKER_TLS_VERIFY", "1");
+  assert_contains(err, "TLS");
+}
+
+static void test_bad_api_versions(void **state) {
+  (void)state;
+  static const char *const bad[] = {"abc", "1.2", "1.24", "1", "v1.41", "1.41.0", "1.", ".41", "0.99"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    expect_bad_env("DOCKER_API_VERSION", bad[i]);
+  assert_contains(err, "1.25");
+}
+
+static void test_bad_until(void **state) {
+  (void)state;
+  static const char *const bad[] = {"yesterday", "10d", "-1h", "2024-13-01", "2024-01-02T25:00", "1700000000.",
+                                    "24 h", "h"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    expect_bad_env("PRUNE_FILTER_UNTIL", bad[i]);
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--filter", "until=soon"), "--filter until", "soon");
+  /* An empty flag value is a mistake; an empty variable means no filter. */
+  reset(NULL);
+  assert_rc(LOAD("--until="), -EINVAL);
+  assert_contains(err, "--until");
+  reset(NULL);
+  assert_rc(LOAD("--filter", "until="), -EINVAL);
+  reset(NULL);
+  env("PRUNE_FILTER_UNTIL", "");
+  assert_rc(LOAD0(), 0);
+  assert_false(cfg.has_until);
+}
+
+static void test_bad_labels(void **state) {
+  (void)state;
+  static const char *const bad[] = {"label=", "=v", "a b", "!", "label!=", "!=v", "a!b"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    expect_bad_env("PRUNE_FILTER_LABEL", bad[i]);
+  env_n = 0;
+  env("PRUNE_FILTER_LABEL", "k\tv");
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL", "\"k?v\"");
+  /* The bad term of a list is named. */
+  env_n = 0;
+  env("PRUNE_FILTER_LABEL", "good,=v");
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL", "\"=v\"");
+  /* Too many terms. */
+  env_n = 0;
+  env("PRUNE_FILTER_LABEL", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q");
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL", "16");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--label", "a b"), "--label", "a b");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--filter", "dangling=true"), "--filter", "dangling=true");
+}
+
+static void test_bad_protect_label(void **state) {
+  (void)state;
+  static const char *const bad[] = {"", "!x", "=v", "a b", "label!=x"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    expect_bad_env("PROTECT_LABEL", bad[i]);
+}
+
+static void test_conflicts(void **state) {
+  (void)state;
+  env("PRUNE_VOLUMES_ALL", "true");
+  EXPECT_INVALID(LOAD0(), "PRUNE_VOLUMES_ALL=true", "CLEANUP_VOLUMES");
+
+  reset(NULL);
+  env("CLEANUP_VOLUMES", "true");
+  env("PRUNE_VOLUMES", "false");
+  EXPECT_INVALID(LOAD0(), "CLEANUP_VOLUMES=true", "PRUNE_VOLUMES=false");
+
+  reset(NULL);
+  env("CLEANUP_CONTAINERS", "false");
+  env("CLEANUP_IMAGES", "false");
+  env("CLEANUP_NETWORKS", "false");
+  env("CLEANUP_BUILD_CACHE", "false");
+  EXPECT_INVALID(LOAD0(), "CLEANUP_CONTAINERS", "CLEANUP_VOLUMES");
+  /* ... and the same through flags. */
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--no-containers", "--no-images", "--no-networks", "--no-build-cache"), "nothing to do",
+                 "false");
+
+  /* A positive filter on the protection label could select nothing. */
+  reset(NULL);
+  env("PRUNE_FILTER_LABEL", "docker-cleaner.protect");
+  EXPECT_INVALID(LOAD0(), "docker-cleaner.protect", "PROTECT_LABEL");
+  reset(NULL);
+  env("PRUNE_FILTER_LABEL", "label=docker-cleaner.protect=1");
+  EXPECT_INVALID(LOAD0(), "docker-cleaner.protect", "PROTECT_LABEL");
+  reset(NULL);
+  env("PROTECT_LABEL", "keep=yes");
+  env("PRUNE_FILTER_LABEL", "keep=yes");
+  EXPECT_INVALID(LOAD0(), "keep", "PROTECT_LABEL");
+  /* Its negation is fine. */
+  reset(NULL);
+  env("PRUNE_FILTER_LABEL", "!docker-cleaner.protect");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+}
+
+static void test_bad_timeouts(void **state) {
+  (void)state;
+  static const char *const bad[] = {"0", "-1", "abc", "25h", "10", "0s", "", "24h1ns", "5 m"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    expect_bad_env("CLEANUP_TIMEOUT", bad[i]);
+}
+
+static void test_bad_logs_and_ids(void **state) {
+  (void)state;
+  expect_bad_env("LOG_LEVEL", "verbose");
+  expect_bad_env("LOG_LEVEL", "");
+  expect_bad_env("LOG_FORMAT", "xml");
+  expect_bad_env("LOG_FORMAT", "");
+  static const char *const ids[] = {"0", "abc", "-5", "", "1x", "4294967296", "2147483648", " 5"};
+  for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+    expect_bad_env("RUN_UID", ids[i]);
+    expect_bad_env("RUN_GID", ids[i]);
+  }
+}
+
+static void test_bad_arguments(void **state) {
+  (void)state;
+  EXPECT_INVALID(LOAD("--bogus"), "--bogus", "--help");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--bogus=1"), "--bogus", "--help");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("-z"), "-z", "--help");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("stray"), "stray", "--help");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--timeout"), "--timeout", "value");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--filter"), "--filter", "until");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--no-containers=true"), "--no-containers", "value");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--no-host"), "--no-host", "--help");
+}
+
+static void test_dry_run_refused(void **state) {
+  (void)state;
+  expect_bad_env("DRY_RUN", "true");
+  assert_contains(err, "dry run");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--dry-run"), "--dry-run", "true");
+}
+
+static void test_control_characters_stay_on_one_line(void **state) {
+  (void)state;
+  /* A value with a newline must not split the error over two lines. */
+  env("CLEANUP_TIMEOUT", "5m\nINFO: all good");
+  EXPECT_INVALID(LOAD0(), "CLEANUP_TIMEOUT=\"5m?INFO: all good\"", "duration");
+  reset(NULL);
+  env("PROTECT_LABEL", "keep=a\nb");
+  EXPECT_INVALID(LOAD("--label", "keep=a\nb"), "PROTECT_LABEL=keep=a?b", "keep");
+  assert_one_line();
+  reset(NULL);
+  EXPECT_INVALID(LOAD("ab\ncd"), "ab", "cd");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--bo\rgus"), "--bo", "gus");
+}
+
+static void test_value_too_long(void **state) {
+  (void)state;
+  static char big[5000];
+  memset(big, 'a', sizeof(big) - 1);
+  env("PRUNE_FILTER_LABEL", big);
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL", "too long");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_defaults, reset),
+      cmocka_unit_test_setup(test_every_variable, reset),
+      cmocka_unit_test_setup(test_prune_volumes_alias, reset),
+      cmocka_unit_test_setup(test_booleans_any_case, reset),
+      cmocka_unit_test_setup(test_hosts, reset),
+      cmocka_unit_test_setup(test_timeouts_and_logs, reset),
+      cmocka_unit_test_setup(test_api_versions_accepted, reset),
+      cmocka_unit_test_setup(test_label_lists, reset),
+      cmocka_unit_test_setup(test_flags_win, reset),
+      cmocka_unit_test_setup(test_flag_forms, reset),
+      cmocka_unit_test_setup(test_flag_beats_prune_volumes_env, reset),
+      cmocka_unit_test_setup(test_help_and_version, reset),
+      cmocka_unit_test_setup(test_usage_mentions_every_flag, reset),
+      cmocka_unit_test_setup(test_bad_booleans, reset),
+      cmocka_unit_test_setup(test_bad_hosts, reset),
+      cmocka_unit_test_setup(test_tls_refused, reset),
+      cmocka_unit_test_setup(test_bad_api_versions, reset),
+      cmocka_unit_test_setup(test_bad_until, reset),
+      cmocka_unit_test_setup(test_bad_labels, reset),
+      cmocka_unit_test_setup(test_bad_protect_label, reset),
+      cmocka_unit_test_setup(test_conflicts, reset),
+      cmocka_unit_test_setup(test_bad_timeouts, reset),
+      cmocka_unit_test_setup(test_bad_logs_and_ids, reset),
+      cmocka_unit_test_setup(test_bad_arguments, reset),
+      cmocka_unit_test_setup(test_dry_run_refused, reset),
+      cmocka_unit_test_setup(test_control_characters_stay_on_one_line, reset),
+      cmocka_unit_test_setup(test_value_too_long, reset),
+  };
+  return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
