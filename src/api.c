@@ -285,6 +285,13 @@ static int container_item(json_t *o, dc_resource_t *r) {
   r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
   r->labels = labels_of(o);
   r->image_id = dup_field(o, "ImageID");
+  json_t *ns = json_object_get(o, "NetworkSettings");
+  json_t *nets = json_is_object(ns) ? json_object_get(ns, "Networks") : NULL;
+  if (json_is_object(nets))
+    r->networks = json_incref(nets);
+  json_t *mounts = json_object_get(o, "Mounts");
+  if (json_is_array(mounts))
+    r->mounts = json_incref(mounts);
   return 0;
 }
 
@@ -388,6 +395,22 @@ int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *v
   return 0;
 }
 
+static int build_cache_item(json_t *o, dc_resource_t *r) {
+  if (!(r->id = dup_field(o, "ID")))
+    return -EPROTO;
+  r->name = dup_field(o, "Description");
+  copy_field(o, "Type", r->state, sizeof(r->state));
+  r->in_use = json_is_true(json_object_get(o, "InUse"));
+  r->shared = json_is_true(json_object_get(o, "Shared"));
+  r->size = int_field(o, "Size", -1);
+  r->created_ns = rfc3339_field(o, "LastUsedAt");
+  return 0;
+}
+
+int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
+  return decode_list(body, len, out, build_cache_item, "build cache usage", "BuildCache", err, errlen);
+}
+
 void dc_resource_list_free(dc_resource_list_t *l) {
   for (size_t i = 0; i < l->n; i++) {
     dc_resource_t *r = &l->items[i];
@@ -396,6 +419,8 @@ void dc_resource_list_free(dc_resource_list_t *l) {
     free(r->image_id);
     json_decref(r->labels);
     json_decref(r->tags);
+    json_decref(r->networks);
+    json_decref(r->mounts);
   }
   free(l->items);
   l->items = NULL;

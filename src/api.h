@@ -70,11 +70,15 @@ typedef struct dc_resource {
   int64_t created_ns; /* INT64_MIN when unknown */
   json_t *labels;    /* object or NULL; a reference owned by the list */
   json_t *tags;      /* images: RepoTags array or NULL */
-  char state[16];    /* containers */
+  json_t *networks;  /* containers: NetworkSettings.Networks object or NULL */
+  json_t *mounts;    /* containers: Mounts array or NULL */
+  char state[32];    /* containers: State; build cache: Type */
   char *image_id;    /* containers */
   char driver[32];   /* volumes, networks */
   bool has_options;  /* volumes with driver options (e.g. bind mounts) */
   int64_t size;      /* bytes, -1 when unknown */
+  bool in_use, shared; /* build cache */
+  bool doomed;       /* containers: the run removes (or, dry, would remove) it */
 } dc_resource_t;
 
 typedef struct dc_resource_list {
@@ -90,6 +94,9 @@ int dc_api_decode_networks(const char *body, size_t len, dc_resource_list_t *out
 int dc_api_decode_volumes(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
 /* Fills the size of each listed volume from a /system/df reply (unknown ones keep -1). */
 int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen);
+/* Build cache records from a /system/df reply; created_ns holds LastUsedAt (INT64_MIN when
+ * never used), state the record's Type. */
+int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
 void dc_resource_list_free(dc_resource_list_t *l);
 const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *id);
 

@@ -478,11 +478,6 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
              "CLEANUP_BUILD_CACHE and CLEANUP_VOLUMES are all false");
     return -EINVAL;
   }
-  if (cfg->dry_run) {
-    const struct raw *r = &raws[O_DRY_RUN];
-    return fail(err, errlen, r->origin, r->value,
-                "dry run is not available in this version yet; nothing was done");
-  }
 
   /* Filters. */
   /* An empty variable is as good as unset; an empty flag value is a mistake. */

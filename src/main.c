@@ -27,7 +27,7 @@ static int64_t now_ns(void) {
 
 /* As the Docker CLI: ask only when a person is there to answer. */
 static bool confirmed(const dc_config_t *cfg) {
-  if (cfg->force || !isatty(STDIN_FILENO))
+  if (cfg->force || cfg->dry_run || !isatty(STDIN_FILENO))
     return true;
   fprintf(stderr, "WARNING! This will remove:\n");
   if (cfg->containers)

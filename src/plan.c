@@ -289,8 +289,52 @@ static bool is_anonymous_volume(const dc_resource_t *v) {
 
 static bool image_in_use(const dc_resource_list_t *containers, const dc_resource_t *img) {
   for (size_t i = 0; i < containers->n; i++)
-    if (containers->items[i].image_id && same_id(containers->items[i].image_id, img->id))
+    if (!containers->items[i].doomed && containers->items[i].image_id &&
+        same_id(containers->items[i].image_id, img->id))
       return true;
+  return false;
+}
+
+static bool container_running(const dc_resource_t *c) {
+  return strcmp(c->state, "running") == 0 || strcmp(c->state, "paused") == 0 || strcmp(c->state, "restarting") == 0;
+}
+
+/* Dry run: would the network still be in use once the container prune is done? Docker
+ * counts endpoints, which only running containers hold; Podman counts every container. */
+static bool network_in_use(const dc_run_t *run, const dc_resource_t *net) {
+  const dc_resource_list_t *cs = &run->inv[DC_CONTAINERS].list;
+  for (size_t i = 0; i < cs->n; i++) {
+    const dc_resource_t *c = &cs->items[i];
+    if (c->doomed || !c->networks || (!run->engine.podman && !container_running(c)))
+      continue;
+    const char *name;
+    json_t *v;
+    json_object_foreach(c->networks, name, v) {
+      json_t *nid = json_object_get(v, "NetworkID");
+      if ((net->name && strcmp(name, net->name) == 0) ||
+          (json_is_string(nid) && strcmp(json_string_value(nid), net->id) == 0))
+        return true;
+    }
+  }
+  return false;
+}
+
+/* Dry run: would a remaining container (in any state) still use the volume? */
+static bool volume_in_use(const dc_run_t *run, const dc_resource_t *vol) {
+  const dc_resource_list_t *cs = &run->inv[DC_CONTAINERS].list;
+  for (size_t i = 0; i < cs->n; i++) {
+    const dc_resource_t *c = &cs->items[i];
+    size_t k;
+    json_t *m;
+    if (c->doomed)
+      continue;
+    json_array_foreach(c->mounts, k, m) {
+      json_t *type = json_object_get(m, "Type"), *name = json_object_get(m, "Name");
+      if (json_is_string(type) && strcmp(json_string_value(type), "volume") == 0 && json_is_string(name) &&
+          strcmp(json_string_value(name), vol->id) == 0)
+        return true;
+    }
+  }
   return false;
 }
 
@@ -306,7 +350,18 @@ static size_t real_tags(const dc_resource_t *img) {
 
 /* The daemon's own rules, applied to one listed resource. */
 static bool selects(const dc_op_t *op, const dc_resource_t *r) {
-  const dc_config_t *cfg = op->run->cfg;
+  const dc_run_t *run = op->run;
+  const dc_config_t *cfg = run->cfg;
+  if (op->kind == DC_BUILD_CACHE) {
+    /* BuildKit's rules: never a record in use; without `all`, not internal or frontend
+     * records nor those shared with images; `until` against the last use, and a record
+     * never used goes whatever `until` says. Records carry no labels. */
+    if (r->in_use)
+      return false;
+    if (!cfg->prune_all && (r->shared || strcmp(r->state, "internal") == 0 || strcmp(r->state, "frontend") == 0))
+      return false;
+    return !cfg->has_until || r->created_ns == INT64_MIN || dc_until_selects(cfg->until_ns, r->created_ns);
+  }
   if (dc_label_present(&cfg->protect, r->labels))
     return false;
   if (!dc_labels_match(cfg->labels, cfg->nlabels, r->labels))
@@ -320,14 +375,19 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
     return strcmp(r->state, "created") == 0 || strcmp(r->state, "exited") == 0 || strcmp(r->state, "dead") == 0 ||
            strcmp(r->state, "configured") == 0 || strcmp(r->state, "stopped") == 0;
   case DC_NETWORKS:
-    return strcmp(r->id, "bridge") != 0 && (!r->name || (strcmp(r->name, "bridge") != 0 &&
-                                                         strcmp(r->name, "host") != 0 && strcmp(r->name, "none") != 0));
+    if (strcmp(r->id, "bridge") == 0 || (r->name && (strcmp(r->name, "bridge") == 0 || strcmp(r->name, "host") == 0 ||
+                                                      strcmp(r->name, "none") == 0)))
+      return false;
+    /* A real run lists only networks without endpoints; a dry run works it out. */
+    return !cfg->dry_run || !network_in_use(run, r);
   case DC_IMAGES:
-    if (image_in_use(&op->aux_list, r))
+    if (image_in_use(cfg->dry_run ? &run->inv[DC_CONTAINERS].list : &op->aux_list, r))
       return false;
     return cfg->prune_all || real_tags(r) == 0;
   case DC_VOLUMES:
     if (strcmp(r->driver, "local") != 0 || r->has_options)
+      return false;
+    if (cfg->dry_run && volume_in_use(run, r))
       return false;
     return cfg->volumes_all || is_anonymous_volume(r);
   default:
@@ -355,8 +415,9 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   if (run->finished || terminal(op))
     return;
   op->inflight--;
-  const dc_resource_t *r = &op->list.items[slot->idx];
+  dc_resource_t *r = &op->from->items[slot->idx];
   if (status == 0 && (resp->status == 200 || resp->status == 204)) {
+    r->doomed = true;
     dc_report_deleted(op->kind, r->id, r->name, r->size);
     op->count++;
     if (r->size >= 0)
@@ -382,13 +443,25 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
 static void pump_deletes(dc_op_t *op) {
   static const char *const endpoints[] = {"/containers/", "", "/networks/", "/images/", "/volumes/"};
   dc_run_t *run = op->run;
+  if (run->cfg->dry_run) {
+    for (; op->next < op->nsel; op->next++) {
+      dc_resource_t *r = &op->from->items[op->sel[op->next]];
+      r->doomed = true;
+      dc_report_deleted(op->kind, r->id, r->name, r->size);
+      op->count++;
+      if (r->size >= 0)
+        op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
+    }
+    op_end(op, OP_OK, NULL);
+    return;
+  }
   for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run->stopping; i++) {
     dc_delete_slot_t *slot = &op->slots[i];
     if (slot->busy)
       continue;
     slot->op = op;
     slot->idx = op->sel[op->next++];
-    const dc_resource_t *r = &op->list.items[slot->idx];
+    const dc_resource_t *r = &op->from->items[slot->idx];
     char enc[1024], ep[1100];
     const char *query = NULL;
     if (dc_urlencode(enc, sizeof(enc), r->id) < 0) {
@@ -429,13 +502,10 @@ static void select_and_delete(dc_op_t *op) {
     op_end(op, OP_FAILED, "%s", op->error);
     return;
   }
-  const dc_resource_list_t *from = op->kind == DC_CONTAINERS ? &op->run->inv[DC_CONTAINERS].list : &op->list;
-  if (op->kind == DC_CONTAINERS) {
-    /* Take the inventory's list over: deletions index into op->list. */
-    op->list = op->run->inv[DC_CONTAINERS].list;
-    memset(&op->run->inv[DC_CONTAINERS].list, 0, sizeof(op->list));
-    from = &op->list;
-  }
+  /* Containers are chosen from the inventory itself, so that the later phases see which
+   * ones go. */
+  dc_resource_list_t *from = op->kind == DC_CONTAINERS ? &op->run->inv[DC_CONTAINERS].list : &op->list;
+  op->from = from;
   op->sel = calloc(from->n ? from->n : 1, sizeof(size_t));
   if (!op->sel) {
     op_end(op, OP_FAILED, "out of memory");
@@ -464,6 +534,8 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
       rc = dc_api_decode_volumes(resp->body, resp->body_len, &op->list, err, sizeof(err));
     else if (op->kind == DC_NETWORKS)
       rc = dc_api_decode_networks(resp->body, resp->body_len, &op->list, err, sizeof(err));
+    else if (op->kind == DC_BUILD_CACHE)
+      rc = dc_api_decode_df_build_cache(resp->body, resp->body_len, &op->list, err, sizeof(err));
     else if (op->kind == DC_IMAGES && is_aux)
       rc = dc_api_decode_containers(resp->body, resp->body_len, &op->aux_list, err, sizeof(err));
     else
@@ -500,8 +572,22 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
 static void start_client_side(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_engine_t *e = &run->engine;
+  const bool dry = run->cfg->dry_run;
+  /* A real run lists what is unused now, after the container prune; a dry run lists
+   * everything and works out what that prune would free. */
+  const char *dangling = dry ? NULL : "true";
+  bool typed_df = dc_api_version_cmp(e->version, "1.42") >= 0;
   int rc = 0;
+  if (dry && op->kind != DC_BUILD_CACHE && run->inv[DC_CONTAINERS].state != INV_DONE) {
+    /* Without the containers, everything would look unused: say nothing rather than wrong. */
+    op_end(op, OP_FAILED, "could not list containers, so what is in use is not known");
+    return;
+  }
   switch (op->kind) {
+  case DC_BUILD_CACHE:
+    op->listing = 1;
+    rc = send_get(run, &op->req, "/system/df", typed_df ? "type=build-cache" : NULL, on_listing, op);
+    break;
   case DC_CONTAINERS:
     if (run->inv[DC_CONTAINERS].state != INV_DONE) {
       op_end(op, OP_FAILED, "could not list containers");
@@ -510,32 +596,32 @@ static void start_client_side(dc_op_t *op) {
     select_and_delete(op);
     return;
   case DC_NETWORKS: {
-    char *f = dc_api_filters(run->cfg, 0, "true");
+    char *f = dc_api_filters(run->cfg, 0, dangling);
     char q[256];
-    snprintf(q, sizeof(q), "filters=%s", f ? f : "");
+    snprintf(q, sizeof(q), "%s%s", f && *f ? "filters=" : "", f ? f : "");
     free(f);
     op->listing = 1;
     rc = send_get(run, &op->req, "/networks", q, on_listing, op);
     break;
   }
   case DC_IMAGES:
-    op->listing = 2;
+    op->listing = dry ? 1 : 2;
     rc = send_get(run, &op->req, "/images/json", NULL, on_listing, op);
-    if (rc == 0 && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
+    if (rc == 0 && !dry && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
       op->listing = 1;
       op->listing_failed = true;
       snprintf(op->error, sizeof(op->error), "could not list containers");
     }
     break;
   case DC_VOLUMES: {
-    char *f = dc_api_filters(run->cfg, 0, "true");
+    char *f = dc_api_filters(run->cfg, 0, dangling);
     char q[256];
-    snprintf(q, sizeof(q), "filters=%s", f ? f : "");
+    snprintf(q, sizeof(q), "%s%s", f && *f ? "filters=" : "", f ? f : "");
     free(f);
     op->listing = 2;
     rc = send_get(run, &op->req, "/volumes", q, on_listing, op);
     /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
-    const char *dfq = dc_api_version_cmp(e->version, "1.42") >= 0 ? "type=volume" : NULL;
+    const char *dfq = typed_df ? "type=volume" : NULL;
     if (rc == 0 && send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
       op->listing = 1;
     break;
@@ -670,7 +756,8 @@ static void advance(dc_run_t *run) {
       static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
       for (size_t i = 0; i < 3; i++) {
         dc_op_t *op = &ops[second[i]];
-        if (op->selected && op->status == OP_WAITING && run->inv[second[i]].state != INV_RUNNING)
+        if (op->selected && op->status == OP_WAITING && run->inv[second[i]].state != INV_RUNNING &&
+            run->inv[DC_CONTAINERS].state != INV_RUNNING)
           start_op(op);
       }
     }
@@ -713,6 +800,13 @@ static void plan_ops(dc_run_t *run) {
    * removed: remove containers one by one there, each with its own answer. */
   if (e->podman)
     run->ops[DC_CONTAINERS].client_side = true;
+  /* Podman's image prune adds its own dangling=true and then refuses our dangling=false
+   * ("specifying dangling filter more than once"): choose unused images here instead. */
+  if (e->podman && cfg->prune_all)
+    run->ops[DC_IMAGES].client_side = true;
+  if (cfg->dry_run)
+    for (int k = 0; k < DC_KIND__COUNT; k++)
+      run->ops[k].client_side = true;
   dc_op_t *build = &run->ops[DC_BUILD_CACHE];
   if (build->selected) {
     const char *why = NULL;
@@ -769,7 +863,10 @@ static void on_ping(dc_request_t *req, int status, dc_http_response_t *resp) {
   plan_ops(run);
 
   /* The inventories behind the audit trail, all at once. */
-  if (run->ops[DC_CONTAINERS].selected && !terminal(&run->ops[DC_CONTAINERS]))
+  /* A dry run judges what is in use against the containers that would remain. */
+  bool dry_needs = cfg->dry_run && (run->ops[DC_IMAGES].selected || run->ops[DC_NETWORKS].selected ||
+                                    run->ops[DC_VOLUMES].selected);
+  if ((run->ops[DC_CONTAINERS].selected && !terminal(&run->ops[DC_CONTAINERS])) || dry_needs)
     start_inventory(run, DC_CONTAINERS, "/containers/json", "all=1");
   if (run->ops[DC_IMAGES].selected && !run->ops[DC_IMAGES].client_side)
     start_inventory(run, DC_IMAGES, "/images/json", NULL);

@@ -56,6 +56,7 @@ struct dc_op {
   int listing;      /* listings in flight */
   bool listing_failed;
   dc_resource_list_t list, aux_list;
+  dc_resource_list_t *from; /* the list the selection indexes: list, or the container inventory */
   char *df_body; /* volumes: the disk-usage reply, applied once the list is in */
   size_t df_len;
   size_t *sel;

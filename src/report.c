@@ -10,6 +10,7 @@
 #include "version.h"
 
 static dc_log_format_t fmt = DC_FMT_TEXT;
+static bool dry = false;
 
 void dc_human_size(char *out, size_t cap, int64_t bytes) {
   static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
@@ -44,20 +45,23 @@ static void emit(json_t *o) {
   fflush(stdout);
 }
 
-void dc_report_init(const dc_config_t *cfg) { fmt = cfg->log_format; }
+void dc_report_init(const dc_config_t *cfg) {
+  fmt = cfg->log_format;
+  dry = cfg->dry_run;
+}
 
 void dc_report_start(const char *host) {
   if (fmt == DC_FMT_JSON)
     emit(json_pack("{s:s, s:s, s:s, s:b}", "event", "start", "version", DC_VERSION_STRING, "host", host,
-                   "dry_run", 0));
+                   "dry_run", dry));
   else
-    dc_info("cleaning the engine at %s", host);
+    dc_info("%s the engine at %s", dry ? "dry run (nothing is deleted) on" : "cleaning", host);
 }
 
 void dc_report_engine(const dc_engine_t *e) {
   if (fmt == DC_FMT_JSON)
-    emit(json_pack("{s:s, s:s, s:s, s:s, s:b}", "event", "engine", "api_version", e->version,
-                   "engine_api_version", e->daemon_max, "server", e->server, "podman", e->podman));
+    emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "event", "engine", "api_version", e->version,
+                   "engine_api_version", e->daemon_max, "server", e->server, "podman", e->podman, "dry_run", dry));
   else
     dc_info("engine %s%s, API %s (engine supports %s)", e->server[0] ? e->server : "(unnamed)",
             e->podman ? " (Podman)" : "", e->version, e->daemon_max);
@@ -72,8 +76,8 @@ static const char *short_id(const char *id, char *buf, size_t cap) {
 
 void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t bytes) {
   if (fmt == DC_FMT_JSON) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s?}", "event", "deleted", "type", dc_kind_json(kind), "id", id,
-                          "name", name);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:b}", "event", "deleted", "type", dc_kind_json(kind), "id", id,
+                          "name", name, "dry_run", dry);
     if (o && bytes >= 0)
       json_object_set_new(o, "bytes", json_integer(bytes));
     if (o)
@@ -83,16 +87,18 @@ void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t
   char sid[16], sname[256];
   printable(sname, sizeof(sname), name ? name : "");
   /* Networks and volumes are known by name; an ID adds nothing for volumes. */
+  const char *verb = dry ? "Would delete" : "Deleted";
   if (kind == DC_VOLUMES)
-    printf("Deleted volume %s\n", sname);
+    printf("%s volume %s\n", verb, sname);
   else
-    printf("Deleted %s %s%s%s\n", dc_kind_singular(kind), short_id(id, sid, sizeof(sid)), name ? " " : "", sname);
+    printf("%s %s %s%s%s\n", verb, dc_kind_singular(kind), short_id(id, sid, sizeof(sid)), name ? " " : "", sname);
   fflush(stdout);
 }
 
 void dc_report_untagged(const char *reference) {
   if (fmt == DC_FMT_JSON) {
-    emit(json_pack("{s:s, s:s, s:s}", "event", "untagged", "type", "image", "reference", reference));
+    emit(json_pack("{s:s, s:s, s:s, s:b}", "event", "untagged", "type", "image", "reference", reference, "dry_run",
+                   dry));
     return;
   }
   char s[256];
@@ -104,8 +110,8 @@ void dc_report_untagged(const char *reference) {
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
                          const char *error) {
   if (fmt == DC_FMT_JSON) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "event", "operation", "type", dc_kind_json_plural(kind), "status",
-                          status, "count", (json_int_t)count);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:b}", "event", "operation", "type", dc_kind_json_plural(kind),
+                          "status", status, "count", (json_int_t)count, "dry_run", dry);
     if (!o)
       return;
     if (bytes >= 0)
@@ -119,8 +125,9 @@ void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int6
   char size[32] = "-";
   if (bytes >= 0)
     dc_human_size(size, sizeof(size), bytes);
-  printf("%-12s %-8s %6lld deleted %10s reclaimed %7.2fs%s%s\n", dc_kind_plural(kind), status, (long long)count,
-         size, (double)duration_ms / 1000.0, error && *error ? "  " : "", error ? error : "");
+  printf("%-12s %-8s %6lld %s %10s %s %7.2fs%s%s\n", dc_kind_plural(kind), status, (long long)count,
+         dry ? "to delete" : "deleted", size, dry ? "reclaimable" : "reclaimed", (double)duration_ms / 1000.0,
+         error && *error ? "  " : "", error ? error : "");
   fflush(stdout);
 }
 
@@ -131,13 +138,17 @@ void dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int6
     json_t *deleted = json_object();
     for (int k = 0; k < DC_KIND__COUNT; k++)
       json_object_set_new(deleted, dc_kind_json_plural((dc_kind_t)k), json_integer(counts[k]));
-    emit(json_pack("{s:s, s:s, s:i, s:o, s:I, s:I}", "event", "summary", "status", status, "exit_code", exit_code,
-                   "deleted", deleted, "bytes", (json_int_t)bytes, "duration_ms", (json_int_t)duration_ms));
+    emit(json_pack("{s:s, s:s, s:i, s:o, s:I, s:I, s:b}", "event", "summary", "status", status, "exit_code",
+                   exit_code, "deleted", deleted, "bytes", (json_int_t)bytes, "duration_ms", (json_int_t)duration_ms,
+                   "dry_run", dry));
     return;
   }
   char size[32];
   dc_human_size(size, sizeof(size), bytes);
-  printf("Total reclaimed space: %s\n", size);
+  if (dry)
+    printf("Total reclaimable space: %s (dry run: nothing was deleted)\n", size);
+  else
+    printf("Total reclaimed space: %s\n", size);
   printf("Finished in %.2fs: %s (exit %d)\n", (double)duration_ms / 1000.0, status, exit_code);
   fflush(stdout);
 }

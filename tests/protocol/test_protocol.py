@@ -539,7 +539,7 @@ def test_config_error_makes_no_connection():
     eq(one_stderr_line(res), 'docker-cleaner: error: invalid CLEANUP_TIMEOUT="abc": expected a duration from 1ms '
                              'to 24h, such as 30s, 5m or 1h', "stderr")
     eq(res.stdout, "", "stdout")
-    for env in ({"DOCKER_HOST": "ssh://me@host"}, {"PRUNE_FILTER_LABEL": "=v"}, {"DRY_RUN": "true"},
+    for env in ({"DOCKER_HOST": "ssh://me@host"}, {"PRUNE_FILTER_LABEL": "=v"}, {"DRY_RUN": "maybe"},
                 {"CLEANUP_CONTAINERS": "false", "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false",
                  "CLEANUP_BUILD_CACHE": "false"}):
         res = run([ping_rule("1.45")] + engine_rules("1.45"), env=env)
@@ -550,6 +550,36 @@ def test_config_error_makes_no_connection():
     eq(res.rc, 2, "exit status with --bogus\n" + res.dump())
     eq(len(res.connections), 0, "connections with --bogus")
     check("--bogus" in one_stderr_line(res), "stderr with --bogus")
+
+
+@test
+def test_dry_run_sends_only_reads():
+    """A dry run lists and deletes nothing: every request is a GET, whatever it finds."""
+    v = "/v1.45"
+    rules = [ping_rule("1.45"),
+             {"method": "GET", "path": v + "/containers/json", "body": [
+                 {"Id": "c1" * 32, "Names": ["/old"], "State": "exited", "Created": 1, "Labels": {},
+                  "ImageID": "sha256:" + "a" * 64, "Mounts": [{"Type": "volume", "Name": "f" * 64}]}]},
+             {"method": "GET", "path": v + "/images/json", "body": [
+                 {"Id": "sha256:" + "a" * 64, "RepoTags": None, "Created": 1, "Labels": None, "Size": 1000}]},
+             {"method": "GET", "path": v + "/networks", "body": [
+                 {"Id": "n" * 64, "Name": "spare", "Created": "2020-01-01T00:00:00Z", "Labels": {}}]},
+             {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [
+                 {"Name": "f" * 64, "Driver": "local", "Labels": None, "Options": None,
+                  "CreatedAt": "2020-01-01T00:00:00Z"}], "Warnings": None}},
+             {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [], "BuildCache": [
+                 {"ID": "b1", "Type": "regular", "InUse": False, "Shared": False, "Size": 5,
+                  "LastUsedAt": "2020-01-01T00:00:00Z"}]}}]
+    res = run(rules + engine_rules("1.45"), env={"DRY_RUN": "true", "CLEANUP_VOLUMES": "true",
+                                                 "LOG_FORMAT": "json"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    eq([r for r in res.calls() if not r.startswith("GET ")], [], "non-GET requests")
+    events = [json.loads(l) for l in res.stdout.splitlines()]
+    deleted = sorted((e["type"], e["id"]) for e in events if e["event"] == "deleted")
+    eq(deleted, sorted([("container", "c1" * 32), ("image", "sha256:" + "a" * 64), ("network", "n" * 64),
+                        ("volume", "f" * 64), ("build_cache", "b1")]), "listed for deletion")
+    check(all(e.get("dry_run") is True for e in events), "dry_run on every event",
+          res.stdout)
 
 
 @test

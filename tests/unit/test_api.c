@@ -404,7 +404,7 @@ static void test_decode_containers(void **state) {
   l = decode_ok(dc_api_decode_containers,
                 "[{\"Id\":\"c\",\"Names\":\"web\",\"State\":5,\"Created\":\"yesterday\",\"Labels\":[\"a\"],"
                 "\"ImageID\":{}},"
-                "{\"Id\":\"d\",\"Names\":[7],\"State\":\"a-state-longer-than-sixteen\",\"Created\":-5,"
+                "{\"Id\":\"d\",\"Names\":[7],\"State\":\"a-state-far-longer-than-the-thirty-two-bytes-kept\",\"Created\":-5,"
                 "\"Labels\":null,\"ImageID\":null},"
                 "{\"Id\":\"e\",\"Names\":[],\"Created\":1e300},"
                 "{\"Id\":\"f\",\"Created\":9000000001},"
@@ -416,7 +416,7 @@ static void test_decode_containers(void **state) {
   assert_null(l.items[0].labels);
   assert_null(l.items[0].image_id);
   assert_null(l.items[1].name);
-  assert_i64(strlen(l.items[1].state), 15); /* truncated, NUL-terminated */
+  assert_i64(strlen(l.items[1].state), sizeof(l.items[1].state) - 1); /* truncated, NUL-terminated */
   assert_i64(l.items[1].created_ns, INT64_MIN);
   assert_i64(l.items[2].created_ns, INT64_MIN);
   assert_i64(l.items[3].created_ns, INT64_MIN);

@@ -637,12 +637,20 @@ static void test_bad_arguments(void **state) {
   EXPECT_INVALID(LOAD("--no-host"), "--no-host", "--help");
 }
 
-static void test_dry_run_refused(void **state) {
+static void test_dry_run(void **state) {
   (void)state;
-  expect_bad_env("DRY_RUN", "true");
-  assert_contains(err, "dry run");
+  env("DRY_RUN", "yes");
+  assert_rc(LOAD0(), 0);
+  assert_true(cfg.dry_run);
   reset(NULL);
-  EXPECT_INVALID(LOAD("--dry-run"), "--dry-run", "true");
+  assert_rc(LOAD("--dry-run"), 0);
+  assert_true(cfg.dry_run);
+  reset(NULL);
+  env("DRY_RUN", "true");
+  assert_rc(LOAD("--dry-run=false"), 0);
+  assert_false(cfg.dry_run);
+  reset(NULL);
+  expect_bad_env("DRY_RUN", "perhaps");
 }
 
 static void test_control_characters_stay_on_one_line(void **state) {
@@ -694,7 +702,7 @@ int main(void) {
       cmocka_unit_test_setup(test_bad_timeouts, reset),
       cmocka_unit_test_setup(test_bad_logs_and_ids, reset),
       cmocka_unit_test_setup(test_bad_arguments, reset),
-      cmocka_unit_test_setup(test_dry_run_refused, reset),
+      cmocka_unit_test_setup(test_dry_run, reset),
       cmocka_unit_test_setup(test_control_characters_stay_on_one_line, reset),
       cmocka_unit_test_setup(test_value_too_long, reset),
   };

@@ -120,11 +120,11 @@ static void test_json_report(void **state) {
   dc_report_init(&cfg);
   char *out = capture_stdout(json_run);
   static const char *const want[] = {
-      "{\"event\":\"deleted\",\"type\":\"image\",\"id\":\"sha256:fedcba9876543210\",\"name\":\"app:1\",\"bytes\":1000}",
-      "{\"event\":\"operation\",\"type\":\"build_cache\",\"status\":\"skipped\",\"count\":0,\"duration_ms\":0,"
+      "{\"event\":\"deleted\",\"type\":\"image\",\"id\":\"sha256:fedcba9876543210\",\"name\":\"app:1\",\"bytes\":1000,\"dry_run\":false}",
+      "{\"event\":\"operation\",\"type\":\"build_cache\",\"status\":\"skipped\",\"count\":0,\"dry_run\":false,\"duration_ms\":0,"
       "\"error\":\"no build cache API\"}",
       "{\"event\":\"summary\",\"status\":\"partial\",\"exit_code\":1,\"deleted\":{\"containers\":2,\"build_cache\":0,"
-      "\"networks\":1,\"images\":3,\"volumes\":0},\"bytes\":1234567890,\"duration_ms\":1500}",
+      "\"networks\":1,\"images\":3,\"volumes\":0},\"bytes\":1234567890,\"duration_ms\":1500,\"dry_run\":false}",
   };
   char *save = NULL, *line = strtok_r(out, "\n", &save);
   for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
