@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "log.h"
@@ -131,6 +132,14 @@ char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *danglin
       ns += 1000000000;
     }
     snprintf(buf, sizeof(buf), "%lld.%09lld", s, ns);
+    add_term(f, "until", buf);
+  }
+  if ((flags & DC_F_UNTIL_AGE) && cfg->has_until) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t age_ms = now > cfg->until_ns ? (now - cfg->until_ns) / 1000000 : 0;
+    snprintf(buf, sizeof(buf), "%lldms", (long long)age_ms);
     add_term(f, "until", buf);
   }
   if (flags & DC_F_LABELS)

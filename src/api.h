@@ -53,6 +53,8 @@ enum {
   DC_F_UNTIL = 1,
   DC_F_LABELS = 2,  /* the user's positive label terms */
   DC_F_PROTECT = 4, /* label!=<protection label> */
+  DC_F_UNTIL_AGE = 8, /* `until` as the age of the cut-off ("90061000ms"): build prune before
+                         Docker 23 accepts only a duration */
 };
 
 /* Builds the encoded `filters=` value for a request: the parts named by flags, plus

@@ -148,10 +148,25 @@ static void start_inventory(dc_run_t *run, dc_kind_t kind, const char *endpoint,
 
 static void start_prune(dc_op_t *op);
 
+static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp);
+
 static void on_retry_timer(uv_timer_t *t) {
   dc_op_t *op = t->data;
-  if (!op->run->finished && !terminal(op))
+  if (op->run->finished || terminal(op))
+    return;
+  if (!op->retry_req) {
     start_prune(op);
+    return;
+  }
+  dc_request_t *req = op->retry_req;
+  op->retry_req = NULL;
+  op->listing++;
+  int rc = dc_client_send(&op->run->client, req);
+  if (rc < 0) {
+    /* Report it as the listing's own failure, through the one path that handles those. */
+    snprintf(req->error, sizeof(req->error), "%s", uv_strerror(rc));
+    on_listing(req, rc, NULL);
+  }
 }
 
 static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
@@ -247,7 +262,7 @@ static void start_prune(dc_op_t *op) {
   char query[4096];
   if (op->kind == DC_BUILD_CACHE) {
     /* Build cache records carry no labels: the daemon ignores label filters here. */
-    filters = dc_api_filters(cfg, DC_F_UNTIL, NULL);
+    filters = dc_api_filters(cfg, DC_F_UNTIL_AGE, NULL);
   } else {
     filters = dc_api_filters(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
                              op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL);
@@ -299,10 +314,9 @@ static bool container_running(const dc_resource_t *c) {
   return strcmp(c->state, "running") == 0 || strcmp(c->state, "paused") == 0 || strcmp(c->state, "restarting") == 0;
 }
 
-/* Dry run: would the network still be in use once the container prune is done? Docker
- * counts endpoints, which only running containers hold; Podman counts every container. */
-static bool network_in_use(const dc_run_t *run, const dc_resource_t *net) {
-  const dc_resource_list_t *cs = &run->inv[DC_CONTAINERS].list;
+/* Is the network in use by a container of cs that stays? Docker counts endpoints, which only
+ * running containers hold; Podman counts every container. */
+static bool network_in_use(const dc_run_t *run, const dc_resource_list_t *cs, const dc_resource_t *net) {
   for (size_t i = 0; i < cs->n; i++) {
     const dc_resource_t *c = &cs->items[i];
     if (c->doomed || !c->networks || (!run->engine.podman && !container_running(c)))
@@ -378,8 +392,9 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
     if (strcmp(r->id, "bridge") == 0 || (r->name && (strcmp(r->name, "bridge") == 0 || strcmp(r->name, "host") == 0 ||
                                                       strcmp(r->name, "none") == 0)))
       return false;
-    /* A real run lists only networks without endpoints; a dry run works it out. */
-    return !cfg->dry_run || !network_in_use(run, r);
+    /* Docker's `dangling` filter on the network list does not see endpoints, so both runs
+     * judge use from the containers: those that would remain (dry), or those left now. */
+    return !network_in_use(run, cfg->dry_run ? &run->inv[DC_CONTAINERS].list : &op->aux_list, r);
   case DC_IMAGES:
     if (image_in_use(cfg->dry_run ? &run->inv[DC_CONTAINERS].list : &op->aux_list, r))
       return false;
@@ -424,8 +439,9 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
       op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
   } else if (status == 0 && (resp->status == 404 || gone_on_podman(run, resp))) {
     op->gone++; /* removed by someone else meanwhile: nothing left to do */
-  } else if (status == 0 && resp->status == 409) {
-    /* In use again since the listing (or running): the engine refused, which is right. */
+  } else if (status == 0 && (resp->status == 409 || resp->status == 403)) {
+    /* In use (again) since the listing: the engine refused, which is right. Docker says 409
+     * for containers, images and volumes, 403 for a network with active endpoints. */
     char msg[200];
     dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
     dc_info("kept %s %s: %s", dc_kind_singular(op->kind), r->name ? r->name : r->id, msg);
@@ -433,8 +449,9 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
     char why[256];
     describe_failure(why, sizeof(why), req, status, resp);
     op->failures++;
-    snprintf(op->error, sizeof(op->error), "%s %.100s: %.256s", dc_kind_singular(op->kind), r->name ? r->name : r->id, why);
-    dc_warn("could not remove %s", op->error);
+    snprintf(op->last_error, sizeof(op->last_error), "%s %.100s: %.256s", dc_kind_singular(op->kind),
+             r->name ? r->name : r->id, why);
+    dc_warn("could not remove %s", op->last_error);
   }
   pump_deletes(op);
   advance(run);
@@ -466,7 +483,7 @@ static void pump_deletes(dc_op_t *op) {
     const char *query = NULL;
     if (dc_urlencode(enc, sizeof(enc), r->id) < 0) {
       op->failures++;
-      snprintf(op->error, sizeof(op->error), "%s name too long", dc_kind_singular(op->kind));
+      snprintf(op->last_error, sizeof(op->last_error), "%s name too long", dc_kind_singular(op->kind));
       continue;
     }
     snprintf(ep, sizeof(ep), "%s%s", endpoints[op->kind], enc);
@@ -482,7 +499,7 @@ static void pump_deletes(dc_op_t *op) {
       rc = dc_client_send(&run->client, &slot->req);
     if (rc < 0) {
       op->failures++;
-      snprintf(op->error, sizeof(op->error), "%s", uv_strerror(rc));
+      snprintf(op->last_error, sizeof(op->last_error), "%s", uv_strerror(rc));
       continue;
     }
     slot->busy = true;
@@ -490,7 +507,7 @@ static void pump_deletes(dc_op_t *op) {
   }
   if (op->next >= op->nsel && op->inflight == 0 && !terminal(op)) {
     if (op->failures)
-      op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->error);
+      op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->last_error);
     else
       op_end(op, OP_OK, NULL);
   }
@@ -499,7 +516,7 @@ static void pump_deletes(dc_op_t *op) {
 /* The listings are in: choose, then delete. */
 static void select_and_delete(dc_op_t *op) {
   if (op->listing_failed) {
-    op_end(op, OP_FAILED, "%s", op->error);
+    op_end(op, OP_FAILED, NULL); /* op->error holds the reason */
     return;
   }
   /* Containers are chosen from the inventory itself, so that the later phases see which
@@ -518,6 +535,16 @@ static void select_and_delete(dc_op_t *op) {
   pump_deletes(op);
 }
 
+/* Docker computes one disk-usage report at a time and answers a second one with 500 "a
+ * disk usage operation is already running" (volumes and build cache both ask for one). */
+static bool df_busy(const dc_http_response_t *resp) {
+  if (resp->status != 500)
+    return false;
+  char msg[256];
+  dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
+  return strstr(msg, "already running") != NULL;
+}
+
 static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_op_t *op = req->data;
   dc_run_t *run = op->run;
@@ -525,6 +552,15 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
     return;
   op->listing--;
   bool is_aux = req == &op->aux;
+  if (status == 0 && df_busy(resp) && op->attempts < DC_PRUNE_RETRIES && !run->stopping && !op->retry_req) {
+    uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
+    op->attempts++;
+    op->retry_req = req;
+    dc_debug("%s: the engine is busy with another disk usage report; asking again in %llu ms",
+             dc_kind_plural(op->kind), (unsigned long long)delay);
+    uv_timer_start(&op->retry_timer, on_retry_timer, delay, 0);
+    return;
+  }
   char err[256] = "";
   int rc = -EPROTO;
   if (status == 0 && resp->status == 200) {
@@ -532,11 +568,11 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
       rc = 0; /* sizes are applied once the volume list is in */
     else if (op->kind == DC_VOLUMES)
       rc = dc_api_decode_volumes(resp->body, resp->body_len, &op->list, err, sizeof(err));
-    else if (op->kind == DC_NETWORKS)
+    else if (op->kind == DC_NETWORKS && !is_aux)
       rc = dc_api_decode_networks(resp->body, resp->body_len, &op->list, err, sizeof(err));
     else if (op->kind == DC_BUILD_CACHE)
       rc = dc_api_decode_df_build_cache(resp->body, resp->body_len, &op->list, err, sizeof(err));
-    else if (op->kind == DC_IMAGES && is_aux)
+    else if ((op->kind == DC_IMAGES || op->kind == DC_NETWORKS) && is_aux)
       rc = dc_api_decode_containers(resp->body, resp->body_len, &op->aux_list, err, sizeof(err));
     else
       rc = dc_api_decode_images(resp->body, resp->body_len, &op->list, err, sizeof(err));
@@ -595,15 +631,15 @@ static void start_client_side(dc_op_t *op) {
     }
     select_and_delete(op);
     return;
-  case DC_NETWORKS: {
-    char *f = dc_api_filters(run->cfg, 0, dangling);
-    char q[256];
-    snprintf(q, sizeof(q), "%s%s", f && *f ? "filters=" : "", f ? f : "");
-    free(f);
-    op->listing = 1;
-    rc = send_get(run, &op->req, "/networks", q, on_listing, op);
+  case DC_NETWORKS:
+    op->listing = dry ? 1 : 2;
+    rc = send_get(run, &op->req, "/networks", NULL, on_listing, op);
+    if (rc == 0 && !dry && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
+      op->listing = 1;
+      op->listing_failed = true;
+      snprintf(op->error, sizeof(op->error), "could not list containers");
+    }
     break;
-  }
   case DC_IMAGES:
     op->listing = dry ? 1 : 2;
     rc = send_get(run, &op->req, "/images/json", NULL, on_listing, op);
@@ -795,16 +831,12 @@ static void plan_ops(dc_run_t *run) {
      * API 1.42 and on Podman, and has no `until`. */
     op->client_side = k == DC_VOLUMES || (user_negative && k != DC_BUILD_CACHE);
   }
-  /* Podman's container prune cannot be abandoned at the deadline and, lacking a lock, fails
-   * as a whole when a concurrent prune removes an item first, without saying what it had
-   * removed: remove containers one by one there, each with its own answer. */
-  if (e->podman)
-    run->ops[DC_CONTAINERS].client_side = true;
-  /* Podman's image prune adds its own dangling=true and then refuses our dangling=false
-   * ("specifying dangling filter more than once"): choose unused images here instead. */
-  if (e->podman && cfg->prune_all)
-    run->ops[DC_IMAGES].client_side = true;
-  if (cfg->dry_run)
+  /* Podman's compat prunes cannot be trusted with filters: its image prune ignores `label`
+   * and `label!` (so it would remove protected images), its container prune cannot be
+   * abandoned at the deadline and fails as a whole when a concurrent prune removes an item
+   * first, and its image prune refuses dangling=false. Everything is chosen here instead and
+   * removed one by one, each removal with its own answer. */
+  if (cfg->dry_run || e->podman)
     for (int k = 0; k < DC_KIND__COUNT; k++)
       run->ops[k].client_side = true;
   dc_op_t *build = &run->ops[DC_BUILD_CACHE];

@@ -51,6 +51,7 @@ struct dc_op {
   char error[512];
   int attempts;
   uv_timer_t retry_timer;
+  dc_request_t *retry_req; /* a listing to send again when the timer fires; NULL: the prune */
   dc_request_t req; /* the prune, or the listing a client-side selection works from */
   dc_request_t aux; /* a second listing: disk usage for volumes, containers for images */
   int listing;      /* listings in flight */
@@ -59,6 +60,7 @@ struct dc_op {
   dc_resource_list_t *from; /* the list the selection indexes: list, or the container inventory */
   char *df_body; /* volumes: the disk-usage reply, applied once the list is in */
   size_t df_len;
+  char last_error[384]; /* of the last failed removal */
   size_t *sel;
   size_t nsel, next, inflight, failures, gone;
   dc_delete_slot_t slots[DC_DELETE_CONCURRENCY];
