@@ -1,0 +1,522 @@
+# shellcheck shell=bash
+# Helpers for the end-to-end tests: sourced by tests/e2e/test-*.sh.
+#
+#   source "$(dirname "$0")/lib.sh"
+#   use_engine "${1:-}"        # docker20 | docker26 | podman (or $DC_ENGINE)
+#   reset_engine               # every test starts from an engine holding only testbase:latest
+#   ... makers, run_cleaner, assertions ...
+#   finish                     # exit 0 if every assertion held, 1 otherwise
+#
+# Every docker call goes through `d` (the Docker CLI with -H naming the private socket of the
+# engine that tests/engines/engine.sh started); nothing here talks to /var/run/docker.sock.
+#
+# Environment:
+#   DC_BIN          the docker-cleaner binary (ctest sets it; default: <repo>/build/docker-cleaner)
+#   DC_ENGINE       engine kind when no argument is given
+#   DC_ENGINE_DIR   where engine.sh keeps the engines (default /tmp/dc-engines)
+#   DC_DOCKER_CLI   Docker CLI for set-up and checks (default /usr/bin/docker, 20.10 with BuildKit)
+#   DC_E2E_AUTOSTART=0   do not start the engine if it is not running (default: start it)
+#   DC_E2E_RUN_TIMEOUT   seconds before a cleaner run is killed (default 120)
+#   DC_E2E_KEEP=1   keep the test's work dir (cleaner outputs) even when it passes
+
+set -Eeuo pipefail
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$E2E_DIR/../.." && pwd)"
+ENGINE_SH="$REPO_ROOT/tests/engines/engine.sh"
+DC_BIN="${DC_BIN:-$REPO_ROOT/build/docker-cleaner}"
+DOCKER_CLI="${DC_DOCKER_CLI:-/usr/bin/docker}"
+TEST_NAME="$(basename "$0" .sh)"
+TEST_NAME="${TEST_NAME#test-}"
+
+unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/dc-e2e-$TEST_NAME.XXXXXX")"
+# docker-cleaner started as root drops to an unprivileged uid: paths it is given under WORK must
+# be reachable for it (mktemp makes 0700).
+chmod 755 "$WORK"
+export DOCKER_CONFIG="$WORK/cli" # a private CLI config: no user context, no ~/.docker writes
+mkdir -p "$DOCKER_CONFIG"
+
+FAILS=0
+RUNS=0
+RC=
+DC_ENGINE="${DC_ENGINE:-}"
+DC_ENGINE_SOCK=
+FINISHED=0
+T_START=$SECONDS
+
+_e2e_on_err() {
+	printf 'ERROR [%s/%s]: command failed (exit %s) at %s:%s: %s\n' \
+		"${DC_ENGINE:-none}" "$TEST_NAME" "$1" "${BASH_SOURCE[1]:-?}" "${BASH_LINENO[0]:-?}" "$BASH_COMMAND" >&2
+}
+trap '_e2e_on_err $?' ERR
+
+_e2e_on_exit() {
+	local rc=$?
+	if [ "$FINISHED" = 0 ]; then
+		# Aborted (set -e, die): show what the cleaner did before that.
+		printf '=== %s on %s aborted (exit %s)\n' "$TEST_NAME" "${DC_ENGINE:-none}" "$rc" >&2
+		dump_runs >&2 || true
+		[ "$rc" != 0 ] || rc=1
+	fi
+	if [ "$rc" = 0 ] && [ "${DC_E2E_KEEP:-0}" != 1 ]; then
+		rm -rf "$WORK"
+	else
+		echo "work dir kept: $WORK" >&2
+	fi
+	exit "$rc"
+}
+trap _e2e_on_exit EXIT
+
+die() {
+	printf 'ERROR [%s/%s]: %s\n' "${DC_ENGINE:-none}" "$TEST_NAME" "$*" >&2
+	exit 1
+}
+log() { printf '[%s/%s] %s\n' "${DC_ENGINE:-none}" "$TEST_NAME" "$*" >&2; }
+
+# ------------------------------------------------------------------ engine selection
+# use_engine [KIND]: select the engine from the argument or $DC_ENGINE, start it if needed.
+use_engine() {
+	DC_ENGINE="${1:-$DC_ENGINE}"
+	case "$DC_ENGINE" in
+	docker20 | docker26 | podman) ;;
+	"") die "no engine given: pass docker20|docker26|podman as the first argument or set DC_ENGINE" ;;
+	*) die "unknown engine '$DC_ENGINE' (docker20|docker26|podman)" ;;
+	esac
+	eval "$("$ENGINE_SH" env "$DC_ENGINE")"
+	# DOCKER_HOST now names the private socket: a stray docker call cannot reach another daemon.
+	if ! "$ENGINE_SH" status "$DC_ENGINE"; then
+		[ "${DC_E2E_AUTOSTART:-1}" != 0 ] || die "engine $DC_ENGINE is not running (tests/engines/engine.sh start $DC_ENGINE)"
+		"$ENGINE_SH" start "$DC_ENGINE" || die "cannot start engine $DC_ENGINE"
+	fi
+	[ -x "$DC_BIN" ] || die "docker-cleaner binary not found: DC_BIN=$DC_BIN"
+}
+
+is_docker() { [ "$DC_ENGINE" = docker20 ] || [ "$DC_ENGINE" = docker26 ]; }
+is_podman() { [ "$DC_ENGINE" = podman ]; }
+
+# d ARGS...: the Docker CLI bound to the selected engine's private socket.
+d() {
+	[ -n "$DC_ENGINE_SOCK" ] || die "d: no engine selected"
+	timeout -k 5 120 "$DOCKER_CLI" -H "unix://$DC_ENGINE_SOCK" "$@"
+}
+
+# api METHOD PATH: raw API call on the private socket (version 1.41: all three engines serve it).
+api() {
+	[ -n "$DC_ENGINE_SOCK" ] || die "api: no engine selected"
+	curl -sS --fail-with-body --max-time 60 --unix-socket "$DC_ENGINE_SOCK" -X "$1" "http://d/v1.41$2"
+}
+
+# ------------------------------------------------------------------ reset
+DEFAULT_NETWORKS=" bridge host none podman "
+
+ensure_testbase() {
+	d image inspect testbase:latest >/dev/null 2>&1 && return 0
+	[ -s "$DC_ENGINE_RUNDIR/testbase.tar" ] || die "no $DC_ENGINE_RUNDIR/testbase.tar (engine.sh start makes it)"
+	d import --change 'CMD ["/bin/sh"]' "$DC_ENGINE_RUNDIR/testbase.tar" testbase:latest >/dev/null
+}
+
+# reset_engine: remove every container, image (but testbase:latest), volume, user network and
+# build-cache record of the selected (private) engine, and check that it is so.
+reset_engine() {
+	local ids id tb ref n i
+	ids="$(d ps -aq)"
+	# shellcheck disable=SC2086
+	[ -z "$ids" ] || d rm -f -v $ids >/dev/null
+	ensure_testbase
+	tb="$(d image inspect -f '{{.Id}}' testbase:latest)"
+	for i in 1 2 3; do
+		# Other tags on testbase's own image are only untagged.
+		for ref in $(d images --format '{{.Repository}}:{{.Tag}}@{{.ID}}' --no-trunc); do
+			id="${ref##*@}" ref="${ref%@*}"
+			if [ "$id" = "$tb" ] && [ "$ref" != testbase:latest ] && [ "$ref" != '<none>:<none>' ]; then
+				d rmi "$ref" >/dev/null 2>&1 || true
+			fi
+		done
+		n=0
+		for id in $(d images -aq --no-trunc | sort -u); do
+			[ "$id" = "$tb" ] && continue
+			n=$((n + 1))
+			d rmi -f "$id" >/dev/null 2>&1 || true
+		done
+		[ "$n" -gt 0 ] || break
+	done
+	ids="$(d volume ls -q)"
+	# shellcheck disable=SC2086
+	[ -z "$ids" ] || d volume rm -f $ids >/dev/null
+	for n in $(d network ls --format '{{.Name}}'); do
+		case "$DEFAULT_NETWORKS" in *" $n "*) continue ;; esac
+		d network rm "$n" >/dev/null
+	done
+	if is_docker; then d builder prune -a -f >/dev/null; fi
+
+	# Check it.
+	[ -z "$(d ps -aq)" ] || die "reset_engine: containers left: $(d ps -a --format '{{.Names}}' | tr '\n' ' ')"
+	n="$(d images -aq --no-trunc | sort -u | wc -l)"
+	[ "$n" = 1 ] || die "reset_engine: $n images left: $(d images -a --format '{{.Repository}}:{{.Tag}} {{.ID}}' | tr '\n' ' ')"
+	[ -z "$(d volume ls -q)" ] || die "reset_engine: volumes left"
+	for n in $(d network ls --format '{{.Name}}'); do
+		case "$DEFAULT_NETWORKS" in *" $n "*) ;; *) die "reset_engine: network left: $n" ;; esac
+	done
+	if is_docker; then
+		n="$(build_cache_count)"
+		[ "$n" = 0 ] || die "reset_engine: $n build cache records left"
+	fi
+}
+
+# ------------------------------------------------------------------ makers
+# Makers print the ID (or name) of what they made on stdout. LABEL arguments are `k=v` or `k`.
+
+_labels() { # sets LBL (--label args) and CHG (--change args for docker import)
+	LBL=()
+	CHG=()
+	local l
+	for l in "$@"; do
+		case "$l" in
+		*=*)
+			LBL+=(--label "$l")
+			CHG+=(--change "LABEL ${l%%=*}=\"${l#*=}\"")
+			;;
+		*)
+			LBL+=(--label "$l=")
+			CHG+=(--change "LABEL $l=\"\"")
+			;;
+		esac
+	done
+}
+
+# Options of the container makers, before NAME: --network NET, -v SPEC, --image IMAGE, --novol.
+_ctr_opts() {
+	CNET=none
+	CVOL=()
+	CIMG=testbase:latest
+	NOVOL=0
+	SHIFT=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--novol) NOVOL=1; shift; SHIFT=$((SHIFT + 1)) ;;
+		--network) CNET="$2"; shift 2; SHIFT=$((SHIFT + 2)) ;;
+		-v) CVOL+=(-v "$2"); shift 2; SHIFT=$((SHIFT + 2)) ;;
+		--image) CIMG="$2"; shift 2; SHIFT=$((SHIFT + 2)) ;;
+		*) break ;;
+		esac
+	done
+}
+
+# mk_stopped [--network N] [-v SPEC] [--image I] [--novol] NAME [LABEL...]: a created (never
+# started) container. Without -v or --novol it gets an anonymous volume on /data (anon_volume_of).
+mk_stopped() {
+	_ctr_opts "$@"
+	shift "$SHIFT"
+	local name="$1"
+	shift
+	_labels "$@"
+	[ "${#CVOL[@]}" -gt 0 ] || [ "$NOVOL" = 1 ] || CVOL=(-v /data)
+	d create --network "$CNET" "${CVOL[@]}" --name "$name" "${LBL[@]}" "$CIMG" true
+}
+
+# mk_exited [opts] NAME [LABEL...]: a container that ran `true` and exited.
+mk_exited() {
+	_ctr_opts "$@"
+	shift "$SHIFT"
+	local name="$1" id st
+	shift
+	_labels "$@"
+	id="$(d create --network "$CNET" "${CVOL[@]}" --name "$name" "${LBL[@]}" "$CIMG" true)"
+	d start "$name" >/dev/null
+	d wait "$name" >/dev/null
+	st="$(d inspect -f '{{.State.Status}}' "$name")"
+	[ "$st" = exited ] || die "mk_exited: $name is $st"
+	echo "$id"
+}
+
+# Podman's default rlimits cannot be applied in this VM: `podman run` needs these (the private
+# containers.conf sets them as defaults too).
+PODMAN_RUN_OPTS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+
+# mk_running [--network N] [-v SPEC] [--image I] NAME [LABEL...]: a running container
+# (`sleep`), which keeps its image, its volumes and its network in use.
+mk_running() {
+	_ctr_opts "$@"
+	shift "$SHIFT"
+	local name="$1" id st extra=()
+	shift
+	_labels "$@"
+	is_podman && extra=("${PODMAN_RUN_OPTS[@]}")
+	id="$(d run -d "${extra[@]}" --network "$CNET" "${CVOL[@]}" --name "$name" "${LBL[@]}" "$CIMG" sleep 1000000)"
+	st="$(d inspect -f '{{.State.Status}}' "$name")"
+	[ "$st" = running ] || die "mk_running: $name is $st"
+	echo "$id"
+}
+
+# anon_volume_of CONTAINER [DEST]: name of the volume mounted at DEST (default /data).
+anon_volume_of() {
+	d inspect -f "{{range .Mounts}}{{if eq .Destination \"${2:-/data}\"}}{{.Name}}{{end}}{{end}}" "$1"
+}
+
+IMG_SEQ=0
+# _mk_tar NAME: a small tar whose content is unique (so every import is a distinct image).
+_mk_tar() {
+	IMG_SEQ=$((IMG_SEQ + 1))
+	local dir="$WORK/img/$1.$IMG_SEQ"
+	mkdir -p "$dir/rootfs"
+	printf '%s %s %s %s\n' "$1" "$IMG_SEQ" "$$" "$(date +%s%N)" >"$dir/rootfs/id"
+	tar -C "$dir/rootfs" -cf "$dir/layer.tar" .
+	echo "$dir/layer.tar"
+}
+
+_img_id() { # import output -> full ID (podman's CLI output is the ID too)
+	local id
+	id="$(tail -n1)"
+	id="${id##* }"
+	case "$id" in sha256:*) ;; *) id="sha256:$id" ;; esac
+	echo "$id"
+}
+
+# mk_dangling NAME [LABEL...]: an untagged (dangling) image, made by `docker import` with no tag.
+mk_dangling() {
+	local name="$1" tar id
+	shift
+	_labels "$@"
+	tar="$(_mk_tar "$name")"
+	id="$(d import "${CHG[@]}" "$tar" | _img_id)"
+	[ -z "$(d image inspect -f '{{range .RepoTags}}{{.}}{{end}}' "$id")" ] || die "mk_dangling: $id has tags"
+	echo "$id"
+}
+
+# mk_dangling_retag NAME [LABEL...]: a dangling image made by importing twice under NAME:latest;
+# prints the ID of the first (now untagged) one. NAME:latest stays on the second.
+mk_dangling_retag() {
+	local name="$1" id id2
+	shift
+	_labels "$@"
+	id="$(d import "${CHG[@]}" "$(_mk_tar "$name")" "$name:latest" | _img_id)"
+	id2="$(d import "$(_mk_tar "$name")" "$name:latest" | _img_id)"
+	[ "$id" != "$id2" ] || die "mk_dangling_retag: same image twice"
+	[ -z "$(d image inspect -f '{{range .RepoTags}}{{.}}{{end}}' "$id")" ] || die "mk_dangling_retag: $id still tagged"
+	echo "$id"
+}
+
+# mk_tagged NAME [LABEL...]: an image tagged NAME:latest that no container uses.
+mk_tagged() {
+	local name="$1"
+	shift
+	_labels "$@"
+	d import "${CHG[@]}" --change 'CMD ["/bin/sh"]' "$(_mk_tar "$name")" "$name:latest" | _img_id
+}
+
+# mk_image_from_base NAME: NAME:latest = testbase's busybox rootfs (runnable), distinct image ID.
+mk_runnable_image() {
+	local name="$1"
+	shift
+	_labels "$@"
+	d import "${CHG[@]}" --change 'CMD ["/bin/sh"]' "$DC_ENGINE_RUNDIR/testbase.tar" "$name:latest" | _img_id
+}
+
+# mk_volume NAME [LABEL...]: a named volume.
+mk_volume() {
+	local name="$1"
+	shift
+	_labels "$@"
+	d volume create "${LBL[@]}" "$name"
+}
+
+# mk_network NAME [LABEL...]: a user (bridge) network.
+mk_network() {
+	local name="$1"
+	shift
+	_labels "$@"
+	d network create "${LBL[@]}" "$name"
+}
+
+# mk_build_cache NAME: BuildKit cache records from a COPY-only build FROM testbase, tagged
+# NAME:latest (docker engines only: the 20.10 CLI's built-in BuildKit; podman has none).
+mk_build_cache() {
+	is_docker || die "mk_build_cache: docker engines only"
+	local name="$1" ctx="$WORK/build/$1"
+	mkdir -p "$ctx"
+	printf '%s %s\n' "$name" "$(date +%s%N)" >"$ctx/f"
+	printf 'FROM testbase:latest\nCOPY f /f\n' >"$ctx/Dockerfile"
+	DOCKER_BUILDKIT=1 timeout -k 5 120 /usr/bin/docker -H "unix://$DC_ENGINE_SOCK" build -q -t "$name:latest" "$ctx" >/dev/null
+	[ "$(build_cache_count)" -gt 0 ] || die "mk_build_cache: no build cache records after the build"
+}
+
+# build_cache_count: every build-cache record (from /system/df).
+build_cache_count() { api GET /system/df | jq '.BuildCache // [] | length'; }
+# build_cache_reclaimable: records a default (not --all) prune removes: neither shared nor in use.
+build_cache_reclaimable() {
+	api GET /system/df | jq '[.BuildCache // [] | .[] | select((.Shared | not) and (.InUse | not))] | length'
+}
+
+# ------------------------------------------------------------------ running the cleaner
+# run_cleaner [VAR=VALUE...]: run $DC_BIN against the selected engine in a clean environment
+# (only PATH, HOME, LOG_LEVEL=debug, sanitizer options, DOCKER_HOST and the given variables,
+# which win), stdin not a terminal, under `timeout 120`. Sets RC; the outputs stay in
+# $WORK/runN.{out,err} and are printed if the test fails. A run killed by a signal or by the
+# timeout, or one with a sanitizer/crash report on stderr, is a failure at once.
+run_cleaner() {
+	start_cleaner "$@"
+	wait_cleaners
+}
+
+BG_PIDS=()
+BG_RUNS=()
+# start_cleaner [VAR=VALUE...]: as run_cleaner, in the background; wait_cleaners collects.
+start_cleaner() {
+	RUNS=$((RUNS + 1))
+	local base="$WORK/run$RUNS" envs=() v
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS MSAN_OPTIONS; do
+		[ -z "${!v:-}" ] || envs+=("$v=${!v}")
+	done
+	[ -z "$DC_ENGINE_SOCK" ] || envs+=("DOCKER_HOST=unix://$DC_ENGINE_SOCK")
+	printf '%s\n' "$*" >"$base.args"
+	(
+		rc=0
+		date +%s%N >"$base.t0"
+		env -i PATH="$PATH" HOME="${HOME:-/root}" LOG_LEVEL=debug "${envs[@]}" "$@" \
+			timeout -k 5 "${DC_E2E_RUN_TIMEOUT:-120}" "$DC_BIN" >"$base.out" 2>"$base.err" </dev/null || rc=$?
+		date +%s%N >"$base.t1"
+		echo "$rc" >"$base.rc"
+	) &
+	BG_PIDS+=($!)
+	BG_RUNS+=("$RUNS")
+}
+
+# wait_cleaners: wait for every started run; RC is the exit status of the last one started.
+wait_cleaners() {
+	local i n base
+	for i in "${!BG_PIDS[@]}"; do
+		wait "${BG_PIDS[$i]}" || true
+		n="${BG_RUNS[$i]}"
+		base="$WORK/run$n"
+		[ -f "$base.rc" ] || echo 255 >"$base.rc"
+		RC="$(cat "$base.rc")"
+		log "run $n: $(cat "$base.args") -> exit $RC in $((($(cat "$base.t1" 2>/dev/null || echo 0) - $(cat "$base.t0" 2>/dev/null || echo 0)) / 1000000)) ms"
+		check_no_crash "$n"
+	done
+	BG_PIDS=()
+	BG_RUNS=()
+}
+
+# rc_of N: exit status of run N.
+rc_of() { cat "$WORK/run$1.rc"; }
+
+# check_no_crash N: run N ended by itself (not killed), without sanitizer or crash reports.
+check_no_crash() {
+	local base="$WORK/run$1" rc
+	rc="$(cat "$base.rc")"
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		fail "run $1 timed out (exit $rc after ${DC_E2E_RUN_TIMEOUT:-120}s)"
+	elif [ "$rc" -gt 128 ]; then
+		fail "run $1 killed by signal $((rc - 128))"
+	fi
+	if grep -E -q 'Sanitizer|Segmentation|runtime error:|double free|stack smashing|Aborted' "$base.err"; then
+		fail "run $1: crash or sanitizer report on stderr"
+	fi
+}
+
+dump_runs() {
+	local i base
+	for ((i = 1; i <= RUNS; i++)); do
+		base="$WORK/run$i"
+		[ -f "$base.args" ] || continue
+		echo "--- run $i: env $(cat "$base.args") $DC_BIN -> exit $(cat "$base.rc" 2>/dev/null || echo '?')"
+		echo "--- run $i stdout:"
+		head -c 20000 "$base.out" 2>/dev/null || true
+		echo "--- run $i stderr:"
+		head -c 20000 "$base.err" 2>/dev/null || true
+	done
+}
+
+dump_state() {
+	[ -n "$DC_ENGINE_SOCK" ] || return 0
+	echo "--- engine state ($DC_ENGINE):"
+	d ps -a --format 'container {{.Names}} {{.Status}} {{.Labels}}' 2>&1 || true
+	d images -a --format 'image {{.ID}} {{.Repository}}:{{.Tag}}' 2>&1 || true
+	d volume ls --format 'volume {{.Name}} {{.Labels}}' 2>&1 || true
+	d network ls --format 'network {{.Name}} {{.Labels}}' 2>&1 || true
+	if is_docker; then echo "build cache records: $(build_cache_count) (reclaimable $(build_cache_reclaimable))"; fi
+}
+
+# ------------------------------------------------------------------ assertions
+# Assertions print expected and actual values and count failures; `finish` decides the exit.
+
+fail() {
+	FAILS=$((FAILS + 1))
+	printf 'FAIL [%s/%s]: %s\n' "${DC_ENGINE:-none}" "$TEST_NAME" "$*" >&2
+}
+
+_exists() { # TYPE NAME
+	case "$1" in
+	container) d container inspect "$2" >/dev/null 2>&1 ;;
+	image) d image inspect "$2" >/dev/null 2>&1 ;;
+	volume) d volume inspect "$2" >/dev/null 2>&1 ;;
+	network) d network inspect "$2" >/dev/null 2>&1 ;;
+	*) die "unknown resource type: $1" ;;
+	esac
+}
+
+# assert_exists TYPE NAME [WHY]: TYPE is container, image, volume or network.
+assert_exists() {
+	_exists "$1" "$2" || fail "expected $1 '$2' to exist${3:+ ($3)}, actual: it is gone"
+}
+
+# assert_gone TYPE NAME [WHY]
+assert_gone() {
+	if _exists "$1" "$2"; then fail "expected $1 '$2' to be gone${3:+ ($3)}, actual: it still exists"; fi
+}
+
+# assert_running NAME: the container exists and still runs.
+assert_running() {
+	local st
+	st="$(d inspect -f '{{.State.Status}}' "$1" 2>/dev/null || echo gone)"
+	[ "$st" = running ] || fail "expected container '$1' to be running, actual: $st"
+}
+
+# assert_exit N [M...]: the last run_cleaner exited with one of the given codes.
+assert_exit() {
+	local want
+	for want in "$@"; do [ "$RC" = "$want" ] && return 0; done
+	local alts="$*"
+	fail "expected exit status ${alts// / or } from run $RUNS, actual: $RC"
+}
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$1', actual '$2'"
+}
+
+# assert_le ACTUAL MAX WHAT / assert_gt ACTUAL MIN WHAT (integers)
+assert_le() { [ "$1" -le "$2" ] || fail "$3: expected at most $2, actual $1"; }
+assert_gt() { [ "$1" -gt "$2" ] || fail "$3: expected more than $2, actual $1"; }
+
+# count TYPE [FILTER...]: how many resources of TYPE exist (networks: user networks only).
+count() {
+	local t="$1"
+	shift
+	case "$t" in
+	container) d ps -aq "$@" | wc -l ;;
+	image) d images -q --no-trunc "$@" | sort -u | wc -l ;;
+	dangling) d images -q --no-trunc --filter dangling=true | sort -u | wc -l ;;
+	volume) d volume ls -q "$@" | wc -l ;;
+	network)
+		d network ls --format '{{.Name}}' "$@" | while read -r n; do
+			case "$DEFAULT_NETWORKS" in *" $n "*) ;; *) echo "$n" ;; esac
+		done | wc -l
+		;;
+	*) die "count: unknown type $t" ;;
+	esac
+}
+
+finish() {
+	FINISHED=1
+	if [ "$FAILS" -gt 0 ]; then
+		printf '=== FAIL: %s on %s: %d failed assertion(s) (%ds)\n' "$TEST_NAME" "${DC_ENGINE:-none}" "$FAILS" $((SECONDS - T_START)) >&2
+		dump_runs >&2
+		dump_state >&2
+		exit 1
+	fi
+	printf '=== PASS: %s on %s (%d runs, %ds)\n' "$TEST_NAME" "${DC_ENGINE:-none}" "$RUNS" $((SECONDS - T_START))
+	exit 0
+}
