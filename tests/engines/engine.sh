@@ -22,7 +22,9 @@
 #  - daemons are stopped only by the pid in their own pidfile (and only if that process's command
 #    line names this runtime dir).
 # The three engines can run at the same time (distinct sockets, roots and address pools:
-# 172.29.0.0/16 docker20, 172.30.0.0/16 docker26, 172.31.0.0/16 podman, /24 each).
+# 172.29.0.0/16 docker20, 172.30.0.0/16 docker26, 172.31.0.0/16 podman, /24 each). A second
+# engine of the same kind (another DC_ENGINE_DIR) needs its own pool: DC_POOL_BASE=N uses
+# 172.N.0.0/16 (pick 16 to 28).
 # What is shared with the host by design: user networks are bridges on the host (removed on stop);
 # rootful podman keeps its IPAM database and aardvark-dns state in /run/containers/networks (shared
 # by every rootful podman, so addresses never clash), netavark adds NETAVARK_* iptables chains,
@@ -135,7 +137,7 @@ docker_paths() {
 		DOCKERD=/usr/sbin/dockerd
 		CONTAINERD=/usr/bin/containerd
 		ENGINE_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-		POOL="172.29.0.0/16"
+		POOL="172.${DC_POOL_BASE:-29}.0.0/16"
 		;;
 	docker26)
 		[ -x "$D26/usr/sbin/dockerd" ] || die "$D26/usr/sbin/dockerd missing: run tests/engines/install-deps.sh"
@@ -144,7 +146,7 @@ docker_paths() {
 		CONTAINERD="$D26/usr/bin/containerd"
 		# trixie's containerd, shims and docker-proxy first; bookworm's runc after them.
 		ENGINE_PATH="$D26/usr/sbin:$D26/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-		POOL="172.30.0.0/16"
+		POOL="172.${DC_POOL_BASE:-30}.0.0/16"
 		;;
 	esac
 }
@@ -224,8 +226,8 @@ image_copy_tmp_dir = "$DIR/tmp"
 [network]
 network_backend = "netavark"
 network_config_dir = "$DIR/networks"
-default_subnet = "172.31.255.0/24"
-default_subnet_pools = [{"base" = "172.31.0.0/16", "size" = 24}]
+default_subnet = "172.${DC_POOL_BASE:-31}.255.0/24"
+default_subnet_pools = [{"base" = "172.${DC_POOL_BASE:-31}.0.0/16", "size" = 24}]
 EOF
 	cat >"$DIR/storage.conf" <<EOF
 [storage]
