@@ -10,18 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config.h"
 #include "log.h"
 
 #define MAX_STRING 4096
 
-static const char *const singular[] = {"container", "build cache", "network", "image", "volume"};
-static const char *const plural[] = {"containers", "build cache", "networks", "images", "volumes"};
+static const char *const singular[] = {"container", "build cache", "network", "image", "volume", "container"};
+static const char *const plural[] = {"containers", "build cache", "networks", "images", "volumes", "reaped"};
 
-static const char *const json_singular[] = {"container", "build_cache", "network", "image", "volume"};
-static const char *const json_plural[] = {"containers", "build_cache", "networks", "images", "volumes"};
+static const char *const json_singular[] = {"container", "build_cache", "network", "image", "volume", "container"};
+static const char *const json_plural[] = {"containers", "build_cache", "networks", "images", "volumes",
+                                          "reaped_containers"};
 
 const char *dc_kind_singular(dc_kind_t k) { return singular[k]; }
 const char *dc_kind_json(dc_kind_t k) { return json_singular[k]; }
@@ -135,9 +135,7 @@ char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *danglin
     add_term(f, "until", buf);
   }
   if ((flags & DC_F_UNTIL_AGE) && cfg->has_until) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t now = dc_now_ns();
     int64_t age_ms = now > cfg->until_ns ? (now - cfg->until_ns) / 1000000 : 0;
     snprintf(buf, sizeof(buf), "%lldms", (long long)age_ms);
     add_term(f, "until", buf);
@@ -474,7 +472,7 @@ static int collect_strings(json_t *arr, const char *key, char ***out, size_t *n,
 int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
                         size_t errlen) {
   static const char *const members[] = {"ContainersDeleted", "CachesDeleted", "NetworksDeleted",
-                                        "ImagesDeleted", "VolumesDeleted"};
+                                        "ImagesDeleted", "VolumesDeleted", "ContainersDeleted"};
   memset(out, 0, sizeof(*out));
   out->space = -1;
   json_t *root = load(body, len, err, errlen);

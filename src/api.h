@@ -19,7 +19,8 @@
 
 struct dc_config;
 
-typedef enum { DC_CONTAINERS = 0, DC_BUILD_CACHE, DC_NETWORKS, DC_IMAGES, DC_VOLUMES, DC_KIND__COUNT } dc_kind_t;
+/* DC_REAP: containers stopped and removed by the reaper (REAP_LABEL/REAP_AFTER). */
+typedef enum { DC_CONTAINERS = 0, DC_BUILD_CACHE, DC_NETWORKS, DC_IMAGES, DC_VOLUMES, DC_REAP, DC_KIND__COUNT } dc_kind_t;
 
 /* "container", "build cache", ... for audit lines; "containers", ... for totals. */
 const char *dc_kind_singular(dc_kind_t k);
@@ -81,6 +82,7 @@ typedef struct dc_resource {
   int64_t size;      /* bytes, -1 when unknown */
   bool in_use, shared; /* build cache */
   bool doomed;       /* containers: the run removes (or, dry, would remove) it */
+  bool reaped;       /* containers: by the reaper, with its anonymous volumes */
 } dc_resource_t;
 
 typedef struct dc_resource_list {

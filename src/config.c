@@ -35,6 +35,9 @@ enum opt_id {
   O_LOG_FORMAT,
   O_RUN_UID,
   O_RUN_GID,
+  O_REAP_LABEL,
+  O_REAP_AFTER,
+  O_REAP_STOP_TIMEOUT,
   O__COUNT
 };
 
@@ -77,6 +80,12 @@ static const struct opt {
                    "numeric user to drop to when started as root (default 65532)"},
     [O_RUN_GID] = {"RUN_GID", "run-gid", 0, K_STRING,
                    "numeric group to drop to when started as root (default 65532)"},
+    [O_REAP_LABEL] = {"REAP_LABEL", "reap-label", 0, K_LIST,
+                      "reap containers carrying this label: k or k=v (one per flag; the variable takes a list)"},
+    [O_REAP_AFTER] = {"REAP_AFTER", "reap-after", 0, K_STRING,
+                      "reap labelled containers created longer ago than this, running or not (e.g. 2h)"},
+    [O_REAP_STOP_TIMEOUT] = {"REAP_STOP_TIMEOUT", "reap-stop-timeout", 0, K_STRING,
+                             "grace period before a reaped container is killed (default 10s)"},
 };
 
 #define RAW_MAX 4096
@@ -190,17 +199,17 @@ static void set_raw(struct raw *r, const char *value, const char *origin) {
 }
 
 /* A --filter value: until=V, label=V or label!=V. */
-static int add_filter(struct raw *raws, struct raw_list *labels, const char *v, char *err, size_t errlen) {
+static int add_filter(struct raw *raws, struct raw_list *lists, const char *v, char *err, size_t errlen) {
   if (strncmp(v, "until=", 6) == 0) {
     set_raw(&raws[O_UNTIL], v + 6, "--filter until");
     return 0;
   }
   if (strncmp(v, "label=", 6) == 0 || strncmp(v, "label!=", 7) == 0)
-    return add_list(labels, v, "--filter", true, err, errlen);
+    return add_list(&lists[O_LABEL], v, "--filter", true, err, errlen);
   return fail(err, errlen, "--filter", v, "accepted filters are until=V, label=V and label!=V");
 }
 
-static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *labels, char *err,
+static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *lists, char *err,
                       size_t errlen) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -223,7 +232,7 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
           snprintf(err, errlen, "--filter needs a value such as until=24h or label=k=v");
           return -EINVAL;
         }
-        int rc = add_filter(raws, labels, fv, err, errlen);
+        int rc = add_filter(raws, lists, fv, err, errlen);
         if (rc < 0)
           return rc;
         continue;
@@ -268,7 +277,7 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
       value = argv[++i];
     }
     if (opts[id].kind == K_LIST) {
-      int rc = add_list(labels, value, origin, true, err, errlen);
+      int rc = add_list(&lists[id], value, origin, true, err, errlen);
       if (rc < 0)
         return rc;
     } else {
@@ -346,37 +355,37 @@ static int parse_uint_id(const struct raw *r, unsigned *out, char *err, size_t e
   return 0;
 }
 
-static int parse_labels(dc_config_t *cfg, const struct raw_list *l, char *buf, size_t bufcap, char *err,
-                        size_t errlen) {
-  /* Environment values hold comma- or newline-separated terms; flags hold one each.
-   * Terms are split into buf, which outlives nothing but this call. */
-  size_t used = 0;
+/* Splits a list option into label terms: environment values hold comma- or newline-separated
+ * terms, flags one each. negations: whether !k forms are accepted. */
+static int parse_terms(const struct raw_list *l, bool negations, dc_label_term_t *out, size_t *n, char *err,
+                       size_t errlen) {
+  char term[RAW_MAX + 1];
   for (size_t i = 0; i < l->n; i++) {
-    const char *v = l->values[i];
+    const char *p = l->values[i];
     bool split = strncmp(l->origin, "--", 2) != 0;
-    const char *p = v;
     while (*p) {
       size_t len = split ? strcspn(p, ",\n") : strlen(p);
       if (len > 0) {
-        if (used + len + 1 > bufcap) {
+        if (len > RAW_MAX) {
           snprintf(err, errlen, "%s is too long", l->origin);
           return -EINVAL;
         }
-        char *term = buf + used;
         memcpy(term, p, len);
         term[len] = '\0';
-        used += len + 1;
-        if (cfg->nlabels == DC_LABEL_TERMS_MAX) {
+        if (*n == DC_LABEL_TERMS_MAX) {
           snprintf(err, errlen, "too many %s terms (at most %d)", l->origin, DC_LABEL_TERMS_MAX);
           return -EINVAL;
         }
         char why[160];
-        if (dc_label_term_parse(&cfg->labels[cfg->nlabels], term, why, sizeof(why)) < 0) {
+        if (dc_label_term_parse(&out[*n], term, why, sizeof(why)) < 0 || (!negations && out[*n].negate)) {
           char acc[256];
-          snprintf(acc, sizeof(acc), "accepted forms are k, k=v, !k, !k=v, label=k[=v], label!=k[=v] (%s)", why);
+          if (negations)
+            snprintf(acc, sizeof(acc), "accepted forms are k, k=v, !k, !k=v, label=k[=v], label!=k[=v] (%s)", why);
+          else
+            snprintf(acc, sizeof(acc), "accepted forms are k and k=v");
           return fail(err, errlen, l->origin, term, acc);
         }
-        cfg->nlabels++;
+        (*n)++;
       }
       p += len;
       if (*p)
@@ -389,12 +398,12 @@ static int parse_labels(dc_config_t *cfg, const struct raw_list *l, char *buf, s
 int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, int64_t now_ns, char *err,
                    size_t errlen) {
   struct raw raws[O__COUNT];
-  struct raw_list labels;
+  struct raw_list lists[O__COUNT];
   int rc;
 
   memset(cfg, 0, sizeof(*cfg));
   memset(raws, 0, sizeof(raws));
-  memset(&labels, 0, sizeof(labels));
+  memset(lists, 0, sizeof(lists));
   err[0] = '\0';
 
   for (size_t i = 0; i < O__COUNT; i++) {
@@ -405,12 +414,12 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
       return fail(err, errlen, opts[i].env, "...", "value too long");
     if (opts[i].kind == K_LIST) {
       if (*v)
-        add_list(&labels, v, opts[i].env, false, err, errlen);
+        add_list(&lists[i], v, opts[i].env, false, err, errlen);
     } else {
       set_raw(&raws[i], v, opts[i].env);
     }
   }
-  rc = parse_args(argc, argv, raws, &labels, err, errlen);
+  rc = parse_args(argc, argv, raws, lists, err, errlen);
   if (rc != 0)
     return rc;
 
@@ -473,7 +482,8 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
              "removed when volume cleanup is on)", raws[O_VOLUMES_ALL].origin, raws[O_VOLUMES_ALL].value);
     return -EINVAL;
   }
-  if (!cfg->containers && !cfg->images && !cfg->networks && !cfg->build_cache && !cfg->volumes) {
+  if (!cfg->containers && !cfg->images && !cfg->networks && !cfg->build_cache && !cfg->volumes &&
+      lists[O_REAP_LABEL].n == 0) {
     snprintf(err, errlen, "nothing to do: CLEANUP_CONTAINERS, CLEANUP_IMAGES, CLEANUP_NETWORKS, "
              "CLEANUP_BUILD_CACHE and CLEANUP_VOLUMES are all false");
     return -EINVAL;
@@ -492,9 +502,30 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     snprintf(cfg->until_raw, sizeof(cfg->until_raw), "%s", r->value);
     cfg->has_until = true;
   }
-  char label_buf[RAW_MAX * 2];
-  if ((rc = parse_labels(cfg, &labels, label_buf, sizeof(label_buf), err, errlen)) < 0)
+  if ((rc = parse_terms(&lists[O_LABEL], true, cfg->labels, &cfg->nlabels, err, errlen)) < 0)
     return rc;
+
+  /* The reaper: both halves or neither. */
+  if ((rc = parse_terms(&lists[O_REAP_LABEL], false, cfg->reap, &cfg->nreap, err, errlen)) < 0)
+    return rc;
+  const struct raw *ra = &raws[O_REAP_AFTER];
+  bool has_after = ra->value && *ra->value;
+  if ((cfg->nreap > 0) != has_after) {
+    snprintf(err, errlen, "conflicting settings: REAP_LABEL and REAP_AFTER go together (%s is set, %s is not)",
+             has_after ? ra->origin : lists[O_REAP_LABEL].origin, has_after ? "REAP_LABEL" : "REAP_AFTER");
+    return -EINVAL;
+  }
+  if (has_after && (dc_duration_parse(ra->value, &cfg->reap_after_ns) < 0 || cfg->reap_after_ns <= 0))
+    return fail(err, errlen, ra->origin, ra->value, "expected a positive duration such as 30m, 2h or 72h");
+  cfg->reap_stop_timeout_s = 10;
+  const struct raw *rt = &raws[O_REAP_STOP_TIMEOUT];
+  if (rt->value) {
+    int64_t ns;
+    if (dc_duration_parse(rt->value, &ns) < 0 || ns > INT64_C(3600) * 1000000000)
+      return fail(err, errlen, rt->origin, rt->value, "expected a duration from 0s to 1h, such as 10s");
+    /* The engine takes whole seconds: round up, so the grace is never shorter than asked. */
+    cfg->reap_stop_timeout_s = (int)((ns + 999999999) / 1000000000);
+  }
 
   const struct raw *pr = &raws[O_PROTECT];
   const char *pv = pr->value ? pr->value : DC_DEFAULT_PROTECT_LABEL;
@@ -513,6 +544,13 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
       return -EINVAL;
     }
   }
+
+  for (size_t i = 0; i < cfg->nreap; i++)
+    if (strcmp(cfg->reap[i].key, cfg->protect.key) == 0) {
+      snprintf(err, errlen, "conflicting settings: REAP_LABEL names %s, the protection label: nothing could be "
+               "reaped", cfg->reap[i].key);
+      return -EINVAL;
+    }
 
   /* Behaviour. */
   cfg->timeout_ms = DC_DEFAULT_TIMEOUT_MS;

@@ -38,6 +38,14 @@ typedef struct dc_config {
   size_t nlabels;
   dc_label_term_t protect; /* never negated */
 
+  /* Reaper: containers carrying any reap label, created more than reap_after_ns ago, are
+   * stopped (grace reap_stop_timeout_s) and removed with their anonymous volumes. Off when
+   * nreap is 0. */
+  dc_label_term_t reap[DC_LABEL_TERMS_MAX];
+  size_t nreap;
+  int64_t reap_after_ns;
+  int reap_stop_timeout_s;
+
   /* Behaviour. */
   bool force, dry_run;
   int64_t timeout_ms;

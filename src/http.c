@@ -210,7 +210,9 @@ int dc_http_parser_eof(dc_http_parser_t *p) {
     p->resp.keep_alive = false;
     return DC_HTTP_DONE;
   }
-  if (e != HPE_OK && e != HPE_PAUSED)
+  /* llhttp reports a close in the middle of a message as "Invalid EOF state", which tells a
+   * user nothing: say what happened. */
+  if (e != HPE_OK && e != HPE_PAUSED && e != HPE_INVALID_EOF_STATE)
     return parse_failed(p);
   p->error = "connection closed before the response was complete";
   return -EPROTO;

@@ -26,6 +26,12 @@ long long dc_now_ms(void) {
   return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+long long dc_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void dc_format_time(char *out, size_t cap, long long ms) {
   time_t secs = (time_t)(ms / 1000);
   struct tm tm;

@@ -21,8 +21,10 @@ void dc_log(dc_log_level_t level, const char *fmt, ...) __attribute__((format(pr
 #define dc_warn(...) dc_log(DC_LOG_WARN, __VA_ARGS__)
 #define dc_error(...) dc_log(DC_LOG_ERROR, __VA_ARGS__)
 
-/* Milliseconds since the Unix epoch, and an ISO 8601 UTC rendering of it. */
+/* Milliseconds and nanoseconds since the Unix epoch (wall clock), and an ISO 8601 UTC
+ * rendering of the former. */
 long long dc_now_ms(void);
+long long dc_now_ns(void);
 void dc_format_time(char *out, size_t cap, long long ms);
 
 #endif

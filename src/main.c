@@ -19,12 +19,6 @@
 
 static const char *env_lookup(const char *name) { return getenv(name); }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* As the Docker CLI: ask only when a person is there to answer. */
 static bool confirmed(const dc_config_t *cfg) {
   if (cfg->force || cfg->dry_run || !isatty(STDIN_FILENO))
@@ -60,7 +54,7 @@ int main(int argc, char **argv) {
   /* A write to a connection the engine closed must be an error, not a death. */
   signal(SIGPIPE, SIG_IGN);
 
-  int rc = dc_config_load(&cfg, argc, argv, env_lookup, now_ns(), err, sizeof(err));
+  int rc = dc_config_load(&cfg, argc, argv, env_lookup, dc_now_ns(), err, sizeof(err));
   if (rc == DC_CONFIG_HELP) {
     dc_config_usage(stdout);
     return 0;

@@ -255,7 +255,7 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
 
 static void start_prune(dc_op_t *op) {
   static const char *const endpoints[] = {"/containers/prune", "/build/prune", "/networks/prune",
-                                          "/images/prune", "/volumes/prune"};
+                                          "/images/prune", "/volumes/prune", ""};
   dc_run_t *run = op->run;
   const dc_config_t *cfg = run->cfg;
   char *filters;
@@ -333,22 +333,34 @@ static bool network_in_use(const dc_run_t *run, const dc_resource_list_t *cs, co
   return false;
 }
 
+static bool mounts_volume(const dc_resource_t *c, const dc_resource_t *vol) {
+  size_t k;
+  json_t *m;
+  json_array_foreach(c->mounts, k, m) {
+    json_t *type = json_object_get(m, "Type"), *name = json_object_get(m, "Name");
+    if (json_is_string(type) && strcmp(json_string_value(type), "volume") == 0 && json_is_string(name) &&
+        strcmp(json_string_value(name), vol->id) == 0)
+      return true;
+  }
+  return false;
+}
+
 /* Dry run: would a remaining container (in any state) still use the volume? */
 static bool volume_in_use(const dc_run_t *run, const dc_resource_t *vol) {
   const dc_resource_list_t *cs = &run->inv[DC_CONTAINERS].list;
-  for (size_t i = 0; i < cs->n; i++) {
-    const dc_resource_t *c = &cs->items[i];
-    size_t k;
-    json_t *m;
-    if (c->doomed)
-      continue;
-    json_array_foreach(c->mounts, k, m) {
-      json_t *type = json_object_get(m, "Type"), *name = json_object_get(m, "Name");
-      if (json_is_string(type) && strcmp(json_string_value(type), "volume") == 0 && json_is_string(name) &&
-          strcmp(json_string_value(name), vol->id) == 0)
-        return true;
-    }
-  }
+  for (size_t i = 0; i < cs->n; i++)
+    if (!cs->items[i].doomed && mounts_volume(&cs->items[i], vol))
+      return true;
+  return false;
+}
+
+/* Dry run: does the reaper remove the volume with its container (v=1 removes anonymous
+ * volumes)? Then the volume cleanup never sees it. */
+static bool reaped_with(const dc_run_t *run, const dc_resource_t *vol) {
+  const dc_resource_list_t *cs = &run->inv[DC_CONTAINERS].list;
+  for (size_t i = 0; i < cs->n; i++)
+    if (cs->items[i].reaped && mounts_volume(&cs->items[i], vol))
+      return true;
   return false;
 }
 
@@ -384,6 +396,8 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
     return false;
   switch (op->kind) {
   case DC_CONTAINERS:
+    if (r->doomed)
+      return false; /* reaped already */
     /* Docker's stopped states, and Podman's own names for them. Removal without force is
      * refused for a running container, so a state misread errs on the safe side. */
     return strcmp(r->state, "created") == 0 || strcmp(r->state, "exited") == 0 || strcmp(r->state, "dead") == 0 ||
@@ -402,7 +416,7 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
   case DC_VOLUMES:
     if (strcmp(r->driver, "local") != 0 || r->has_options)
       return false;
-    if (cfg->dry_run && volume_in_use(run, r))
+    if (cfg->dry_run && (volume_in_use(run, r) || (is_anonymous_volume(r) && reaped_with(run, r))))
       return false;
     return cfg->volumes_all || is_anonymous_volume(r);
   default:
@@ -457,8 +471,18 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   advance(run);
 }
 
+/* Ends a one-by-one operation once every removal has answered. */
+static void removals_done(dc_op_t *op) {
+  if (op->next < op->nsel || op->inflight > 0 || terminal(op))
+    return;
+  if (op->failures)
+    op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->last_error);
+  else
+    op_end(op, OP_OK, NULL);
+}
+
 static void pump_deletes(dc_op_t *op) {
-  static const char *const endpoints[] = {"/containers/", "", "/networks/", "/images/", "/volumes/"};
+  static const char *const endpoints[] = {"/containers/", "", "/networks/", "/images/", "/volumes/", ""};
   dc_run_t *run = op->run;
   if (run->cfg->dry_run) {
     for (; op->next < op->nsel; op->next++) {
@@ -505,12 +529,7 @@ static void pump_deletes(dc_op_t *op) {
     slot->busy = true;
     op->inflight++;
   }
-  if (op->next >= op->nsel && op->inflight == 0 && !terminal(op)) {
-    if (op->failures)
-      op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->last_error);
-    else
-      op_end(op, OP_OK, NULL);
-  }
+  removals_done(op);
 }
 
 /* The listings are in: choose, then delete. */
@@ -669,11 +688,146 @@ static void start_client_side(dc_op_t *op) {
     op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s", uv_strerror(rc));
 }
 
+/* --- the reaper: labelled containers past their age, running or not --- */
+
+static void pump_reaps(dc_op_t *op);
+
+static bool reap_selects(const dc_run_t *run, const dc_resource_t *c, int64_t now) {
+  const dc_config_t *cfg = run->cfg;
+  if (dc_label_present(&cfg->protect, c->labels) || c->created_ns == INT64_MIN)
+    return false;
+  bool labelled = false;
+  for (size_t i = 0; i < cfg->nreap && !labelled; i++)
+    labelled = dc_label_present(&cfg->reap[i], c->labels);
+  return labelled && now - c->created_ns > cfg->reap_after_ns;
+}
+
+static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot);
+
+static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_delete_slot_t *slot = req->data;
+  dc_op_t *op = slot->op;
+  dc_run_t *run = op->run;
+  slot->busy = false;
+  if (run->finished || terminal(op))
+    return;
+  op->inflight--;
+  dc_resource_t *c = &op->from->items[slot->idx];
+  bool ok = status == 0 && (resp->status == 204 || resp->status == 200 || (slot->stopping_first && resp->status == 304));
+  if (ok && slot->stopping_first) {
+    /* Stopped (or it had stopped by itself: 304): now remove it and its anonymous volumes. */
+    slot->stop_ms = dc_now_ms() - slot->t0;
+    slot->stopping_first = false;
+    if (send_reap_step(op, slot) < 0) {
+      op->failures++;
+      snprintf(op->last_error, sizeof(op->last_error), "container %.100s: cannot send the removal",
+               c->name ? c->name : c->id);
+    }
+  } else if (ok) {
+    c->doomed = c->reaped = true;
+    dc_report_reaped(c->id, c->name, (dc_now_ns() - c->created_ns) / 1000000000, slot->stop_ms);
+    op->count++;
+  } else if (status == 0 && resp->status == 404) {
+    op->gone++; /* removed by someone else meanwhile */
+  } else {
+    char why[256];
+    describe_failure(why, sizeof(why), req, status, resp);
+    op->failures++;
+    snprintf(op->last_error, sizeof(op->last_error), "could not %s container %.100s: %.256s",
+             slot->stopping_first ? "stop" : "remove", c->name ? c->name : c->id, why);
+    dc_warn("%s", op->last_error);
+  }
+  pump_reaps(op);
+  advance(run);
+}
+
+static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot) {
+  dc_run_t *run = op->run;
+  const dc_resource_t *c = &op->from->items[slot->idx];
+  char enc[1024], ep[1100], query[32];
+  if (dc_urlencode(enc, sizeof(enc), c->id) < 0)
+    return -ENAMETOOLONG;
+  if (slot->stopping_first) {
+    snprintf(ep, sizeof(ep), "/containers/%s/stop", enc);
+    snprintf(query, sizeof(query), "t=%d", run->cfg->reap_stop_timeout_s);
+    slot->req.method = "POST";
+  } else {
+    snprintf(ep, sizeof(ep), "/containers/%s", enc);
+    snprintf(query, sizeof(query), "v=1&force=1");
+    slot->req.method = "DELETE";
+  }
+  slot->req.cb = on_reap;
+  slot->req.data = slot;
+  slot->req.body_cap = 1 << 20;
+  int rc = dc_api_path(slot->req.path, sizeof(slot->req.path), &run->engine, ep, query);
+  if (rc == 0)
+    rc = dc_client_send(&run->client, &slot->req);
+  if (rc == 0) {
+    slot->busy = true;
+    op->inflight++;
+  }
+  return rc;
+}
+
+static void pump_reaps(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run->stopping; i++) {
+    dc_delete_slot_t *slot = &op->slots[i];
+    if (slot->busy)
+      continue;
+    slot->op = op;
+    slot->idx = op->sel[op->next++];
+    const dc_resource_t *c = &op->from->items[slot->idx];
+    /* Only a running container needs the stop (with its grace); the removal forces the rest. */
+    slot->stopping_first = container_running(c);
+    slot->t0 = dc_now_ms();
+    slot->stop_ms = -1;
+    if (send_reap_step(op, slot) < 0) {
+      op->failures++;
+      snprintf(op->last_error, sizeof(op->last_error), "container %.100s: cannot send the request",
+               c->name ? c->name : c->id);
+    }
+  }
+  removals_done(op);
+}
+
+static void start_reap(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  if (run->inv[DC_CONTAINERS].state != INV_DONE) {
+    op_end(op, OP_FAILED, "could not list containers");
+    return;
+  }
+  op->from = &run->inv[DC_CONTAINERS].list;
+  op->sel = calloc(op->from->n ? op->from->n : 1, sizeof(size_t));
+  if (!op->sel) {
+    op_end(op, OP_FAILED, "out of memory");
+    return;
+  }
+  int64_t now = dc_now_ns();
+  for (size_t i = 0; i < op->from->n; i++)
+    if (reap_selects(run, &op->from->items[i], now))
+      op->sel[op->nsel++] = i;
+  dc_debug("reaper: %zu of %zu containers selected", op->nsel, op->from->n);
+  if (run->cfg->dry_run) {
+    for (; op->next < op->nsel; op->next++) {
+      dc_resource_t *c = &op->from->items[op->sel[op->next]];
+      c->doomed = c->reaped = true;
+      dc_report_reaped(c->id, c->name, (now - c->created_ns) / 1000000000, -1);
+      op->count++;
+    }
+    op_end(op, OP_OK, NULL);
+    return;
+  }
+  pump_reaps(op);
+}
+
 static void start_op(dc_op_t *op) {
   op->status = OP_RUNNING;
   op->start_ms = dc_now_ms();
-  op->bytes = op->client_side ? -1 : 0;
-  if (op->client_side)
+  op->bytes = op->client_side || op->kind == DC_REAP ? -1 : 0;
+  if (op->kind == DC_REAP)
+    start_reap(op);
+  else if (op->client_side)
     start_client_side(op);
   else
     start_prune(op);
@@ -782,12 +936,15 @@ static void advance(dc_run_t *run) {
   }
   dc_op_t *ops = run->ops;
   if (!run->stopping) {
-    if (ops[DC_CONTAINERS].selected && ops[DC_CONTAINERS].status == OP_WAITING &&
-        run->inv[DC_CONTAINERS].state != INV_RUNNING)
+    bool inventory_in = run->inv[DC_CONTAINERS].state != INV_RUNNING;
+    if (ops[DC_REAP].selected && ops[DC_REAP].status == OP_WAITING && inventory_in)
+      start_op(&ops[DC_REAP]);
+    bool reaped = !ops[DC_REAP].selected || terminal(&ops[DC_REAP]);
+    if (ops[DC_CONTAINERS].selected && ops[DC_CONTAINERS].status == OP_WAITING && inventory_in && reaped)
       start_op(&ops[DC_CONTAINERS]);
     if (ops[DC_BUILD_CACHE].selected && ops[DC_BUILD_CACHE].status == OP_WAITING)
       start_op(&ops[DC_BUILD_CACHE]);
-    bool containers_done = !ops[DC_CONTAINERS].selected || terminal(&ops[DC_CONTAINERS]);
+    bool containers_done = reaped && (!ops[DC_CONTAINERS].selected || terminal(&ops[DC_CONTAINERS]));
     if (containers_done) {
       static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
       for (size_t i = 0; i < 3; i++) {
@@ -819,7 +976,7 @@ static void plan_ops(dc_run_t *run) {
   }
   const bool wanted[DC_KIND__COUNT] = {
       [DC_CONTAINERS] = cfg->containers, [DC_BUILD_CACHE] = cfg->build_cache, [DC_NETWORKS] = cfg->networks,
-      [DC_IMAGES] = cfg->images,         [DC_VOLUMES] = cfg->volumes,
+      [DC_IMAGES] = cfg->images,         [DC_VOLUMES] = cfg->volumes,  [DC_REAP] = cfg->nreap > 0,
   };
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
@@ -898,7 +1055,8 @@ static void on_ping(dc_request_t *req, int status, dc_http_response_t *resp) {
   /* A dry run judges what is in use against the containers that would remain. */
   bool dry_needs = cfg->dry_run && (run->ops[DC_IMAGES].selected || run->ops[DC_NETWORKS].selected ||
                                     run->ops[DC_VOLUMES].selected);
-  if ((run->ops[DC_CONTAINERS].selected && !terminal(&run->ops[DC_CONTAINERS])) || dry_needs)
+  if ((run->ops[DC_CONTAINERS].selected && !terminal(&run->ops[DC_CONTAINERS])) || dry_needs ||
+      run->ops[DC_REAP].selected)
     start_inventory(run, DC_CONTAINERS, "/containers/json", "all=1");
   if (run->ops[DC_IMAGES].selected && !run->ops[DC_IMAGES].client_side)
     start_inventory(run, DC_IMAGES, "/images/json", NULL);

@@ -14,7 +14,7 @@
 #include "config.h"
 #include "transport.h"
 
-#define DC_DELETE_CONCURRENCY 4 /* per-resource deletions in flight per type */
+#define DC_DELETE_CONCURRENCY 4 /* per-resource deletions (or reaps) in flight per type */
 #define DC_PRUNE_RETRIES 5      /* 409 "prune already running": bounded backoff */
 #define DC_PRUNE_BACKOFF_MS 200 /* doubled at each retry: 0.2 s to 3.2 s, 6.2 s in all */
 
@@ -35,7 +35,9 @@ typedef struct dc_inventory {
 typedef struct dc_delete_slot {
   dc_op_t *op;
   bool busy;
-  size_t idx; /* into op->list */
+  size_t idx; /* into op->from */
+  bool stopping_first; /* the reaper: this request is the stop, the removal follows */
+  long long t0, stop_ms;
   dc_request_t req;
 } dc_delete_slot_t;
 

@@ -107,6 +107,40 @@ void dc_report_untagged(const char *reference) {
   fflush(stdout);
 }
 
+/* An age in its two largest units: 42s, 3m12s, 2h05m, 3d04h. */
+static void human_age(char *out, size_t cap, int64_t s) {
+  if (s < 0)
+    s = 0;
+  if (s < 60)
+    snprintf(out, cap, "%llds", (long long)s);
+  else if (s < 3600)
+    snprintf(out, cap, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+  else if (s < 86400)
+    snprintf(out, cap, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+  else
+    snprintf(out, cap, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+}
+
+void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long stop_ms) {
+  if (fmt == DC_FMT_JSON) {
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:b}", "event", "reaped", "type", "container", "id", id, "name",
+                          name, "age_seconds", (json_int_t)age_s, "dry_run", dry);
+    if (o && stop_ms >= 0)
+      json_object_set_new(o, "stop_ms", json_integer(stop_ms));
+    if (o)
+      emit(o);
+    return;
+  }
+  char sid[16], sname[256], stopped[48] = "", age[32];
+  printable(sname, sizeof(sname), name ? name : "");
+  human_age(age, sizeof(age), age_s);
+  if (stop_ms >= 0)
+    snprintf(stopped, sizeof(stopped), ", stopped in %.2fs", (double)stop_ms / 1000.0);
+  printf("%s container %s%s%s (age %s%s)\n", dry ? "Would reap" : "Reaped", short_id(id, sid, sizeof(sid)),
+         name ? " " : "", sname, age, stopped);
+  fflush(stdout);
+}
+
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
                          const char *error) {
   if (fmt == DC_FMT_JSON) {

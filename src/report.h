@@ -5,6 +5,7 @@
  *   {"event":"engine","time","api_version","engine_api_version","server","podman"}
  *   {"event":"deleted","time","type","id","name","bytes"?}      one per removed resource
  *   {"event":"untagged","time","type":"image","reference"}      an image reference removed
+ *   {"event":"reaped","time","type":"container","id","name","age_seconds","stop_ms"?}
  *   {"event":"operation","time","type","status","count","bytes"?,"duration_ms","error"?}
  *   {"event":"summary","time","status","exit_code","deleted":{type:count},"bytes","duration_ms"}
  * status of an operation: ok, failed, timeout, skipped; of the run: success, partial, failure. */
@@ -25,6 +26,8 @@ void dc_report_engine(const dc_engine_t *e);
 /* bytes < 0: unknown. name may be NULL. */
 void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t bytes);
 void dc_report_untagged(const char *reference);
+/* A container the reaper stopped (stop_ms < 0: it was not running) and removed. */
+void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long stop_ms);
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
                          const char *error);
 /* exit_code 0/1/2; bytes is the total reclaimed. */

@@ -637,6 +637,69 @@ static void test_bad_arguments(void **state) {
   EXPECT_INVALID(LOAD("--no-host"), "--no-host", "--help");
 }
 
+static void test_reaper(void **state) {
+  (void)state;
+  /* Off by default. */
+  assert_rc(LOAD0(), 0);
+  assert_i64(cfg.nreap, 0);
+  /* Both halves, several labels, the grace rounded up to whole seconds. */
+  reset(NULL);
+  env("REAP_LABEL", "job=ci,sandbox");
+  env("REAP_AFTER", "2h");
+  env("REAP_STOP_TIMEOUT", "1500ms");
+  assert_rc(LOAD0(), 0);
+  assert_i64(cfg.nreap, 2);
+  assert_str(cfg.reap[0].key, "job");
+  assert_str(cfg.reap[0].value, "ci");
+  assert_str(cfg.reap[1].key, "sandbox");
+  assert_false(cfg.reap[1].has_value);
+  assert_i64(cfg.reap_after_ns, INT64_C(7200) * 1000000000);
+  assert_i64(cfg.reap_stop_timeout_s, 2);
+  /* Default grace 10 s; flags work; reaping alone is a job. */
+  reset(NULL);
+  env("CLEANUP_CONTAINERS", "false");
+  env("CLEANUP_IMAGES", "false");
+  env("CLEANUP_NETWORKS", "false");
+  env("CLEANUP_BUILD_CACHE", "false");
+  assert_rc(LOAD("--reap-label", "job", "--reap-after=30m"), 0);
+  assert_i64(cfg.nreap, 1);
+  assert_i64(cfg.reap_stop_timeout_s, 10);
+  /* One half alone. */
+  reset(NULL);
+  env("REAP_LABEL", "job");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_one_line();
+  assert_contains(err, "REAP_AFTER");
+  reset(NULL);
+  env("REAP_AFTER", "1h");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_contains(err, "REAP_LABEL");
+  /* Bad values. */
+  reset(NULL);
+  env("REAP_LABEL", "!job");
+  env("REAP_AFTER", "1h");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_contains(err, "REAP_LABEL=\"!job\"");
+  reset(NULL);
+  env("REAP_LABEL", "job");
+  env("REAP_AFTER", "0s");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_contains(err, "REAP_AFTER=\"0s\"");
+  reset(NULL);
+  env("REAP_LABEL", "job");
+  env("REAP_AFTER", "1h");
+  env("REAP_STOP_TIMEOUT", "2h");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_contains(err, "REAP_STOP_TIMEOUT=\"2h\"");
+  /* The protection label can never be reaped. */
+  reset(NULL);
+  env("REAP_LABEL", "docker-cleaner.protect");
+  env("REAP_AFTER", "1h");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_one_line();
+  assert_contains(err, "protection label");
+}
+
 static void test_dry_run(void **state) {
   (void)state;
   env("DRY_RUN", "yes");
@@ -703,6 +766,7 @@ int main(void) {
       cmocka_unit_test_setup(test_bad_logs_and_ids, reset),
       cmocka_unit_test_setup(test_bad_arguments, reset),
       cmocka_unit_test_setup(test_dry_run, reset),
+      cmocka_unit_test_setup(test_reaper, reset),
       cmocka_unit_test_setup(test_control_characters_stay_on_one_line, reset),
       cmocka_unit_test_setup(test_value_too_long, reset),
   };

@@ -124,7 +124,7 @@ static void test_json_report(void **state) {
       "{\"event\":\"operation\",\"type\":\"build_cache\",\"status\":\"skipped\",\"count\":0,\"dry_run\":false,\"duration_ms\":0,"
       "\"error\":\"no build cache API\"}",
       "{\"event\":\"summary\",\"status\":\"partial\",\"exit_code\":1,\"deleted\":{\"containers\":2,\"build_cache\":0,"
-      "\"networks\":1,\"images\":3,\"volumes\":0},\"bytes\":1234567890,\"duration_ms\":1500,\"dry_run\":false}",
+      "\"networks\":1,\"images\":3,\"volumes\":0,\"reaped_containers\":0},\"bytes\":1234567890,\"duration_ms\":1500,\"dry_run\":false}",
   };
   char *save = NULL, *line = strtok_r(out, "\n", &save);
   for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
