@@ -11,7 +11,7 @@ pins="$here/pins.txt"
 say() { printf 'vendor: %s\n' "$*" >&2; }
 die() { printf 'vendor: ERROR: %s\n' "$*" >&2; exit 1; }
 
-build_pkgs=(build-essential cmake pkg-config)
+build_pkgs=(build-essential cmake pkg-config help2man)
 mapfile -t pinned < <(awk '$1 == "package" { print $2 }' "$pins")
 
 installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }

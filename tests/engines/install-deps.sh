@@ -31,7 +31,7 @@ PKGS_BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libjansson-d
 # aardvark-dns (podman turns DNS on for user networks), iptables (netavark and dockerd need the binary).
 PKGS_ENGINES=(docker.io containerd runc podman netavark aardvark-dns conmon iptables)
 # Test tooling: busybox-static for the base image, curl for /_ping, and what the scripts use.
-PKGS_TOOLS=(busybox-static curl jq python3 ca-certificates util-linux procps coreutils tar xz-utils)
+PKGS_TOOLS=(busybox-static curl jq python3 python3-yaml shellcheck systemd ca-certificates util-linux procps coreutils tar xz-utils)
 
 is_installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
