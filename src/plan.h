@@ -62,7 +62,7 @@ struct dc_op {
   dc_resource_list_t *from; /* the list the selection indexes: list, or the container inventory */
   char *df_body; /* volumes: the disk-usage reply, applied once the list is in */
   size_t df_len;
-  char last_error[384]; /* of the last failed removal */
+  char last_error[512]; /* of the last failed removal */
   size_t *sel;
   size_t nsel, next, inflight, failures, gone;
   dc_delete_slot_t slots[DC_DELETE_CONCURRENCY];
