@@ -5,16 +5,18 @@
 #
 #   examples/swarm/clean-swarm.sh [IMAGE]       IMAGE defaults to docker-cleaner
 #   CLEANER_ENV="PRUNE_FILTER_UNTIL=24h"  WAIT=600 (seconds)
+#   SOCKET=/var/run/docker.sock   the engine socket's path on the nodes
 set -euo pipefail
 
 IMAGE="${1:-docker-cleaner}"
 NAME="docker-cleaner-$(date +%s)"
 WAIT="${WAIT:-600}"
+SOCKET="${SOCKET:-/var/run/docker.sock}"
 envs=()
 for kv in ${CLEANER_ENV:-PRUNE_FILTER_UNTIL=24h}; do envs+=(--env "$kv"); done
 
 docker service create --detach --quiet --name "$NAME" --mode global-job --restart-condition none \
-	--mount type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock "${envs[@]}" "$IMAGE" >/dev/null
+	--mount "type=bind,src=$SOCKET,dst=/var/run/docker.sock" "${envs[@]}" "$IMAGE" >/dev/null
 trap 'docker service rm "$NAME" >/dev/null 2>&1 || true' EXIT
 
 # Wait until no task is still new, pending, assigned, preparing, starting or running.
