@@ -203,17 +203,40 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   }
 }
 
-/* Another prune got in the way: Docker says 409 (its prune lock is held); Podman has no
- * lock, and its prune fails with 500 "no such container" (or image, network, volume) when a
- * concurrent prune removed an item first. */
-static bool prune_collided(const dc_run_t *run, const dc_http_response_t *resp) {
-  if (resp->status == 409)
-    return true;
-  if (resp->status != 500 || !run->engine.podman)
+/* True when the reply has this status and the engine's message contains needle: some
+ * conditions are told apart only by their text (Podman's 500s, Docker's busy disk usage). */
+static bool error_says(const dc_http_response_t *resp, int http_status, const char *needle) {
+  if (resp->status != http_status)
     return false;
   char msg[512];
   dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
-  return strstr(msg, "no such ") != NULL;
+  return strstr(msg, needle) != NULL;
+}
+
+/* Podman answers 500 "no such container" (image, network, volume) for an item a concurrent
+ * prune or removal took first. */
+static bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
+  return run->engine.podman && error_says(resp, 500, "no such ");
+}
+
+/* Another prune got in the way: Docker says 409 (its prune lock is held); Podman has no lock
+ * and fails the whole prune when another one removed an item first. */
+static bool prune_collided(const dc_run_t *run, const dc_http_response_t *resp) {
+  return resp->status == 409 || gone_on_podman(run, resp);
+}
+
+/* Schedules req again (NULL: the prune) after the bounded backoff: 0.2 s, doubled each time.
+ * Returns false when the attempts are used up or the run is stopping. */
+static bool schedule_retry(dc_op_t *op, dc_request_t *req, const char *why) {
+  if (op->attempts >= DC_PRUNE_RETRIES || op->run->stopping || op->retry_req)
+    return false;
+  uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
+  op->attempts++;
+  op->retry_req = req;
+  dc_log(req ? DC_LOG_DEBUG : DC_LOG_INFO, "%s: %s; %s in %llu ms", dc_kind_plural(op->kind), why,
+         req ? "asking again" : "retrying", (unsigned long long)delay);
+  uv_timer_start(&op->retry_timer, on_retry_timer, delay, 0);
+  return true;
 }
 
 static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -231,14 +254,10 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
       dc_prune_result_free(&r);
       op_end(op, OP_OK, NULL);
     }
-  } else if (status == 0 && prune_collided(run, resp) && op->attempts < DC_PRUNE_RETRIES && !run->stopping) {
+  } else if (status == 0 && prune_collided(run, resp) &&
+             schedule_retry(op, NULL, "another prune is running on the engine")) {
     /* The container and network prunes share a daemon lock, and another cleaner may hold
      * it: wait a little and try again, a bounded number of times. A prune is idempotent. */
-    uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
-    op->attempts++;
-    dc_info("%s: another prune is running on the engine; retrying in %llu ms", dc_kind_plural(op->kind),
-            (unsigned long long)delay);
-    uv_timer_start(&op->retry_timer, on_retry_timer, delay, 0);
     return;
   } else if (status == 0 && resp->status == 404 && op->kind == DC_BUILD_CACHE) {
     op_end(op, OP_SKIPPED, "the engine has no build cache API");
@@ -426,16 +445,6 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
 
 static void pump_deletes(dc_op_t *op);
 
-/* Podman answers 500 "no such container" (image, ...) for an item a concurrent removal
- * took first. */
-static bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
-  if (resp->status != 500 || !run->engine.podman)
-    return false;
-  char msg[512];
-  dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
-  return strstr(msg, "no such ") != NULL;
-}
-
 static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_delete_slot_t *slot = req->data;
   dc_op_t *op = slot->op;
@@ -554,16 +563,6 @@ static void select_and_delete(dc_op_t *op) {
   pump_deletes(op);
 }
 
-/* Docker computes one disk-usage report at a time and answers a second one with 500 "a
- * disk usage operation is already running" (volumes and build cache both ask for one). */
-static bool df_busy(const dc_http_response_t *resp) {
-  if (resp->status != 500)
-    return false;
-  char msg[256];
-  dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
-  return strstr(msg, "already running") != NULL;
-}
-
 static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_op_t *op = req->data;
   dc_run_t *run = op->run;
@@ -571,15 +570,11 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
     return;
   op->listing--;
   bool is_aux = req == &op->aux;
-  if (status == 0 && df_busy(resp) && op->attempts < DC_PRUNE_RETRIES && !run->stopping && !op->retry_req) {
-    uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
-    op->attempts++;
-    op->retry_req = req;
-    dc_debug("%s: the engine is busy with another disk usage report; asking again in %llu ms",
-             dc_kind_plural(op->kind), (unsigned long long)delay);
-    uv_timer_start(&op->retry_timer, on_retry_timer, delay, 0);
+  /* Docker computes one disk-usage report at a time and answers a second with 500 "a disk
+   * usage operation is already running" (volumes and build cache both ask for one). */
+  if (status == 0 && error_says(resp, 500, "already running") &&
+      schedule_retry(op, req, "the engine is busy with another disk usage report"))
     return;
-  }
   char err[256] = "";
   int rc = -EPROTO;
   if (status == 0 && resp->status == 200) {
