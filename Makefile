@@ -4,8 +4,10 @@
 #   make demo       start a private engine, fill it, clean it, show the report
 #   make test       install test engines, build, run every test (unit, protocol, end-to-end)
 #   make run        run against DOCKER_HOST (default unix:///var/run/docker.sock); ARGS=... adds flags
-#   make static     the static binary the image ships (build-static/docker-cleaner)
-#   make install    install the binary under PREFIX (default /usr/local)
+#   make static     a static glibc binary (build-static/docker-cleaner)
+#   make image      the container image (docker/Dockerfile: a static musl binary FROM scratch)
+#   make image-test build and test the image on a private engine (no registry needed)
+#   make install    install the binary and its man page under PREFIX (default /usr/local)
 
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -13,9 +15,11 @@ PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 CTEST_ARGS ?=
 ARGS ?=
+IMAGE ?= docker-cleaner
+VERSION := $(shell sed -n 's/^project.docker-cleaner VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test test-deps demo run static install clean
+.PHONY: all deps build test test-deps demo run static image image-test install clean
 
 all: build
 
@@ -41,6 +45,14 @@ run: build
 static: deps
 	cmake -S . -B build-static -DCMAKE_BUILD_TYPE=Release -DDC_STATIC=ON -DDC_TESTS=OFF $(CMAKE_FLAGS)
 	cmake --build build-static -j $$(nproc)
+
+image:
+	docker build -f docker/Dockerfile --build-arg VERSION=$(VERSION) \
+		--build-arg REVISION=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
+		-t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+
+image-test: test-deps
+	$(SUDO) tests/image/run.sh
 
 install: build
 	cmake --install $(BUILD)
