@@ -464,7 +464,13 @@ static int collect_strings(json_t *arr, const char *key, char ***out, size_t *n,
       snprintf(err, errlen, "prune reply has a malformed entry at index %zu", i);
       return -EPROTO;
     }
-    (*out)[(*n)++] = strdup(json_string_value(s));
+    /* A NULL here would later be printed and compared as an ID: fail the reply instead. */
+    char *copy = strdup(json_string_value(s));
+    if (!copy) {
+      snprintf(err, errlen, "out of memory");
+      return -ENOMEM;
+    }
+    (*out)[(*n)++] = copy;
   }
   return 0;
 }

@@ -92,7 +92,9 @@ int main(int argc, char **argv) {
   }
   if ((rc = dc_run_start(&run, &loop, &cfg)) < 0) {
     dc_error("cannot start: %s", uv_strerror(rc));
-    uv_loop_close(&loop);
+    uv_run(&loop, UV_RUN_DEFAULT); /* lets the handles opened so far close */
+    if (uv_loop_close(&loop) != 0)
+      dc_error("internal error: handles left open at exit");
     return 2;
   }
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -1079,8 +1079,15 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg) {
     rc = uv_signal_init(loop, &run->sigterm);
   if (rc == 0)
     rc = uv_signal_init(loop, &run->sigint);
-  if (rc < 0)
+  if (rc < 0) {
+    /* Close whatever was set up; the caller runs the loop to let the closes complete. */
+    close_handle((uv_handle_t *)&run->deadline);
+    close_handle((uv_handle_t *)&run->sigterm);
+    close_handle((uv_handle_t *)&run->sigint);
+    for (int k = 0; k < DC_KIND__COUNT; k++)
+      close_handle((uv_handle_t *)&run->ops[k].retry_timer);
     return rc;
+  }
   run->deadline.data = run->sigterm.data = run->sigint.data = run;
   uv_timer_start(&run->deadline, on_deadline, (uint64_t)cfg->timeout_ms, 0);
   uv_signal_start(&run->sigterm, on_signal, SIGTERM);

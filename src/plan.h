@@ -88,7 +88,8 @@ struct dc_run {
 
 /* Starts a run on loop; the caller then runs the loop until it returns, after which every
  * handle is closed and run->exit_code holds 0, 1 or 2. Returns 0, or a negative libuv code
- * when the loop could not be set up (nothing was sent). */
+ * when the loop could not be set up (nothing was sent; the caller still runs the loop, so
+ * that the handles opened so far finish closing). */
 int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg);
 
 #endif

@@ -10,6 +10,10 @@ use_engine "${1:-}"
 reset_engine
 
 GRACE=2
+# The old containers are GAP seconds older than the young one; REAP_AFTER is half of it, so the
+# young one stays young through both runs even when they are slow (valgrind: a few seconds).
+GAP="${DC_E2E_REAP_GAP:-16}"
+AFTER=$((GAP / 2))
 old_run="$(mk_running r_old_lab job=ci)"
 old_stop="$(mk_stopped s_old_lab job=ci)"
 old_vol="$(anon_volume_of s_old_lab)"
@@ -17,11 +21,11 @@ old_sandbox="$(mk_running r_old_sandbox sandbox)"
 mk_running r_old_prot job=ci docker-cleaner.protect >/dev/null
 mk_running r_old_nolab >/dev/null
 mk_stopped s_old_other job=other >/dev/null
-sleep 5
+sleep "$GAP"
 mk_running r_young_lab job=ci >/dev/null
 
 # Reaping alone: the other cleanups would remove stopped containers too.
-reap=(REAP_LABEL=job=ci,sandbox REAP_AFTER=3s "REAP_STOP_TIMEOUT=${GRACE}s" CLEANUP_CONTAINERS=false
+reap=(REAP_LABEL=job=ci,sandbox "REAP_AFTER=${AFTER}s" "REAP_STOP_TIMEOUT=${GRACE}s" CLEANUP_CONTAINERS=false
 	CLEANUP_IMAGES=false CLEANUP_NETWORKS=false CLEANUP_BUILD_CACHE=false LOG_FORMAT=json)
 reaped_ids() { jq -r 'select(.event == "reaped") | .id' "$WORK/run$1.out" | sort; }
 want="$(printf '%s\n' "$old_run" "$old_stop" "$old_sandbox" | sort)"
