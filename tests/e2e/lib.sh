@@ -12,6 +12,7 @@
 #
 # Environment:
 #   DC_BIN          the docker-cleaner binary (ctest sets it; default: <repo>/build/docker-cleaner)
+#   DC_WRAPPER      a command to run it under, split on spaces (tests/sanitize.sh: valgrind)
 #   DC_ENGINE       engine kind when no argument is given
 #   DC_ENGINE_DIR   where engine.sh keeps the engines (default /tmp/dc-engines)
 #   DC_DOCKER_CLI   Docker CLI for set-up and checks (default /usr/bin/docker, 20.10 with BuildKit)
@@ -374,8 +375,9 @@ start_cleaner() {
 	(
 		rc=0
 		date +%s%N >"$base.t0"
+		# shellcheck disable=SC2086 # DC_WRAPPER is a command line: split on purpose
 		env -i PATH="$PATH" HOME="${HOME:-/root}" LOG_LEVEL=debug "${envs[@]}" "$@" \
-			timeout -k 5 "${DC_E2E_RUN_TIMEOUT:-120}" "$DC_BIN" >"$base.out" 2>"$base.err" </dev/null || rc=$?
+			timeout -k 5 "${DC_E2E_RUN_TIMEOUT:-120}" ${DC_WRAPPER:-} "$DC_BIN" >"$base.out" 2>"$base.err" </dev/null || rc=$?
 		date +%s%N >"$base.t1"
 		echo "$rc" >"$base.rc"
 	) &

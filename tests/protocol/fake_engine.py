@@ -20,6 +20,16 @@ Encodings: "length" sends Content-Length (the default, as Go for small bodies), 
 sends Transfer-Encoding: chunked in pieces of "chunk" bytes, "close" sends neither and closes
 the connection after the body (a body delimited by the close).
 
+Fault modes (tests/protocol/test_faults.py), per rule:
+    "fault": "hang"           read the request, never answer (until the client closes)
+             "stall_headers"  send the status line and headers, then nothing more
+             "drip"           send the reply one byte at a time, "drip_ms" (default 5) apart
+             "reset_body"     send the headers and half the body, then reset the connection
+             "close"          close the connection without sending a byte
+             "oversize"       a chunked body of "oversize_bytes" (default 64 MiB + 64 KiB)
+    "raw": "..."              send these bytes (latin-1) instead of a reply, then close
+and for the whole script "silent": true accepts connections and never reads from them.
+
 RECORD gets one JSON object per line, flushed as it happens:
     {"event": "connect", "conn": n}
     {"event": "request", "conn": n, "seq": k, "raw": <request bytes as latin-1>, "method",
@@ -37,6 +47,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -51,6 +62,7 @@ class Engine:
         self.sock_path = sock_path
         self.rules = script.get("rules", [])
         self.peek = script.get("peek_ms", 30) / 1000.0
+        self.silent = script.get("silent", False)
         self.used = [0] * len(self.rules)
         self.lock = threading.Lock()
         self.record_file = open(record_path, "a", encoding="utf-8")
@@ -96,8 +108,21 @@ class Engine:
             self.record(event="connect", conn=n)
             threading.Thread(target=self.handle, args=(conn, n), daemon=True).start()
 
+    def wait_for_close(self, conn, n):
+        """Holds the connection open, answering nothing, until the client goes away."""
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+        self.record(event="close", conn=n, partial="")
+
     def handle(self, conn, n):
         buf = b""
+        if self.silent:
+            self.wait_for_close(conn, n)
+            conn.close()
+            return
         try:
             while True:
                 while b"\r\n\r\n" not in buf:
@@ -141,6 +166,11 @@ class Engine:
                     rule = {"status": 404, "body": {"message": "page not found"}}
                 if rule.get("delay_ms"):
                     time.sleep(rule["delay_ms"] / 1000.0)
+                if rule.get("fault") or "raw" in rule:
+                    if self.fault(conn, n, rule):
+                        return
+                    self.record(event="answered", conn=n, seq=seq, status=rule.get("status", 200))
+                    continue
                 close = self.respond(conn, rule)
                 self.record(event="answered", conn=n, seq=seq, status=rule.get("status", 200))
                 if close:
@@ -154,6 +184,76 @@ class Engine:
                 conn.close()
             except OSError:
                 pass
+
+    def fault(self, conn, n, rule):
+        """Misbehaves as the rule says. Returns True when the connection is finished, False when
+        it may carry another request (a dripped reply is a valid one)."""
+        fault = rule.get("fault")
+        if "raw" in rule:
+            conn.sendall(rule["raw"].encode("latin-1"))
+            conn.close()
+            self.record(event="close", conn=n, partial="")
+            return True
+        if fault == "hang":
+            self.wait_for_close(conn, n)
+            return True
+        if fault == "close":
+            conn.close()
+            self.record(event="close", conn=n, partial="")
+            return True
+        head, body = self.render(rule)
+        if fault == "stall_headers":
+            conn.sendall(head)
+            self.wait_for_close(conn, n)
+        elif fault == "drip":
+            delay = rule.get("drip_ms", 5) / 1000.0
+            for i in range(len(head + body)):
+                conn.sendall((head + body)[i:i + 1])
+                time.sleep(delay)
+            # A whole reply with Content-Length: the connection may be kept alive.
+            return False
+        elif fault == "reset_body":
+            conn.sendall(head + body[:max(1, len(body) // 2)])
+            time.sleep(0.05)
+            # SO_LINGER with a zero timeout: close() sends a RST instead of a FIN.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            self.record(event="close", conn=n, partial="", reset=True)
+        elif fault == "oversize":
+            total = int(rule.get("oversize_bytes", 64 * 1024 * 1024 + 65536))
+            head = self.status_line(rule) + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            conn.sendall(head.encode("latin-1"))
+            piece = b"[" + b" " * (65536 - 1)
+            chunk = b"%x\r\n" % len(piece) + piece + b"\r\n"
+            sent = 0
+            while sent < total:
+                conn.sendall(chunk)
+                sent += len(piece)
+                piece_rest = b" " * 65536
+                chunk = b"%x\r\n" % len(piece_rest) + piece_rest + b"\r\n"
+            conn.sendall(b"0\r\n\r\n")
+            self.wait_for_close(conn, n)
+        else:
+            raise ValueError("unknown fault %r" % fault)
+        return True
+
+    @staticmethod
+    def status_line(rule):
+        status = rule.get("status", 200)
+        return "HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, "Status"))
+
+    @staticmethod
+    def render(rule):
+        """The reply's head (with Content-Length) and body, as bytes."""
+        body = rule.get("body", "")
+        if not isinstance(body, str):
+            body = json.dumps(body, separators=(",", ":")) + "\n"
+        body = body.encode("utf-8")
+        headers = {"Content-Type": "application/json", "Date": "Mon, 01 Jan 2024 00:00:00 GMT"}
+        headers.update(rule.get("headers", {}))
+        headers["Content-Length"] = str(len(body))
+        out = Engine.status_line(rule) + "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+        return out.encode("latin-1"), body
 
     @staticmethod
     def respond(conn, rule):

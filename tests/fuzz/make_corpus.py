@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus (corpus/http, corpus/api): real replies of Docker 20.10, 26 and
+Podman as the protocol tests script them, plus a few broken ones. Run once; the files are
+committed. File names are the content's hash, as libFuzzer names what it adds."""
+import hashlib
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(target, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
+        f.write(data)
+
+
+def resp(status, headers, body, chunked=False, reason="OK"):
+    h = "HTTP/1.1 %d %s\r\n" % (status, reason) + "".join("%s: %s\r\n" % kv for kv in headers)
+    if chunked:
+        h += "Transfer-Encoding: chunked\r\n\r\n"
+        out = h.encode()
+        for i in range(0, len(body), 7):
+            piece = body[i:i + 7]
+            out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+        return out + b"0\r\n\r\n"
+    return (h + "Content-Length: %d\r\n\r\n" % len(body)).encode() + body
+
+
+PING = [("Api-Version", "1.45"), ("Builder-Version", "2"), ("Docker-Experimental", "false"),
+        ("Server", "Docker/26.1.5 (linux)"), ("Swarm", "inactive"), ("Content-Type", "text/plain; charset=utf-8")]
+PODMAN = [("Api-Version", "1.41"), ("Libpod-Api-Version", "4.3.1"), ("Server", "Libpod/4.3.1 (linux)")]
+JSONH = [("Content-Type", "application/json"), ("Date", "Mon, 01 Jan 2024 00:00:00 GMT")]
+
+http = [
+    resp(200, PING, b"OK"),
+    resp(200, PODMAN, b"OK"),
+    resp(200, [("API-Version", "1.24")], b"OK"),
+    resp(200, JSONH, b'{"ContainersDeleted":null,"SpaceReclaimed":0}\n', chunked=True),
+    resp(409, JSONH, b'{"message":"a prune operation is already running"}\n', reason="Conflict"),
+    resp(404, [("Content-Type", "text/plain")], b"404 page not found\n", reason="Not Found"),
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[{\"Name\":\"bridge\"}]",  # delimited by the close
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+    b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nOKextra",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
+    b"HTTP/1.1 2OO OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+    b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 300 + b"\r\n" + b"api-version:   1.41  \r\n\r\n",
+]
+for i, h in enumerate(http):
+    # Control bytes: cap selector, split seed.
+    put("http", bytes([i % 5, (i * 37) % 256]) + h)
+
+api = {
+    0: ['[{"Id":"c1","Names":["/web"],"State":"exited","Created":1700000000,"Labels":{"a":"b"},"ImageID":"sha256:x",'
+        '"NetworkSettings":{"Networks":{"bridge":{}}},"Mounts":[{"Type":"volume","Name":"v"}]}]', "[]", "null",
+        '[{"Id":5}]'],
+    1: ['[{"Id":"sha256:a","RepoTags":["<none>:<none>"],"Created":1,"Size":10,"Labels":null},'
+        '{"Id":"sha256:b","RepoTags":["app:1"],"Created":1.5e9,"Size":-1}]'],
+    2: ['[{"Name":"bridge","Id":"n1","Driver":"bridge","Created":"2024-01-02T03:04:05.123456789+02:00","Labels":{}}]'],
+    3: ['{"Volumes":[{"Name":"' + "f" * 64 + '","Driver":"local","Labels":null,"Options":{"o":"bind"},'
+        '"CreatedAt":"2020-01-01T00:00:00Z"}],"Warnings":null}', '{"Volumes":null}'],
+    4: ['{"Volumes":[{"Name":"v1","UsageData":{"Size":123,"RefCount":0}},{"Name":"v2","UsageData":{"Size":-1}}]}'],
+    5: ['{"BuildCache":[{"ID":"b1","Type":"regular","InUse":false,"Shared":true,"Size":5,'
+        '"LastUsedAt":"2020-01-01T00:00:00Z","Description":"mount / from exec"}]}'],
+    6: ['{"ContainersDeleted":["a","b"],"SpaceReclaimed":1000}', '{"ContainersDeleted":null,"SpaceReclaimed":0}'],
+    7: ['{"CachesDeleted":["x"],"SpaceReclaimed":0}'],
+    8: ['{"NetworksDeleted":["n"]}'],
+    9: ['{"ImagesDeleted":[{"Untagged":"app:old"},{"Deleted":"sha256:1"}],"SpaceReclaimed":234}'],
+    10: ['{"VolumesDeleted":[],"SpaceReclaimed":0}'],
+    11: ['{"message":"client version 1.99 is too new. Maximum supported API version is 1.45"}',
+          '{"cause":"x","message":"podman\\u0000says\\nno","response":500}', "404 page not found\n"],
+    12: [resp(200, PING, b"OK").decode(), resp(200, [("Api-Version", "9.99")], b"OK").decode(),
+          resp(500, JSONH, b'{"message":"x"}').decode()],
+}
+for sel, bodies in api.items():
+    for b in bodies:
+        put("api", bytes([sel]) + b.encode())

@@ -1,0 +1,577 @@
+#!/usr/bin/env python3
+"""Fault-injection tests: the real docker-cleaner binary against a hostile fake engine.
+
+    test_faults.py --binary BUILD/docker-cleaner --version-string 0.1.0 TEST [TEST...]
+    test_faults.py --list
+
+fake_engine.py misbehaves as each test scripts it (stalls, drips, resets, malformed HTTP,
+oversized or ill-shaped JSON, error statuses, odd versions). Every test asserts the exit
+status the contract requires (0 success, 1 partial, 2 nothing done), a clear message on
+stderr, no crash (no signal death, no sanitizer or valgrind report) and, for the stalls,
+that the run ends within CLEANUP_TIMEOUT + 0.5 s, or within 0.5 s of SIGTERM/SIGINT (sent while
+the request stalls), with the report printed. Exit status: 0 when every named test passed,
+1 otherwise.
+
+Environment: DC_PROTOCOL_KEEP=1 and DC_PROTOCOL_WRAPPER as for test_protocol.py. Under a
+wrapper (valgrind) the 0.5 s limits are scaled by DC_FAULTS_SLACK (default 1, or 8 with a
+wrapper) and the stall tests' CLEANUP_TIMEOUT is 3 s instead of 1 s: valgrind itself starts
+and runs slowly, which says nothing about the program.
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import test_protocol as tp  # noqa: E402  (the shared helpers: rules, checks, the record)
+from test_protocol import Failure, check, eq, ping_rule, engine_rules, read_record  # noqa: E402
+
+FAKE = os.path.join(HERE, "fake_engine.py")
+BINARY = None
+VERSION = None
+KEEP = os.environ.get("DC_PROTOCOL_KEEP") == "1"
+WRAPPER = os.environ.get("DC_PROTOCOL_WRAPPER", "").split()
+SLACK = float(os.environ.get("DC_FAULTS_SLACK", "8" if WRAPPER else "1"))
+V = "/v1.45"
+# CLEANUP_TIMEOUT of the stall tests: 1 s, or 3 s under a wrapper, whose start-up alone may
+# take a second before the first request.
+DEADLINE = 1 if SLACK == 1 else 3
+
+# Text no clean run may print: sanitizers, valgrind, glibc's own aborts.
+CRASH_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
+                 "ERROR: ", "Invalid read", "Invalid write", "uninitialised", "definitely lost in",
+                 "double free", "malloc(): ", "free(): ", "Segmentation fault", "core dumped",
+                 "handles left open")
+
+
+class Result:
+    def __init__(self, rc, stdout, stderr, events, elapsed, signal_to_exit):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.events = events
+        self.elapsed = elapsed              # start of the run to its exit
+        self.signal_to_exit = signal_to_exit  # the signal to the exit, when one was sent
+        self.requests = [e for e in events if e["event"] == "request"]
+
+    def dump(self):
+        return "exit %s after %.3fs%s\n--- stdout\n%s--- stderr\n%s--- requests\n%s" % (
+            self.rc, self.elapsed,
+            "" if self.signal_to_exit is None else " (%.3fs after the signal)" % self.signal_to_exit,
+            self.stdout, self.stderr,
+            "".join("  %s %s\n" % (r["method"], r["path"]) for r in self.requests))
+
+
+def run(rules, env=None, send_signal=None, signal_at=None, signal_after_answer=None, silent=False, timeout=60):
+    """Runs the binary against a fake engine with these rules. With send_signal, the signal
+    is sent once the run is stuck where the test wants it: 0.2 s after the engine received a
+    request whose path contains signal_at (with signal_at None: after the first connection)
+    and answered one whose path contains signal_after_answer (when given). Waiting for the
+    engine, not for a fixed time, keeps the test exact under a slow wrapper."""
+    tmp = tempfile.mkdtemp(prefix="dc-faults-")
+    os.chmod(tmp, 0o755)
+    sock = os.path.join(tmp, "engine.sock")
+    script = os.path.join(tmp, "script.json")
+    record = os.path.join(tmp, "record.jsonl")
+    with open(script, "w") as f:
+        json.dump({"peek_ms": 30, "rules": rules, "silent": silent}, f)
+    open(record, "w").close()
+    srv = p = None
+    try:
+        srv = subprocess.Popen([sys.executable, FAKE, sock, script, record], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+        ready, _, _ = select.select([srv.stdout], [], [], 10)
+        check(ready and srv.stdout.readline().strip() == b"ready", "the fake engine did not start")
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "DOCKER_HOST": "unix://" + sock,
+             "PRUNE_FORCE": "true", "CLEANUP_TIMEOUT": "30s"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(env or {})
+        out_f = tempfile.TemporaryFile()
+        err_f = tempfile.TemporaryFile()
+        t0 = time.monotonic()
+        p = subprocess.Popen(WRAPPER + [BINARY], env=e, stdin=subprocess.DEVNULL, stdout=out_f, stderr=err_f)
+        t_sig = None
+        if send_signal is not None:
+            limit = time.monotonic() + timeout
+            while p.poll() is None and time.monotonic() < limit:
+                ev = read_record(record)
+                stuck = any(x["event"] == "connect" if signal_at is None else
+                            x["event"] == "request" and signal_at in x["path"] for x in ev)
+                if signal_after_answer:
+                    seqs = {x["seq"] for x in ev if x["event"] == "request" and signal_after_answer in x["path"]}
+                    stuck = stuck and any(x["event"] == "answered" and x["seq"] in seqs for x in ev)
+                if stuck:
+                    break
+                time.sleep(0.01)
+            try:
+                p.wait(timeout=0.2 * SLACK)
+            except subprocess.TimeoutExpired:
+                t_sig = time.monotonic()
+                p.send_signal(send_signal)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise Failure("the run did not end within %ds (killed)" % timeout)
+        t_end = time.monotonic()
+        out_f.seek(0)
+        err_f.seek(0)
+        stdout = out_f.read().decode("utf-8", "replace")
+        stderr = err_f.read().decode("utf-8", "replace")
+        # Let the engine record the closes.
+        deadline = time.time() + 2
+        events = read_record(record)
+        while time.time() < deadline:
+            events = read_record(record)
+            if sum(1 for x in events if x["event"] == "close") >= sum(1 for x in events if x["event"] == "connect"):
+                break
+            time.sleep(0.02)
+        return Result(p.returncode, stdout, stderr, events, t_end - t0,
+                      None if t_sig is None else t_end - t_sig)
+    finally:
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
+        if srv:
+            srv.send_signal(signal.SIGTERM)
+            try:
+                srv.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+                srv.wait()
+        if KEEP:
+            sys.stderr.write("kept %s\n" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- what every run must satisfy ---
+
+def no_crash(res):
+    check(res.rc in (0, 1, 2), "exit status %r is not 0, 1 or 2 (a signal or a checker's error exit)" % res.rc,
+          res.dump())
+    for m in CRASH_MARKERS:
+        check(m not in res.stderr and m not in res.stdout, "crash marker %r in the output" % m, res.dump())
+
+
+def reported(res):
+    """The report was printed: the summary line, whatever happened."""
+    check(re.search(r"^Finished in \d+(\.\d+)?m?s: (success|partial|failure) \(exit %d\)$" % res.rc,
+                    res.stdout, re.M), "no summary line for exit %d" % res.rc, res.dump())
+
+
+def outcome(res, rc, *messages):
+    """Exit status rc, no crash, the report, and each message (a regex) on stderr."""
+    no_crash(res)
+    eq(res.rc, rc, "exit status\n" + res.dump())
+    reported(res)
+    for m in messages:
+        check(re.search(m, res.stderr), "stderr does not say %r" % m, res.dump())
+
+
+def after_signal(res, what):
+    check(res.signal_to_exit is not None, "%s: the run ended before the signal" % what, res.dump())
+    check(res.signal_to_exit <= 0.5 * SLACK, "%s: exit %.3fs after the signal, more than 0.5s" % (
+        what, res.signal_to_exit), res.dump())
+
+
+def ok_rules():
+    return [ping_rule("1.45")] + engine_rules("1.45")
+
+
+def on(method, path, **rule):
+    r = {"method": method, "path": V + path}
+    r.update(rule)
+    return r
+
+
+PRUNES = ("/containers/prune", "/images/prune", "/networks/prune", "/build/prune")
+
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__[len("test_"):]] = fn
+    return fn
+
+
+# --- stalls: the deadline, SIGTERM and SIGINT each end the run promptly with the report ---
+
+def stall_case(name, rules, rc, what, silent=False, at=None, answered=None):
+    """Three tests: the deadline (CLEANUP_TIMEOUT=1s) and SIGTERM and SIGINT (sent while the
+    request whose path contains `at` stalls, the deadline far away) must each end the run
+    promptly, with the report, exit rc."""
+    def by_deadline():
+        res = run(rules(), env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE}, silent=silent)
+        outcome(res, rc, r"deadline of %ds reached" % DEADLINE)
+        check(res.elapsed <= DEADLINE + 0.5 * SLACK, "%s: the run took %.3fs, more than the deadline + 0.5s" % (
+            what, res.elapsed), res.dump())
+
+    def by_signal(sig, label):
+        def t():
+            res = run(rules(), env={"CLEANUP_TIMEOUT": "30s"}, silent=silent, send_signal=sig, signal_at=at,
+                      signal_after_answer=answered)
+            outcome(res, rc, label + " received")
+            after_signal(res, what)
+        return t
+
+    TESTS[name + "_deadline"] = by_deadline
+    TESTS[name + "_sigterm"] = by_signal(signal.SIGTERM, "SIGTERM")
+    TESTS[name + "_sigint"] = by_signal(signal.SIGINT, "SIGINT")
+
+
+PRUNE_EMPTY = {"ContainersDeleted": None, "SpaceReclaimed": 0}
+
+# Nothing was done when the ping never completes: exit 2.
+stall_case("accept_never_read", lambda: [], 2, "an engine that accepts and never reads", silent=True)
+stall_case("ping_never_answered", lambda: [dict(ping_rule(), fault="hang")], 2, "a ping never answered",
+           at="/_ping")
+stall_case("ping_headers_then_stall", lambda: [dict(ping_rule(), fault="stall_headers")], 2,
+           "a ping reply stalled after its headers", at="/_ping")
+stall_case("ping_drip_too_slow", lambda: [dict(ping_rule(), fault="drip", drip_ms=20)], 2,
+           "a ping reply dripped slower than the deadline", at="/_ping")
+# The build cache prune (alongside) succeeds, the container prune never ends: partial, exit 1.
+stall_case("prune_never_answered", lambda: [on("POST", "/containers/prune", fault="hang")] + ok_rules(), 1,
+           "a prune never answered", at="/containers/prune",
+           answered="/build/prune")
+stall_case("prune_headers_then_stall",
+           lambda: [on("POST", "/containers/prune", fault="stall_headers", body=PRUNE_EMPTY)] + ok_rules(), 1,
+           "a prune reply stalled after its headers", at="/containers/prune",
+           answered="/build/prune")
+stall_case("prune_drip_too_slow",
+           lambda: [on("POST", "/containers/prune", fault="drip", drip_ms=20, body=PRUNE_EMPTY)] + ok_rules(), 1,
+           "a prune reply dripped slower than the deadline", at="/containers/prune",
+           answered="/build/prune")
+
+
+@test
+def test_drip_one_byte_at_a_time():
+    """Every reply dripped a byte at a time: slow, but a valid conversation."""
+    rules = [dict(ping_rule(), fault="drip", drip_ms=1)]
+    rules += [dict(r, fault="drip", drip_ms=1) for r in engine_rules("1.45")]
+    for r in rules:
+        if r["path"].endswith("/containers/prune"):
+            r["body"] = {"ContainersDeleted": ["c" * 64], "SpaceReclaimed": 1234}
+    res = run(rules)
+    outcome(res, 0)
+    check("Deleted container cccccccccccc" in res.stdout, "the dripped prune's deletion is not reported", res.dump())
+    check("Total reclaimed space: 1.234kB" in res.stdout, "the dripped space is not counted", res.dump())
+
+
+# --- broken connections and broken HTTP ---
+
+@test
+def test_ping_closed_before_any_byte():
+    res = run([dict(ping_rule(), fault="close")])
+    outcome(res, 2, r"cannot reach the engine .*connection closed by the engine")
+
+
+@test
+def test_prune_closed_before_any_byte():
+    res = run([on("POST", "/containers/prune", fault="close")] + ok_rules())
+    outcome(res, 1, r"containers: connection closed by the engine")
+
+
+@test
+def test_ping_reset_mid_body():
+    res = run([dict(ping_rule(), fault="reset_body", body="OK" * 50)])
+    outcome(res, 2, r"cannot reach the engine .*(closed before the response was complete|reset)")
+
+
+@test
+def test_prune_reset_mid_body():
+    body = {"ContainersDeleted": ["a" * 64, "b" * 64], "SpaceReclaimed": 5}
+    res = run([on("POST", "/containers/prune", fault="reset_body", body=body)] + ok_rules())
+    outcome(res, 1, r"containers: (connection closed before the response was complete|.*reset)")
+
+
+@test
+def test_malformed_status_line():
+    for raw in ("HTTP/1.1 2OO OK\r\n\r\n", "HTTP/1.1\r\n\r\n", "HTTP/9 200 OK\r\n\r\n", "SSH-2.0-OpenSSH_9.2\r\n",
+                "\x00\x01\x02\x03garbage", "HTTP/1.1 99999999999 Big\r\nContent-Length: 0\r\n\r\n"):
+        res = run([dict(ping_rule(), raw=raw)])
+        outcome(res, 2, r"cannot reach the engine at unix://\S+: \S")
+
+
+@test
+def test_malformed_prune_status_line():
+    res = run([on("POST", "/containers/prune", raw="HTTP/1.1 OK 200\r\nContent-Length: 2\r\n\r\n{}")] + ok_rules())
+    outcome(res, 1, r"containers: Invalid (response )?status")
+
+
+@test
+def test_bad_chunk_sizes():
+    head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    for chunks, why in (("zz\r\n{}\r\n0\r\n\r\n", r"[Cc]hunk size"),
+                        ("fffffffffffffffffff\r\n{}\r\n0\r\n\r\n", r"[Cc]hunk size"),
+                        ("-2\r\n{}\r\n0\r\n\r\n", r"[Cc]hunk size"),
+                        ("2 x\r\n{}\r\n0\r\n\r\n", r"\S"),
+                        ("10\r\n{}\r\n", r"closed before the response was complete"),  # then the close
+                        ("2\r\n{}\r\nQ\r\n\r\n", r"[Cc]hunk size")):
+        res = run([on("POST", "/containers/prune", raw=head + chunks)] + ok_rules())
+        check(res.rc == 1, "chunks %r" % chunks)
+        outcome(res, 1, r"containers: .*(%s)" % why)
+
+
+@test
+def test_body_over_the_cap_streamed():
+    """A chunked prune reply past the 64 MiB cap: refused as it arrives, not buffered."""
+    res = run([on("POST", "/containers/prune", fault="oversize")] + ok_rules())
+    outcome(res, 1, r"containers: response body too large")
+
+
+@test
+def test_body_over_the_cap_announced():
+    raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{" % (64 * 1024 * 1024 + 1)
+    res = run([on("POST", "/containers/prune", raw=raw)] + ok_rules())
+    outcome(res, 1, r"containers: response body too large")
+    raw = "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n"
+    res = run([on("POST", "/containers/prune", raw=raw)] + ok_rules())
+    outcome(res, 1, r"containers: \S")
+
+
+@test
+def test_inventory_over_the_cap():
+    """The container listing only names what the prune deletes: without it the run goes on."""
+    res = run([on("GET", "/containers/json", fault="oversize")] + ok_rules())
+    outcome(res, 0, r"could not list containers \(response body too large\)")
+
+
+@test
+def test_headers_over_the_cap():
+    many = "".join("X-Filler-%d: %s\r\n" % (i, "v" * 40) for i in range(200))
+    huge = "X-Huge: %s\r\n" % ("h" * (70 * 1024))
+    for extra, why in ((many, r"too many response headers"), (huge, r"response headers too large")):
+        res = run([dict(ping_rule(), raw="HTTP/1.1 200 OK\r\nApi-Version: 1.45\r\n%sContent-Length: 2\r\n\r\nOK" % extra)])
+        outcome(res, 2, r"cannot reach the engine .*" + why)
+
+
+# --- JSON: invalid, truncated, of the wrong shape ---
+
+def prune_reply(body, rc, *messages, path="/containers/prune", status=200):
+    res = run([on("POST", path, body=body, status=status)] + ok_rules())
+    outcome(res, rc, *messages)
+    return res
+
+
+@test
+def test_invalid_json():
+    for body in ('{"ContainersDeleted":["ab', "{not json}", "", "\xff\xfe", "null", "42", '"text"',
+                 '{"ContainersDeleted":[]} trailing', "[" * 5000 + "]" * 5000):
+        prune_reply(body, 1, r"containers: (invalid JSON|empty reply|prune reply is not an object)")
+
+
+@test
+def test_invalid_json_everywhere():
+    """Nothing decodable at all: nothing could be done."""
+    rules = [ping_rule()] + [on("POST", p, body='{"trunc') for p in PRUNES] + engine_rules("1.45")
+    res = run(rules)
+    outcome(res, 2, r"containers: invalid JSON", r"images: invalid JSON", r"networks: invalid JSON",
+            r"build cache: invalid JSON")
+
+
+@test
+def test_wrong_shape_prune_replies():
+    bad = [{"ContainersDeleted": ["a" * 64], "SpaceReclaimed": "5"},  # a string for a number
+           {"ContainersDeleted": ["a" * 64], "SpaceReclaimed": -1},
+           {"ContainersDeleted": ["a" * 64], "SpaceReclaimed": 1.5},
+           {"ContainersDeleted": "a" * 64, "SpaceReclaimed": 5},  # a string for a list
+           {"ContainersDeleted": [5], "SpaceReclaimed": 5},
+           {"ContainersDeleted": [None], "SpaceReclaimed": 5},
+           {"ContainersDeleted": [""], "SpaceReclaimed": 5},
+           {"ContainersDeleted": ["x" * 5000]},
+           {"ContainersDeleted": {"a": 1}},
+           [{"ContainersDeleted": []}]]
+    for body in bad:
+        prune_reply(body, 1, r"containers: (prune reply|invalid)")
+    images = [{"ImagesDeleted": [{"Deleted": 5}]}, {"ImagesDeleted": [{"Untagged": None}]},
+              {"ImagesDeleted": "sha256:x"}, {"ImagesDeleted": [], "SpaceReclaimed": "0"}]
+    for body in images:
+        prune_reply(body, 1, r"images: (prune reply|invalid)", path="/images/prune")
+
+
+@test
+def test_nulls_and_missing_fields():
+    """Null or absent lists and sizes mean nothing deleted / size unknown, not an error."""
+    for body in ({"ContainersDeleted": None, "SpaceReclaimed": None}, {}, {"Other": [1, 2]},
+                 {"ContainersDeleted": [], "SpaceReclaimed": 0, "Extra": {"x": None}}):
+        prune_reply(body, 0)
+    prune_reply({"ImagesDeleted": [None, 5, {"Other": "x"}], "SpaceReclaimed": 0}, 0, path="/images/prune")
+
+
+@test
+def test_huge_prune_array():
+    ids = ["%064x" % i for i in range(100000)]
+    res = prune_reply({"ContainersDeleted": ids, "SpaceReclaimed": 2 ** 62}, 0)
+    check(re.search(r"^containers\s+ok\s+100000 deleted", res.stdout, re.M), "100000 deletions not counted", res.dump())
+
+
+@test
+def test_wrong_shape_inventories():
+    """Listings only name things (the daemon's prunes choose): garbage in them must not crash
+    the run or stop the prunes."""
+    weird = [None, 5, "x", [], {"Id": 5}, {"Id": None}, {"Id": "c1", "Names": "notalist", "Created": "yesterday",
+                                                         "Labels": ["a"], "State": 7, "Mounts": {"x": 1},
+                                                         "NetworkSettings": [], "ImageID": 3},
+             {"Id": "c2", "Names": [None, 5], "Created": 1e300, "Labels": None}]
+    for body in (weird, {"not": "a list"}, "[" + "{}," * 1000 + "{}]", [{"Id": "x" * 100000}], '[{"Id":"trunc'):
+        rules = ([ping_rule()] + [on("GET", p, body=body) for p in ("/containers/json", "/images/json", "/networks")]
+                 + engine_rules("1.45"))
+        res = run(rules)
+        outcome(res, 0)
+
+
+@test
+def test_huge_inventory():
+    items = [{"Id": "%064x" % i, "Names": ["/n%d" % i], "State": "running", "Created": i, "Labels": {}}
+             for i in range(50000)]
+    res = run([ping_rule(), on("GET", "/containers/json", body=items)] + engine_rules("1.45"))
+    outcome(res, 0)
+
+
+@test
+def test_wrong_shape_with_client_side_selection():
+    """With a negative label filter the listings choose what goes: a malformed one fails its
+    type (never deletes on a half-read list), the others go on."""
+    rules = [ping_rule(), on("GET", "/containers/json", body=[{"Id": 5}]),
+             on("DELETE", "/", status=204, body="")] + engine_rules("1.45")
+    res = run(rules, env={"PRUNE_FILTER_LABEL": "!keep"})
+    no_crash(res)
+    check(res.rc in (1, 2), "exit status %d with a malformed container list" % res.rc, res.dump())
+    reported(res)
+    check(re.search(r"container list reply has a malformed entry", res.stderr), "no message", res.dump())
+    check(not [r for r in res.requests if r["method"] == "DELETE" and "/containers/" in r["path"]],
+          "a container was deleted from a malformed list", res.dump())
+
+
+# --- HTTP error statuses ---
+
+@test
+def test_error_statuses_on_a_prune():
+    for status in (400, 404, 409, 500):
+        if status == 409:
+            continue  # retried with backoff: test_conflict_*
+        for body, why in (({"message": "engine says no %d" % status}, r"engine says no %d" % status),
+                          ("", r"HTTP %d" % status), ("plain text %d\n" % status, r"plain text %d" % status),
+                          ({"cause": "c", "message": "podman says no", "response": status}, r"podman says no")):
+            prune_reply(body, 1, r"containers: .*" + why, status=status)
+
+
+@test
+def test_error_statuses_on_the_ping():
+    for status in (400, 404, 409, 500):
+        for body in ({"message": "nope"}, ""):
+            res = run([dict(ping_rule(), status=status, body=body)])
+            outcome(res, 2, r"HTTP %d" % status)
+
+
+@test
+def test_every_prune_failing_without_body():
+    rules = [ping_rule()] + [on("POST", p, status=500, body="") for p in PRUNES] + engine_rules("1.45")
+    res = run(rules)
+    outcome(res, 2, r"containers: .*HTTP 500")
+
+
+@test
+def test_conflict_retried_then_ok():
+    rules = [ping_rule(), on("POST", "/containers/prune", status=409, times=2,
+                             body={"message": "a prune operation is already running"})] + engine_rules("1.45")
+    res = run(rules)
+    outcome(res, 0)
+    eq(len([r for r in res.requests if "/containers/prune" in r["path"]]), 3, "container prunes (two 409s, then ok)")
+
+
+@test
+def test_conflict_persisting():
+    for body in ({"message": "a prune operation is already running"}, ""):
+        t0 = time.time()
+        res = prune_reply(body, 1, r"containers: .*(already running|HTTP 409)", status=409)
+        n = len([r for r in res.requests if "/containers/prune" in r["path"]])
+        eq(n, 6, "container prunes (one and 5 retries)")
+        check(time.time() - t0 < 15 * SLACK, "the retries took too long")
+
+
+# --- versions ---
+
+@test
+def test_ping_without_api_version():
+    res = run([{"method": "GET", "path": "/_ping", "exact": True, "body": "OK"}] + engine_rules("1.25"))
+    outcome(res, 0, r"did not report a valid API version")
+    for r in res.requests[1:]:
+        check(r["path"].startswith("/v1.25/"), "not the oldest version: " + r["path"])
+
+
+@test
+def test_ping_with_garbage_api_version():
+    for v in ("abc", "1.", ".45", "1.45.2", "-1.30", "1.4500000000000000", "01.45x", ""):
+        res = run([ping_rule(v)] + engine_rules("1.25"))
+        outcome(res, 0, r"did not report a valid API version")
+
+
+@test
+def test_api_version_below_minimum():
+    for v in ("1.24", "1.0", "0.99"):
+        res = run([ping_rule(v)] + engine_rules("1.45"))
+        outcome(res, 2, r"API version %s is older than the oldest supported" % re.escape(v))
+        eq([r["path"] for r in res.requests], ["/_ping"], "requests")
+
+
+@test
+def test_api_version_far_above():
+    res = run([ping_rule("9.99")] + engine_rules("1.51"))
+    outcome(res, 0, r"engine supports 9\.99")
+    for r in res.requests[1:]:
+        check(r["path"].startswith("/v1.51/"), "not our newest version: " + r["path"])
+
+
+def main():
+    global BINARY, VERSION
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary")
+    ap.add_argument("--version-string")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("tests", nargs="*")
+    a = ap.parse_args()
+    if a.list:
+        print("\n".join(TESTS))
+        return 0
+    BINARY, VERSION = a.binary, a.version_string
+    tp.BINARY, tp.VERSION = BINARY, VERSION
+    if not BINARY or not VERSION:
+        ap.error("--binary and --version-string are required")
+    names = a.tests or list(TESTS)
+    failed = 0
+    for name in names:
+        if name not in TESTS:
+            print("unknown test %s" % name)
+            failed += 1
+            continue
+        t0 = time.time()
+        try:
+            TESTS[name]()
+            print("ok - %s (%.2fs)" % (name, time.time() - t0))
+        except Failure as e:
+            failed += 1
+            print("not ok - %s\n%s" % (name, e))
+        except Exception:
+            failed += 1
+            print("not ok - %s (error)\n%s" % (name, traceback.format_exc()))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+#!/bin/bash
+# sanitize.sh asan|valgrind [CTEST ARGS...]: the whole test suite under a memory checker.
+#
+#   asan      builds build-asan/ with -DDC_SANITIZE=address,undefined and runs every ctest
+#             (unit, protocol, e2e) there, LeakSanitizer on.
+#   valgrind  builds build-valgrind/ (a plain build) and runs the unit executables, and the
+#             protocol and e2e tests with the docker-cleaner binary, under valgrind memcheck
+#             (--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite).
+#
+# Fails on a failed test and on any sanitizer or valgrind report, even one a test did not
+# notice: reports go to files in BUILD/reports/, counted at the end. The e2e tests start
+# their own engines (tests/engines/engine.sh; DC_ENGINE_DIR and DC_POOL_BASE are honoured).
+# Extra configure arguments: DC_CMAKE_ARGS. Parallelism: DC_JOBS (default: 4).
+set -uo pipefail
+
+MODE="${1:-}"
+shift || true
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+JOBS="${DC_JOBS:-4}"
+read -r -a EXTRA <<<"${DC_CMAKE_ARGS:-}"
+
+configure_and_build() { # BUILD [CMAKE ARGS...]
+	local build="$1"
+	shift
+	cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" "${EXTRA[@]}" >/dev/null || exit 2
+	cmake --build "$build" -j"$(nproc)" >/dev/null || { cmake --build "$build" 2>&1 | grep -E 'error' >&2; exit 2; }
+}
+
+count_reports() { # DIR: non-empty report files
+	find "$1" -type f -size +0 2>/dev/null | wc -l
+}
+
+case "$MODE" in
+asan)
+	BUILD="$ROOT/build-asan"
+	configure_and_build "$BUILD" -DDC_SANITIZE=address,undefined
+	REPORTS="$BUILD/reports"
+	rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+	# exitcode=99: a report can never pass for the program's own 1 (partial). log_path keeps
+	# every report, also from runs whose tests only look at the exit status.
+	export ASAN_OPTIONS="detect_leaks=1:exitcode=99:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$REPORTS/asan"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=99:log_path=$REPORTS/ubsan"
+	export LSAN_OPTIONS="exitcode=99"
+	# The protocol tests give the binary a clean environment: pass the options through.
+	export DC_PROTOCOL_WRAPPER="env ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS LSAN_OPTIONS=$LSAN_OPTIONS"
+	export DC_FAULTS_SLACK="${DC_FAULTS_SLACK:-1}"
+	rc=0
+	ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" "$@" || rc=1
+	;;
+valgrind)
+	command -v valgrind >/dev/null || { echo "sanitize.sh: valgrind not installed (apt-get install valgrind)" >&2; exit 2; }
+	BUILD="$ROOT/build-valgrind"
+	configure_and_build "$BUILD"
+	REPORTS="$BUILD/reports"
+	rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+	# -q: only errors reach the log (one file per process); definite leaks are errors, other
+	# kinds are not shown. --vgdb=no: started as root, the program drops to an unprivileged
+	# uid and could not remove valgrind's gdbserver FIFOs from /tmp (a line in every log).
+	# The fault tests scale their time limits for valgrind's start-up; the e2e `until` test
+	# gets wider gaps between its batches for the same reason.
+	export DC_E2E_UNTIL_GAP="${DC_E2E_UNTIL_GAP:-10}"
+	VG="valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no"
+	export DC_PROTOCOL_WRAPPER="$VG --log-file=$REPORTS/protocol.%p"
+	export DC_WRAPPER="$VG --log-file=$REPORTS/e2e.%p"
+	rc=0
+	# Unit executables: each under valgrind, as ctest would run them.
+	for t in "$BUILD"/tests/unit/test_*; do
+		[ -x "$t" ] || continue
+		name="$(basename "$t")"
+		if ! CMOCKA_MESSAGE_OUTPUT=stdout $VG --log-file="$REPORTS/unit.$name.%p" "$t" >"$REPORTS/../unit-$name.out" 2>&1; then
+			echo "unit $name: FAILED under valgrind (see $REPORTS/../unit-$name.out)" >&2
+			rc=1
+		else
+			echo "unit $name: ok under valgrind"
+		fi
+	done
+	ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" -LE '^unit$' "$@" || rc=1
+	;;
+*)
+	echo "usage: $0 asan|valgrind [CTEST ARGS...]" >&2
+	exit 2
+	;;
+esac
+
+n="$(count_reports "$REPORTS")"
+if [ "$n" -gt 0 ]; then
+	echo "sanitize.sh $MODE: $n report(s) in $REPORTS:" >&2
+	find "$REPORTS" -type f -size +0 | head -5 | while read -r f; do echo "== $f" >&2; head -30 "$f" >&2; done
+	rc=1
+fi
+echo "sanitize.sh $MODE: $([ "$rc" -eq 0 ] && echo ok || echo FAILED), $n report(s)"
+exit "$rc"
