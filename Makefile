@@ -7,6 +7,9 @@
 #   make static     a static glibc binary (build-static/docker-cleaner)
 #   make image      the container image (docker/Dockerfile: a static musl binary FROM scratch)
 #   make image-test build and test the image on a private engine (no registry needed)
+#   make asan       the whole test suite built with AddressSanitizer and UBSan (build-asan/)
+#   make valgrind   the whole test suite with the binary under valgrind memcheck
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 60), from tests/fuzz/corpus
 #   make install    install the binary and its man page under PREFIX (default /usr/local)
 
 BUILD ?= build
@@ -15,11 +18,12 @@ PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 CTEST_ARGS ?=
 ARGS ?=
+FUZZ_SECONDS ?= 60
 IMAGE ?= docker-cleaner
 VERSION := $(shell sed -n 's/^project.docker-cleaner VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test test-deps demo run static image image-test install clean
+.PHONY: all deps build test test-deps demo run static image image-test asan valgrind fuzz install clean
 
 all: build
 
@@ -54,8 +58,17 @@ image:
 image-test: test-deps
 	$(SUDO) tests/image/run.sh
 
+asan: test-deps
+	$(SUDO) tests/sanitize.sh asan $(CTEST_ARGS)
+
+valgrind: test-deps
+	$(SUDO) tests/sanitize.sh valgrind $(CTEST_ARGS)
+
+fuzz: test-deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-static
+	rm -rf $(BUILD) build-static build-asan build-valgrind build-fuzz
