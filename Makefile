@@ -10,6 +10,8 @@
 #   make asan       the whole test suite built with AddressSanitizer and UBSan (build-asan/)
 #   make valgrind   the whole test suite with the binary under valgrind memcheck
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 60), from tests/fuzz/corpus
+#   make bench      benchmarks against a private Docker 26 engine, side by side with
+#                   `docker system prune` (BENCHMARKS.md); not part of make test
 #   make install    install the binary and its man page under PREFIX (default /usr/local)
 
 BUILD ?= build
@@ -19,11 +21,12 @@ CMAKE_FLAGS ?=
 CTEST_ARGS ?=
 ARGS ?=
 FUZZ_SECONDS ?= 60
+BENCH_ARGS ?=
 IMAGE ?= docker-cleaner
 VERSION := $(shell sed -n 's/^project.docker-cleaner VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test test-deps demo run static image image-test asan valgrind fuzz install clean
+.PHONY: all deps build test test-deps demo run static image image-test asan valgrind fuzz bench install clean
 
 all: build
 
@@ -67,8 +70,13 @@ valgrind: test-deps
 fuzz: test-deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+bench: test-deps deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDC_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build-bench -j $$(nproc)
+	$(SUDO) bench/run.sh $(BENCH_ARGS)
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-static build-asan build-valgrind build-fuzz
+	rm -rf $(BUILD) build-static build-asan build-valgrind build-fuzz build-bench

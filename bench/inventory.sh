@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The large-inventory benchmark (run by bench/run.sh; needs its engine running).
+#
+#   bench/inventory.sh            capture real reply shapes, then time DRY_RUN=true against a fake
+#                                 engine serving 1k/5k/10k containers (N/2 images, N volumes)
+#   bench/inventory.sh createrate only measure how fast the real engine creates containers
+#
+# Why a fake engine: 10,000 real containers take too long to create on the 2-core machine (the
+# create rate measured here is printed and extrapolated; see BENCHMARKS.md). The fake engine
+# (tests/protocol/fake_engine.py) serves the exact JSON shape of the real engine's items, captured
+# from the private Docker 26 engine at the start, replicated with distinct IDs.
+set -Eeuo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SOCK=/tmp/dc-bench/docker26/engine.sock
+DC_BIN="${DC_BIN:-$REPO/build-bench/docker-cleaner}"
+OUT="${BENCH_OUT:-/tmp/dc-bench-results}"
+WORK="$OUT/inventory"
+COUNTS="${BENCH_INV_COUNTS:-1000 5000 10000}"
+REPS="${BENCH_INV_RUNS:-3}"
+API=v1.45
+mkdir -p "$WORK"
+chmod 755 "$OUT" "$WORK"
+log() { printf '[inventory %s] %s\n' "$(date +%T)" "$*" >&2; }
+api() { local m="$1" p="$2"; shift 2; curl -sS --fail-with-body --max-time 300 --unix-socket "$SOCK" -X "$m" "$@" "http://d/$API$p"; }
+now_ns() { date +%s%N; }
+
+createrate() { # create M containers in parallel (8 at a time) through the API, time it, remove them
+	local m="${BENCH_CREATE_N:-200}" t0 ms
+	t0=$(now_ns)
+	seq 1 "$m" | xargs -P 8 -I@@ curl -sS --fail --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
+		-o /dev/null -d '{"Image":"testbase:latest","Cmd":["true"],"Volumes":{"/data":{}},"HostConfig":{"NetworkMode":"none"}}' \
+		"http://d/$API/containers/create?name=bench-rate-@@"
+	ms=$((($(now_ns) - t0) / 1000000))
+	log "created $m containers (8 in parallel, API) in $ms ms: $((ms * 1000 / m)) us each; 10,000 would take ~$((ms * 10000 / m / 1000)) s"
+	echo "api $m $ms" >"$WORK/createrate.txt"
+	t0=$(now_ns)
+	seq 1 50 | xargs -P 8 -I{} /usr/local/bin/docker -H "unix://$SOCK" create --network none -v /data --name bench-rate-cli-{} testbase:latest true >/dev/null
+	ms=$((($(now_ns) - t0) / 1000000))
+	log "created 50 containers (8 parallel 'docker create', CLI 28) in $ms ms: 10,000 would take ~$((ms * 10000 / 50 / 1000)) s"
+	echo "cli 50 $ms" >>"$WORK/createrate.txt"
+	api POST /containers/prune -o /dev/null
+	api POST /volumes/prune -o /dev/null
+}
+
+capture() { # real reply shapes -> $WORK/samples.json
+	local cid
+	cid=$(api POST '/containers/create?name=bench-sample' -H 'Content-Type: application/json' \
+		-d '{"Image":"testbase:latest","Cmd":["true"],"Volumes":{"/data":{}},"HostConfig":{"NetworkMode":"none"}}' | jq -r .Id)
+	{
+		printf '{"ping_headers": '
+		curl -sS -D - -o /dev/null --unix-socket "$SOCK" http://d/_ping | tr -d '\r' |
+			awk -F': ' 'NR > 1 && NF == 2 && $1 != "Date" && $1 != "Content-Length" && $1 != "Content-Type" {printf "%s%s", (n++ ? "," : "{"), "\"" $1 "\":\"" $2 "\""} END {print "}"}'
+		printf ', "container": '; api GET '/containers/json?all=1' | jq -c '[.[] | select(.Names[0] == "/bench-sample")][0]'
+		printf ', "image": '; api GET /images/json | jq -c '.[0]'
+		printf ', "volume": '; api GET /volumes | jq -c '[.Volumes[] | select(.Labels != null and (.Labels | has("com.docker.volume.anonymous")))][0]'
+		printf ', "networks": '; api GET /networks | jq -c .
+		printf ', "df_build": '; api GET '/system/df?type=build-cache' | jq -c .
+		echo '}'
+	} >"$WORK/samples.json"
+	api DELETE "/containers/$cid?v=1" -o /dev/null
+	jq -e '.container and .image and .volume' "$WORK/samples.json" >/dev/null
+}
+
+fake_run() { # N: REPS dry runs against a fake engine serving N containers
+	local n="$1" fsock="$WORK/fake-$1.sock" fpid r t0 ms rss
+	python3 "$REPO/bench/gen_inventory.py" "$WORK/samples.json" "$n" "$WORK/script-$n.json" >"$WORK/sizes-$n.json"
+	python3 "$REPO/tests/protocol/fake_engine.py" "$fsock" "$WORK/script-$n.json" /dev/null >"$WORK/fake-$n.out" 2>&1 &
+	fpid=$!
+	for _ in $(seq 100); do grep -q ready "$WORK/fake-$n.out" 2>/dev/null && break; sleep 0.1; done
+	# The fake engine's own floor: the five list replies fetched by curl, one after another.
+	t0=$(now_ns)
+	for p in containers/json?all=1 images/json volumes networks system/df?type=volume; do
+		curl -sS --unix-socket "$fsock" -o /dev/null "http://d/$API/$p"
+	done
+	echo "$n floor $((($(now_ns) - t0) / 1000000))" >>"$WORK/fake-floor.txt"
+	for ((r = 1; r <= REPS; r++)); do
+		t0=$(now_ns)
+		env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$fsock" DRY_RUN=true PRUNE_ALL=true PRUNE_VOLUMES=true \
+			/usr/bin/time -f '%M' -o "$WORK/time-$n" "$DC_BIN" >"$WORK/out-$n" 2>"$WORK/err-$n" </dev/null || true
+		ms=$((($(now_ns) - t0) / 1000000))
+		rss=$(tail -n1 "$WORK/time-$n")
+		echo "$ms $rss" >>"$WORK/inv-$n.txt"
+		log "N=$n run $r: $ms ms, peak RSS $rss KiB ($(grep -c 'Would delete' "$WORK/out-$n" || true) would-delete lines)"
+	done
+	kill "$fpid" 2>/dev/null || true
+	wait "$fpid" 2>/dev/null || true
+}
+
+# real_run: the same inventory on the real engine, grown to each count in turn (containers are all
+# "created", each with an anonymous volume; N/2 imported images, half tagged; containers use the
+# first N/8 tagged ones). Dry runs of docker-cleaner, and `docker ps -a` / `docker images` of the
+# CLI for scale, are timed at each count; everything is removed at the end.
+REAL_C=0 REAL_I=0
+real_grow() { # N
+	local n="$1" ni=$(($1 / 2)) used t0
+	used=$((n / 8)); [ "$used" -ge 1 ] || used=1
+	t0=$(now_ns)
+	python3 - "$REAL_I" "$ni" "$WORK/tars" <<'PY2'
+import io, os, sys, tarfile
+a, b, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+os.makedirs(d, exist_ok=True)
+for i in range(a, b):
+    data = ("bench inventory image %d\n" % i).encode()
+    with tarfile.open(os.path.join(d, "%d.tar" % i), "w") as t:
+        ti = tarfile.TarInfo("id"); ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+PY2
+	seq "$REAL_I" $((ni - 1)) | xargs -r -P 8 -I@@ sh -c \
+		'q="fromSrc=-"; [ $(($1 % 2)) = 1 ] || q="$q&repo=bench-inv-$1&tag=latest"
+		 curl -sS --fail --unix-socket "$0" -X POST -H "Content-Type: application/x-tar" -o /dev/null \
+		 --data-binary "@$2/tars/$1.tar" "http://d/'"$API"'/images/create?$q"' "$SOCK" @@ "$WORK"
+	REAL_I=$ni
+	seq "$REAL_C" $((n - 1)) | xargs -r -P 8 -I@@ sh -c \
+		'img=bench-inv-$(( ($1 % $2) / 2 * 2 )):latest
+		 curl -sS --fail --unix-socket "$0" -X POST -H "Content-Type: application/json" -o /dev/null \
+		 -d "{\"Image\":\"$img\",\"Cmd\":[\"true\"],\"Volumes\":{\"/data\":{}},\"HostConfig\":{\"NetworkMode\":\"none\"}}" \
+		 "http://d/'"$API"'/containers/create?name=bench-inv-c-$1"' "$SOCK" @@ "$used"
+	REAL_C=$n
+	log "real engine grown to $n containers, $ni images in $((($(now_ns) - t0) / 1000000)) ms"
+}
+real_run() {
+	local n r t0 ms rss
+	rm -f "$WORK"/real-*.txt
+	for n in $COUNTS; do
+		real_grow "$n"
+		for ((r = 1; r <= REPS; r++)); do
+			t0=$(now_ns)
+			env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" DRY_RUN=true PRUNE_ALL=true PRUNE_VOLUMES=true \
+				/usr/bin/time -f '%M' -o "$WORK/time-real-$n" "$DC_BIN" >"$WORK/out-real-$n" 2>"$WORK/err-real-$n" </dev/null || true
+			ms=$((($(now_ns) - t0) / 1000000))
+			rss=$(tail -n1 "$WORK/time-real-$n")
+			echo "$ms $rss" >>"$WORK/real-$n.txt"
+			log "real N=$n run $r: $ms ms, peak RSS $rss KiB ($(grep -c 'Would delete' "$WORK/out-real-$n" || true) would-delete lines)"
+		done
+		# the engine's own listing time (the floor for any client)
+		t0=$(now_ns)
+		for p in containers/json?all=1 images/json volumes networks system/df?type=volume; do
+			curl -sS --unix-socket "$SOCK" -o /dev/null "http://d/$API/$p"
+		done
+		echo "$n floor $((($(now_ns) - t0) / 1000000))" >>"$WORK/real-floor.txt"
+		t0=$(now_ns)
+		/usr/bin/time -f '%M' -o "$WORK/time-cli-$n" /usr/local/bin/docker -H "unix://$SOCK" ps -aq >/dev/null
+		echo "$n cli_ps $((($(now_ns) - t0) / 1000000)) $(tail -n1 "$WORK/time-cli-$n")" >>"$WORK/real-floor.txt"
+	done
+	t0=$(now_ns)
+	api POST /containers/prune -o /dev/null
+	api POST '/volumes/prune?filters=%7B%22all%22%3A%7B%22true%22%3Atrue%7D%7D' -o /dev/null
+	api POST '/images/prune?filters=%7B%22dangling%22%3A%7B%22false%22%3Atrue%7D%7D' -o /dev/null
+	log "real inventory removed in $((($(now_ns) - t0) / 1000000)) ms"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+case "${1:-all}" in
+createrate) createrate; exit 0 ;;
+real) rm -f "$WORK/real-floor.txt"; real_run ;;
+fake) capture; rm -f "$WORK"/inv-*.txt "$WORK/fake-floor.txt"; for n in $COUNTS; do fake_run "$n"; done ;;
+all)
+	createrate
+	capture
+	rm -f "$WORK"/inv-*.txt "$WORK/fake-floor.txt" "$WORK/real-floor.txt"
+	for n in $COUNTS; do fake_run "$n"; done
+	real_run
+	;;
+esac
+{
+	printf '\n%-6s %-10s %8s %8s %10s %10s %10s %12s\n' engine containers images volumes wall_ms RSS_KiB floor_ms cli_ps_ms/KiB
+	for n in $COUNTS; do
+		[ -s "$WORK/inv-$n.txt" ] && printf '%-6s %-10s %8s %8s %10s %10s %10s %12s\n' fake "$n" $((n / 2)) "$n" \
+			"$(awk '{print $1}' "$WORK/inv-$n.txt" | median)" "$(awk '{print $2}' "$WORK/inv-$n.txt" | median)" \
+			"$(awk -v n="$n" '$1 == n {print $3}' "$WORK/fake-floor.txt")" -
+	done
+	for n in $COUNTS; do
+		[ -s "$WORK/real-$n.txt" ] && printf '%-6s %-10s %8s %8s %10s %10s %10s %12s\n' real "$n" $((n / 2)) "$n" \
+			"$(awk '{print $1}' "$WORK/real-$n.txt" | median)" "$(awk '{print $2}' "$WORK/real-$n.txt" | median)" \
+			"$(awk -v n="$n" '$1 == n && $2 == "floor" {print $3}' "$WORK/real-floor.txt")" \
+			"$(awk -v n="$n" '$1 == n && $2 == "cli_ps" {print $3 "/" $4}' "$WORK/real-floor.txt")"
+	done
+	true
+} | tee "$WORK/report.txt"

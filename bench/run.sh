@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# Benchmarks: docker-cleaner against `docker system prune -af --volumes` on a private engine.
+#
+#   bench/run.sh [all|mix|scale|empty|bound|inventory|createrate]   (default: all)
+#
+# Starts its own Docker 26 engine (tests/engines/engine.sh, DC_ENGINE_DIR=/tmp/dc-bench,
+# DC_POOL_BASE=23: never /var/run/docker.sock, never the test engines), rebuilds the same workload
+# before every timed run, alternates A (docker-cleaner) and B (the Docker CLI), and prints medians.
+#
+# Environment:
+#   DC_BIN        docker-cleaner binary (default build-bench/docker-cleaner, built if missing)
+#   BENCH_RUNS    A/B pairs per scale (default 5)
+#   BENCH_SCALES  scale factors (default "1 5 20")
+#   BENCH_OUT     results directory (default /tmp/dc-bench-results)
+#   BENCH_KEEP=1  leave the engine running at the end
+set -Eeuo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DC_ENGINE_DIR=/tmp/dc-bench DC_POOL_BASE=23
+ENGINE_SH="$REPO/tests/engines/engine.sh"
+KIND=docker26
+SOCK="$DC_ENGINE_DIR/$KIND/engine.sock"
+DC_BIN="${DC_BIN:-$REPO/build-bench/docker-cleaner}"
+CLI28=/usr/local/bin/docker     # B: the CLI under test (28.2)
+CLI20=/usr/bin/docker           # set-up only: its built-in BuildKit makes build cache
+RUNS="${BENCH_RUNS:-5}"
+SCALES="${BENCH_SCALES:-1 5 20}"
+OUT="${BENCH_OUT:-/tmp/dc-bench-results}"
+API=v1.45
+WORK="$OUT/work"
+unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
+export DOCKER_CONFIG="$WORK/cli"
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+trap 'printf "[bench] ERROR: exit %s at line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+d() { timeout -k 5 300 "$CLI20" -H "unix://$SOCK" "$@"; }
+# api METHOD PATH [curl args]: the engine's API on the private socket.
+api() { local m="$1" p="$2"; shift 2; curl -sS --fail-with-body --max-time 300 --unix-socket "$SOCK" -X "$m" "$@" "http://d/$API$p"; }
+now_ns() { date +%s%N; }
+ms_since() { echo $((($(now_ns) - $1) / 1000000)); }
+
+# ------------------------------------------------------------------------------ set-up
+setup() {
+	command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
+	command -v jq >/dev/null || apt-get install -y jq >/dev/null
+	if [ ! -x "$DC_BIN" ]; then
+		log "building $DC_BIN"
+		cmake -S "$REPO" -B "$REPO/build-bench" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDC_TESTS=OFF >/dev/null
+		cmake --build "$REPO/build-bench" -j "$(nproc)" >/dev/null
+	fi
+	mkdir -p "$OUT" "$WORK" "$DOCKER_CONFIG"
+	"$ENGINE_SH" start "$KIND"
+	# One running container, started once and never pruned: it keeps testbase:latest (its image)
+	# in use, so both A and B must spare it and its image.
+	if [ "$(api GET '/containers/json?filters=%7B%22name%22%3A%7B%22bench-keep%22%3Atrue%7D%7D' | jq length)" = 0 ]; then
+		d run -d --network none --name bench-keep testbase:latest sleep 1000000 >/dev/null
+	fi
+}
+
+# reset: remove whatever an interrupted earlier run left (all but bench-keep and its image).
+reset() {
+	api POST /containers/prune -o /dev/null
+	api POST /networks/prune -o /dev/null
+	api POST '/volumes/prune?filters=%7B%22all%22%3A%7B%22true%22%3Atrue%7D%7D' -o /dev/null
+	api POST "/images/prune?$FALL" -o /dev/null
+	api POST '/build/prune?all=1' -o /dev/null
+}
+
+stop_engine() { [ "${BENCH_KEEP:-0}" = 1 ] || "$ENGINE_SH" stop "$KIND"; }
+
+# ------------------------------------------------------------------------------ workload
+# The standard mix at scale S (the same every time; names carry the scale and a counter):
+#   20S created containers, each with an anonymous volume on /data (min(S,8)x2 of them on user
+#   networks, which pins those networks until the container prune);
+#   min(2S, 24) user networks (the engine removes one in ~170 ms, serially; the default pools
+#   hold ~30), half with a stopped container attached;
+#   5S dangling images, 5S tagged unused images (docker import of distinct small tars);
+#   5S named volumes, 5S standalone anonymous volumes (com.docker.volume.anonymous label);
+#   S BuildKit builds (COPY-only, FROM testbase): ~5 build-cache records each, plus their image.
+mix_counts() { # S -> sets NCTR NNET NDANG NTAG NVOLN NVOLA NBUILD
+	local s="$1"
+	NCTR=$((20 * s)); NNET=$((2 * s)); [ "$NNET" -le 24 ] || NNET=24
+	NDANG=$((5 * s)); NTAG=$((5 * s)); NVOLN=$((5 * s)); NVOLA=$((5 * s)); NBUILD=$s
+}
+
+PAR=8 # parallel set-up requests
+
+gen_tars() { # N DIR: N distinct one-file tars (content differs, so every import is a new image)
+	python3 - "$1" "$2" <<'PY'
+import io, os, sys, tarfile, time
+n, d = int(sys.argv[1]), sys.argv[2]
+os.makedirs(d, exist_ok=True)
+for i in range(n):
+    p = os.path.join(d, "%d.tar" % i)
+    data = ("bench image %d %d\n" % (i, time.time_ns())).encode()
+    with tarfile.open(p, "w") as t:
+        ti = tarfile.TarInfo("id"); ti.size = len(data); ti.mtime = 0
+        t.addfile(ti, io.BytesIO(data))
+PY
+}
+
+make_workload() { # S
+	local s="$1" t0 i ctx
+	mix_counts "$s"
+	t0=$(now_ns)
+	rm -rf "$WORK/tars" "$WORK/build"
+	gen_tars $((NDANG + NTAG)) "$WORK/tars"
+	# networks
+	for ((i = 0; i < NNET; i++)); do echo "$i"; done | xargs -r -P "$PAR" -I{} \
+		curl -sS --fail --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
+		-d '{"Name":"bench-net-{}","Driver":"bridge"}' "http://d/$API/networks/create" -o /dev/null
+	# containers: the first NNET/2 use a network each, the rest --network none
+	for ((i = 0; i < NCTR; i++)); do
+		if [ "$i" -lt $((NNET / 2)) ]; then echo "$i bench-net-$i"; else echo "$i none"; fi
+	done | xargs -r -P "$PAR" -L1 sh -c \
+		'curl -sS --fail --unix-socket "$0" -X POST -H "Content-Type: application/json" -o /dev/null \
+		 -d "{\"Image\":\"testbase:latest\",\"Cmd\":[\"true\"],\"Volumes\":{\"/data\":{}},\"HostConfig\":{\"NetworkMode\":\"$2\"}}" \
+		 "http://d/'"$API"'/containers/create?name=bench-c-$1"' "$SOCK"
+	# images: NDANG untagged, NTAG tagged bench-img-i:latest
+	for ((i = 0; i < NDANG + NTAG; i++)); do
+		if [ "$i" -lt "$NDANG" ]; then echo "$i ''"; else echo "$i bench-img-$i"; fi
+	done | xargs -r -P "$PAR" -L1 sh -c \
+		'q="fromSrc=-"; [ -z "$3" ] || q="$q&repo=$3&tag=latest"
+		 curl -sS --fail --unix-socket "$0" -X POST -H "Content-Type: application/x-tar" -o /dev/null \
+		 --data-binary "@$1/tars/$2.tar" "http://d/'"$API"'/images/create?$q"' "$SOCK" "$WORK"
+	# volumes: named, and anonymous (labelled as the engine labels a container's anonymous volume)
+	for ((i = 0; i < NVOLN + NVOLA; i++)); do
+		if [ "$i" -lt "$NVOLN" ]; then
+			echo "{\"Name\":\"bench-vol-$i\"}"
+		else
+			echo "{\"Labels\":{\"com.docker.volume.anonymous\":\"\"}}"
+		fi
+	done | xargs -r -P "$PAR" -d '\n' -I{} \
+		curl -sS --fail --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
+		-d {} "http://d/$API/volumes/create" -o /dev/null
+	# build cache
+	for ((i = 0; i < NBUILD; i++)); do
+		ctx="$WORK/build/$i"
+		mkdir -p "$ctx"
+		printf 'bench build %s %s\n' "$i" "$(now_ns)" >"$ctx/f"
+		printf 'FROM testbase:latest\nCOPY f /f\n' >"$ctx/Dockerfile"
+		DOCKER_BUILDKIT=1 timeout -k 5 300 "$CLI20" -H "unix://$SOCK" build -q -t "bench-build-$i:latest" "$ctx" >/dev/null
+	done
+	log "workload scale $s made in $(ms_since "$t0") ms: $(inventory_counts)"
+}
+
+# inventory: one sorted line per resource (the engine's state, compared after A and after B).
+inventory() {
+	{
+		api GET '/containers/json?all=1' | jq -r '.[] | "container \(.Names[0]) \(.State)"'
+		api GET '/images/json?all=1' | jq -r '.[] | "image \(.Id) \((.RepoTags // []) | join(","))"'
+		api GET /volumes | jq -r '(.Volumes // [])[] | "volume \(if (.Labels // {}) | has("com.docker.volume.anonymous") then "<anonymous>" else .Name end)"'
+		api GET /networks | jq -r '.[] | "network \(.Name)"'
+		api GET '/system/df?type=build-cache' | jq -r '(.BuildCache // [])[] | "buildcache \(.Type) \(.Description)"'
+	} | sort
+}
+inventory_counts() {
+	inventory | awk '{n[$1]++} END {printf "containers=%d images=%d volumes=%d networks=%d buildcache=%d", n["container"], n["image"], n["volume"], n["network"], n["buildcache"]}'
+}
+
+# ------------------------------------------------------------------------------ timing
+# settle: let the engine finish what the set-up started (dirty pages, containerd's garbage
+# collection) so that each timed run starts from the same quiet engine.
+settle() { sync; sleep "${BENCH_SETTLE:-1}"; }
+
+# timed NAME CMD...: run CMD once; appends "wall_ms peak_rss_kib rc" to $OUT/NAME.txt.
+timed() {
+	local name="$1" t0 rc=0 ms rss
+	shift
+	settle
+	t0=$(now_ns)
+	/usr/bin/time -f '%M' -o "$WORK/time.$name" "$@" >"$WORK/out.$name" 2>"$WORK/err.$name" </dev/null || rc=$?
+	ms=$(ms_since "$t0")
+	rss=$(tail -n1 "$WORK/time.$name")
+	echo "$ms $rss $rc" >>"$OUT/$name.txt"
+	echo "$ms $rss $rc"
+}
+run_A() { # docker-cleaner, the same work as B (see BENCHMARKS.md: CLI 28 removes anonymous volumes only)
+	timed "$1" env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" PRUNE_ALL=true PRUNE_VOLUMES=true \
+		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-false}" PRUNE_FORCE=true "$DC_BIN"
+}
+run_B() { timed "$1" "$CLI28" -H "unix://$SOCK" system prune -af --volumes; }
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+col_median() { awk -v c="$2" '{print $c}' "$OUT/$1.txt" | median; }
+
+# ------------------------------------------------------------------------------ scenarios
+# bound S: each prune endpoint alone (curl, the daemon's time plus one request), on a fresh
+# workload: containers first (they pin the rest), then networks, images, volumes and build cache
+# one at a time. Critical path = max(containers + max(networks, images, volumes), build cache).
+prune_ms() { # PATH -> ms (curl's total time)
+	api POST "$1" -o /dev/null -w '%{time_total}\n' | awk '{printf "%d\n", $1 * 1000 + 0.5}'
+}
+FALL='filters=%7B%22dangling%22%3A%7B%22false%22%3Atrue%7D%7D' # {"dangling":{"false":true}}
+bound() { # S
+	local s="$1" c n i v b crit
+	make_workload "$s"
+	settle
+	c=$(prune_ms /containers/prune)
+	n=$(prune_ms /networks/prune)
+	i=$(prune_ms "/images/prune?$FALL")
+	v=$(prune_ms /volumes/prune) # API 1.45: anonymous volumes only, as B
+	b=$(prune_ms '/build/prune?all=1')
+	crit=$(awk -v c="$c" -v n="$n" -v i="$i" -v v="$v" -v b="$b" 'BEGIN {m = n; if (i > m) m = i; if (v > m) m = v; x = c + m; if (b > x) x = b; print x}')
+	echo "$c $n $i $v $b $crit" >>"$OUT/bound-s$s.txt"
+	log "scale $s endpoints alone (ms): containers $c networks $n images $i volumes $v build $b -> critical path $crit"
+}
+
+# mix S: RUNS pairs A B A B ..., the workload rebuilt before each run; the inventories left by A
+# and by B must be equal.
+mix() { # S
+	local s="$1" r a b
+	rm -f "$OUT/A-s$s.txt" "$OUT/B-s$s.txt" "$OUT/bound-s$s.txt"
+	for ((r = 1; r <= RUNS; r++)); do
+		make_workload "$s"
+		a=$(run_A "A-s$s")
+		inventory >"$WORK/inv-A-s$s-$r"
+		make_workload "$s"
+		b=$(run_B "B-s$s")
+		inventory >"$WORK/inv-B-s$s-$r"
+		log "scale $s run $r: A ${a% *} ms/KiB/rc, B ${b% *}"
+		if ! diff -u "$WORK/inv-A-s$s-$r" "$WORK/inv-B-s$s-$r" >"$WORK/inv-diff-s$s-$r"; then
+			log "scale $s run $r: A and B left different states:"; cat "$WORK/inv-diff-s$s-$r" >&2
+			echo "DIFF s$s r$r" >>"$OUT/state-diffs.txt"
+		fi
+	done
+	for ((r = 1; r <= RUNS; r++)); do bound "$s"; done
+	# clean up after the bound runs (they removed everything already; this just checks)
+}
+
+# empty: an engine with nothing to remove (one running container, its image, named volumes).
+empty() {
+	local r
+	rm -f "$OUT/A-empty.txt" "$OUT/B-empty.txt"
+	run_B B-warm >/dev/null; rm -f "$OUT/B-warm.txt"
+	for ((r = 1; r <= ${BENCH_EMPTY_RUNS:-21}; r++)); do
+		run_A A-empty >/dev/null
+		run_B B-empty >/dev/null
+	done
+	log "empty: A median $(col_median A-empty 1) ms $(col_median A-empty 2) KiB; B median $(col_median B-empty 1) ms $(col_median B-empty 2) KiB"
+}
+
+report() {
+	local s am ar bm br c crit
+	printf '\n%-8s %10s %10s %10s %10s %8s %8s %10s %8s\n' case A_ms B_ms A/B A_KiB B_KiB RSS_A/B bound_ms A/bound
+	for s in $SCALES empty; do
+		local k="s$s"; [ "$s" = empty ] && k=empty
+		[ -s "$OUT/A-$k.txt" ] || continue
+		am=$(col_median "A-$k" 1); bm=$(col_median "B-$k" 1)
+		ar=$(col_median "A-$k" 2); br=$(col_median "B-$k" 2)
+		crit=nan
+		[ -s "$OUT/bound-$k.txt" ] && crit=$(col_median "bound-$k" 6)
+		awk -v k="$k" -v am="$am" -v bm="$bm" -v ar="$ar" -v br="$br" -v c="$crit" 'BEGIN {
+			printf "%-8s %10s %10s %10.2f %10s %8s %8.2f %10s %8s\n", k, am, bm, am / bm, ar, br, ar / br, c,
+				(c == "nan" ? "-" : sprintf("%.2f", am / c)) }'
+	done
+	for s in $SCALES; do
+		[ -s "$OUT/bound-s$s.txt" ] || continue
+		printf 'bound s%s medians (ms): containers %s networks %s images %s volumes %s build %s critical %s\n' "$s" \
+			"$(col_median "bound-s$s" 1)" "$(col_median "bound-s$s" 2)" "$(col_median "bound-s$s" 3)" \
+			"$(col_median "bound-s$s" 4)" "$(col_median "bound-s$s" 5)" "$(col_median "bound-s$s" 6)"
+	done
+	if [ -s "$OUT/state-diffs.txt" ]; then echo "STATE DIFFERENCES: $(tr '\n' ' ' <"$OUT/state-diffs.txt")"; else echo "states after A and after B: identical in every run"; fi
+}
+
+main() {
+	local what="${1:-all}" s
+	setup
+	reset
+	case "$what" in
+	all)
+		rm -f "$OUT/state-diffs.txt"
+		for s in $SCALES; do mix "$s"; done
+		empty
+		"$REPO/bench/inventory.sh"
+		;;
+	mix) rm -f "$OUT/state-diffs.txt"; for s in $SCALES; do mix "$s"; done ;;
+	empty) empty ;;
+	bound) for s in $SCALES; do bound "$s"; done ;;
+	inventory) "$REPO/bench/inventory.sh" ;;
+	createrate) "$REPO/bench/inventory.sh" createrate ;;
+	report) ;;
+	*) die "unknown scenario: $what" ;;
+	esac
+	report | tee "$OUT/report.txt"
+	stop_engine
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
