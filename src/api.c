@@ -386,6 +386,12 @@ int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *v
     json_decref(root);
     return -EPROTO;
   }
+  dc_resource_index_t ix;
+  if (dc_resource_index_build(&ix, vols) < 0) {
+    snprintf(err, errlen, "out of memory");
+    json_decref(root);
+    return -ENOMEM;
+  }
   size_t i;
   json_t *v;
   json_array_foreach(arr, i, v) {
@@ -393,11 +399,12 @@ int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *v
     json_t *usage = json_object_get(v, "UsageData");
     if (!json_is_string(name) || !json_is_object(usage))
       continue;
-    int64_t size = int_field(usage, "Size", -1);
-    for (size_t k = 0; k < vols->n; k++)
-      if (strcmp(vols->items[k].id, json_string_value(name)) == 0)
-        vols->items[k].size = size;
+    /* Volume names are unique: the index finds the one listed volume of that name. */
+    dc_resource_t *vol = (dc_resource_t *)dc_resource_index_find(&ix, json_string_value(name));
+    if (vol)
+      vol->size = int_field(usage, "Size", -1);
   }
+  dc_resource_index_free(&ix);
   json_decref(root);
   return 0;
 }
@@ -432,6 +439,78 @@ void dc_resource_list_free(dc_resource_list_t *l) {
   free(l->items);
   l->items = NULL;
   l->n = 0;
+}
+
+const char *dc_bare_id(const char *id) { return strncmp(id, "sha256:", 7) == 0 ? id + 7 : id; }
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int dc_strset_add(dc_strset_t *set, const char *s) {
+  if (set->n == set->cap) {
+    size_t cap = set->cap ? set->cap * 2 : 64;
+    const char **v = realloc(set->v, cap * sizeof(*v));
+    if (!v)
+      return -ENOMEM;
+    set->v = v;
+    set->cap = cap;
+  }
+  set->v[set->n++] = s;
+  return 0;
+}
+
+void dc_strset_seal(dc_strset_t *set) {
+  if (set->n > 1)
+    qsort(set->v, set->n, sizeof(*set->v), cmp_str);
+}
+
+bool dc_strset_has(const dc_strset_t *set, const char *s) {
+  return set->n > 0 && bsearch(&s, set->v, set->n, sizeof(*set->v), cmp_str) != NULL;
+}
+
+void dc_strset_free(dc_strset_t *set) {
+  free(set->v);
+  memset(set, 0, sizeof(*set));
+}
+
+static int cmp_resource_id(const void *a, const void *b) {
+  const dc_resource_t *ra = *(const dc_resource_t *const *)a, *rb = *(const dc_resource_t *const *)b;
+  return strcmp(dc_bare_id(ra->id), dc_bare_id(rb->id));
+}
+
+int dc_resource_index_build(dc_resource_index_t *ix, const dc_resource_list_t *l) {
+  ix->n = 0;
+  ix->by_id = malloc((l->n ? l->n : 1) * sizeof(*ix->by_id));
+  if (!ix->by_id)
+    return -ENOMEM;
+  for (size_t i = 0; i < l->n; i++)
+    ix->by_id[ix->n++] = &l->items[i];
+  if (ix->n > 1)
+    qsort(ix->by_id, ix->n, sizeof(*ix->by_id), cmp_resource_id);
+  return 0;
+}
+
+const dc_resource_t *dc_resource_index_find(const dc_resource_index_t *ix, const char *id) {
+  const char *key = dc_bare_id(id);
+  size_t lo = 0, hi = ix->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(dc_bare_id(ix->by_id[mid]->id), key);
+    if (c == 0)
+      return ix->by_id[mid];
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+void dc_resource_index_free(dc_resource_index_t *ix) {
+  free(ix->by_id);
+  ix->by_id = NULL;
+  ix->n = 0;
 }
 
 const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *id) {

@@ -104,6 +104,34 @@ int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_
 void dc_resource_list_free(dc_resource_list_t *l);
 const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *id);
 
+/* The ID without its "sha256:" prefix: engines report image IDs with and without it. */
+const char *dc_bare_id(const char *id);
+
+/* A sorted set of strings it does not own (they must outlive it), for lookups in O(log n)
+ * where a run would otherwise compare every item of one list with every item of another. */
+typedef struct dc_strset {
+  const char **v;
+  size_t n, cap;
+} dc_strset_t;
+
+/* Adds s (not copied). Returns 0 or -ENOMEM. Call dc_strset_seal before the first lookup. */
+int dc_strset_add(dc_strset_t *set, const char *s);
+void dc_strset_seal(dc_strset_t *set);
+bool dc_strset_has(const dc_strset_t *set, const char *s);
+void dc_strset_free(dc_strset_t *set);
+
+/* A list's resources sorted by bare ID (pointers into the list, valid while it is). */
+typedef struct dc_resource_index {
+  const dc_resource_t **by_id;
+  size_t n;
+} dc_resource_index_t;
+
+/* Returns 0 or -ENOMEM. */
+int dc_resource_index_build(dc_resource_index_t *ix, const dc_resource_list_t *l);
+/* The resource whose bare ID equals id's bare ID, or NULL. */
+const dc_resource_t *dc_resource_index_find(const dc_resource_index_t *ix, const char *id);
+void dc_resource_index_free(dc_resource_index_t *ix);
+
 /* A prune reply: the deleted IDs (names for networks and volumes) and the space reclaimed
  * (-1 when the reply has none). For images, ids are the Deleted entries and untagged the
  * Untagged references. */

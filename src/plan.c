@@ -79,21 +79,6 @@ static int send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, cons
   return rc;
 }
 
-static bool same_id(const char *a, const char *b) {
-  if (strncmp(a, "sha256:", 7) == 0)
-    a += 7;
-  if (strncmp(b, "sha256:", 7) == 0)
-    b += 7;
-  return strcmp(a, b) == 0;
-}
-
-static const dc_resource_t *find_by_id(const dc_resource_list_t *l, const char *id) {
-  for (size_t i = 0; i < l->n; i++)
-    if (same_id(l->items[i].id, id))
-      return &l->items[i];
-  return NULL;
-}
-
 static const dc_resource_t *find_by_name(const dc_resource_list_t *l, const char *name) {
   for (size_t i = 0; i < l->n; i++)
     if (l->items[i].name && strcmp(l->items[i].name, name) == 0)
@@ -172,6 +157,9 @@ static void on_retry_timer(uv_timer_t *t) {
 static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   dc_run_t *run = op->run;
   const dc_resource_list_t *names = &run->inv[op->kind].list;
+  dc_resource_index_t ix;
+  if (dc_resource_index_build(&ix, names) < 0)
+    ix.n = 0; /* no memory for the index: the audit lines lack names, nothing else */
   op->bytes = r->space;
   if (op->kind == DC_IMAGES) {
     for (size_t i = 0; i < r->nuntagged; i++)
@@ -179,18 +167,19 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
     /* Deleted mixes image IDs and layer IDs: an image is what the inventory knew. */
     bool known = run->inv[DC_IMAGES].state == INV_DONE;
     for (size_t i = 0; i < r->n; i++) {
-      const dc_resource_t *img = find_by_id(names, r->ids[i]);
+      const dc_resource_t *img = dc_resource_index_find(&ix, r->ids[i]);
       if (img || !known) {
         dc_report_deleted(op->kind, r->ids[i], img ? img->name : NULL, img ? img->size : -1);
         op->count++;
       }
     }
+    dc_resource_index_free(&ix);
     return;
   }
   for (size_t i = 0; i < r->n; i++) {
     const char *id = r->ids[i], *name = NULL;
     if (op->kind == DC_CONTAINERS) {
-      const dc_resource_t *c = find_by_id(names, id);
+      const dc_resource_t *c = dc_resource_index_find(&ix, id);
       name = c ? c->name : NULL;
     } else if (op->kind == DC_NETWORKS) {
       /* The reply names networks; the inventory gives their IDs. */
@@ -201,6 +190,7 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
     dc_report_deleted(op->kind, id, name, -1);
     op->count++;
   }
+  dc_resource_index_free(&ix);
 }
 
 /* True when the reply has this status and the engine's message contains needle: some
@@ -321,12 +311,33 @@ static bool is_anonymous_volume(const dc_resource_t *v) {
   return true;
 }
 
-static bool image_in_use(const dc_resource_list_t *containers, const dc_resource_t *img) {
-  for (size_t i = 0; i < containers->n; i++)
-    if (!containers->items[i].doomed && containers->items[i].image_id &&
-        same_id(containers->items[i].image_id, img->id))
-      return true;
-  return false;
+/* The sets a selection looks things up in, built once per operation: the images the
+ * remaining containers use; in a dry run, the volumes they mount and those the reaper's
+ * containers take with them. Returns 0 or -ENOMEM. */
+static int build_use_sets(dc_op_t *op) {
+  const dc_run_t *run = op->run;
+  const bool dry = run->cfg->dry_run;
+  const dc_resource_list_t *cs = dry ? &run->inv[DC_CONTAINERS].list : &op->aux_list;
+  for (size_t i = 0; i < cs->n; i++) {
+    const dc_resource_t *c = &cs->items[i];
+    if (op->kind == DC_IMAGES && !c->doomed && c->image_id &&
+        dc_strset_add(&op->used, dc_bare_id(c->image_id)) < 0)
+      return -ENOMEM;
+    if (op->kind == DC_VOLUMES && dry && (!c->doomed || c->reaped)) {
+      size_t k;
+      json_t *m;
+      json_array_foreach(c->mounts, k, m) {
+        json_t *type = json_object_get(m, "Type"), *name = json_object_get(m, "Name");
+        if (!json_is_string(type) || strcmp(json_string_value(type), "volume") != 0 || !json_is_string(name))
+          continue;
+        if (dc_strset_add(c->doomed ? &op->reaped_mounts : &op->used, json_string_value(name)) < 0)
+          return -ENOMEM;
+      }
+    }
+  }
+  dc_strset_seal(&op->used);
+  dc_strset_seal(&op->reaped_mounts);
+  return 0;
 }
 
 static bool container_running(const dc_resource_t *c) {
@@ -352,36 +363,7 @@ static bool network_in_use(const dc_run_t *run, const dc_resource_list_t *cs, co
   return false;
 }
 
-static bool mounts_volume(const dc_resource_t *c, const dc_resource_t *vol) {
-  size_t k;
-  json_t *m;
-  json_array_foreach(c->mounts, k, m) {
-    json_t *type = json_object_get(m, "Type"), *name = json_object_get(m, "Name");
-    if (json_is_string(type) && strcmp(json_string_value(type), "volume") == 0 && json_is_string(name) &&
-        strcmp(json_string_value(name), vol->id) == 0)
-      return true;
-  }
-  return false;
-}
 
-/* Dry run: would a remaining container (in any state) still use the volume? */
-static bool volume_in_use(const dc_run_t *run, const dc_resource_t *vol) {
-  const dc_resource_list_t *cs = &run->inv[DC_CONTAINERS].list;
-  for (size_t i = 0; i < cs->n; i++)
-    if (!cs->items[i].doomed && mounts_volume(&cs->items[i], vol))
-      return true;
-  return false;
-}
-
-/* Dry run: does the reaper remove the volume with its container (v=1 removes anonymous
- * volumes)? Then the volume cleanup never sees it. */
-static bool reaped_with(const dc_run_t *run, const dc_resource_t *vol) {
-  const dc_resource_list_t *cs = &run->inv[DC_CONTAINERS].list;
-  for (size_t i = 0; i < cs->n; i++)
-    if (cs->items[i].reaped && mounts_volume(&cs->items[i], vol))
-      return true;
-  return false;
-}
 
 static size_t real_tags(const dc_resource_t *img) {
   size_t n = 0, i;
@@ -429,13 +411,16 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
      * judge use from the containers: those that would remain (dry), or those left now. */
     return !network_in_use(run, cfg->dry_run ? &run->inv[DC_CONTAINERS].list : &op->aux_list, r);
   case DC_IMAGES:
-    if (image_in_use(cfg->dry_run ? &run->inv[DC_CONTAINERS].list : &op->aux_list, r))
+    if (dc_strset_has(&op->used, dc_bare_id(r->id)))
       return false;
     return cfg->prune_all || real_tags(r) == 0;
   case DC_VOLUMES:
     if (strcmp(r->driver, "local") != 0 || r->has_options)
       return false;
-    if (cfg->dry_run && (volume_in_use(run, r) || (is_anonymous_volume(r) && reaped_with(run, r))))
+    /* Dry run: still mounted by a container that stays; or anonymous and mounted by a reaped
+     * container, which takes it along (v=1), so the volume cleanup never sees it. */
+    if (cfg->dry_run && (dc_strset_has(&op->used, r->id) ||
+                         (is_anonymous_volume(r) && dc_strset_has(&op->reaped_mounts, r->id))))
       return false;
     return cfg->volumes_all || is_anonymous_volume(r);
   default:
@@ -551,6 +536,10 @@ static void select_and_delete(dc_op_t *op) {
    * ones go. */
   dc_resource_list_t *from = op->kind == DC_CONTAINERS ? &op->run->inv[DC_CONTAINERS].list : &op->list;
   op->from = from;
+  if (build_use_sets(op) < 0) {
+    op_end(op, OP_FAILED, "out of memory");
+    return;
+  }
   op->sel = calloc(from->n ? from->n : 1, sizeof(size_t));
   if (!op->sel) {
     op_end(op, OP_FAILED, "out of memory");
@@ -884,6 +873,8 @@ static void finish(dc_run_t *run) {
     op->df_body = NULL;
     free(op->sel);
     op->sel = NULL;
+    dc_strset_free(&op->used);
+    dc_strset_free(&op->reaped_mounts);
   }
 }
 

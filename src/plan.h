@@ -60,6 +60,8 @@ struct dc_op {
   bool listing_failed;
   dc_resource_list_t list, aux_list;
   dc_resource_list_t *from; /* the list the selection indexes: list, or the container inventory */
+  dc_strset_t used;          /* images: bare IDs in use; volumes (dry run): names mounted */
+  dc_strset_t reaped_mounts; /* volumes (dry run): names mounted by reaped containers */
   char *df_body; /* volumes: the disk-usage reply, applied once the list is in */
   size_t df_len;
   char last_error[512]; /* of the last failed removal */

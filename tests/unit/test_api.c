@@ -833,6 +833,47 @@ static void test_kind_names(void **state) {
   assert_str(dc_kind_json(DC_NETWORKS), "network");
 }
 
+static void test_strset_and_index(void **state) {
+  (void)state;
+  dc_strset_t set = {0};
+  static const char *const words[] = {"delta", "alpha", "charlie", "bravo", "alpha"};
+  for (size_t i = 0; i < 5; i++)
+    assert_int_equal(dc_strset_add(&set, words[i]), 0);
+  dc_strset_seal(&set);
+  for (size_t i = 0; i < 5; i++)
+    assert_true(dc_strset_has(&set, words[i]));
+  assert_false(dc_strset_has(&set, "echo"));
+  assert_false(dc_strset_has(&set, ""));
+  dc_strset_free(&set);
+  assert_false(dc_strset_has(&set, "alpha")); /* empty after free */
+
+  /* 3000 images; lookups with and without the sha256: prefix find the same one. */
+  dc_resource_list_t l = {0};
+  l.n = 3000;
+  l.items = calloc(l.n, sizeof(dc_resource_t));
+  assert_non_null(l.items);
+  for (size_t i = 0; i < l.n; i++) {
+    char id[80];
+    snprintf(id, sizeof(id), "%ssha%04zu", i % 2 ? "sha256:" : "", (i * 7919) % 3000);
+    l.items[i].id = strdup(id);
+  }
+  dc_resource_index_t ix;
+  assert_int_equal(dc_resource_index_build(&ix, &l), 0);
+  for (size_t i = 0; i < l.n; i++) {
+    const char *bare = dc_bare_id(l.items[i].id);
+    char prefixed[80];
+    snprintf(prefixed, sizeof(prefixed), "sha256:%s", bare);
+    assert_ptr_equal(dc_resource_index_find(&ix, bare), &l.items[i]);
+    assert_ptr_equal(dc_resource_index_find(&ix, prefixed), &l.items[i]);
+  }
+  assert_null(dc_resource_index_find(&ix, "sha9999"));
+  assert_null(dc_resource_index_find(&ix, ""));
+  dc_resource_index_free(&ix);
+  dc_resource_list_free(&l);
+  assert_string_equal(dc_bare_id("sha256:abc"), "abc");
+  assert_string_equal(dc_bare_id("abc"), "abc");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_version_cmp),
@@ -859,6 +900,7 @@ int main(void) {
       cmocka_unit_test(test_prune_hostile),
       cmocka_unit_test(test_error_message),
       cmocka_unit_test(test_kind_names),
+      cmocka_unit_test(test_strset_and_index),
   };
   return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }
