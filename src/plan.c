@@ -608,6 +608,21 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   advance(run);
 }
 
+/* Lists the op's own type and, in a real run, the containers as they are now (after the
+ * container prune), against which use is judged; a dry run uses the inventory instead. */
+static int list_with_containers(dc_op_t *op, const char *endpoint) {
+  dc_run_t *run = op->run;
+  const bool dry = run->cfg->dry_run;
+  op->listing = dry ? 1 : 2;
+  int rc = send_get(run, &op->req, endpoint, NULL, on_listing, op);
+  if (rc == 0 && !dry && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
+    op->listing = 1;
+    op->listing_failed = true;
+    snprintf(op->error, sizeof(op->error), "could not list containers");
+  }
+  return rc;
+}
+
 static void start_client_side(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_engine_t *e = &run->engine;
@@ -635,22 +650,10 @@ static void start_client_side(dc_op_t *op) {
     select_and_delete(op);
     return;
   case DC_NETWORKS:
-    op->listing = dry ? 1 : 2;
-    rc = send_get(run, &op->req, "/networks", NULL, on_listing, op);
-    if (rc == 0 && !dry && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
-      op->listing = 1;
-      op->listing_failed = true;
-      snprintf(op->error, sizeof(op->error), "could not list containers");
-    }
+    rc = list_with_containers(op, "/networks");
     break;
   case DC_IMAGES:
-    op->listing = dry ? 1 : 2;
-    rc = send_get(run, &op->req, "/images/json", NULL, on_listing, op);
-    if (rc == 0 && !dry && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
-      op->listing = 1;
-      op->listing_failed = true;
-      snprintf(op->error, sizeof(op->error), "could not list containers");
-    }
+    rc = list_with_containers(op, "/images/json");
     break;
   case DC_VOLUMES: {
     char *f = dc_api_filters(run->cfg, 0, dangling);
