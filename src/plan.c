@@ -430,14 +430,23 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
 
 static void pump_deletes(dc_op_t *op);
 
+/* A removal slot's request has answered: frees the slot and returns its operation, or NULL
+ * when the answer no longer matters (the run or the operation is over). */
+static dc_op_t *slot_answered(dc_delete_slot_t *slot) {
+  dc_op_t *op = slot->op;
+  slot->busy = false;
+  if (op->run->finished || terminal(op))
+    return NULL;
+  op->inflight--;
+  return op;
+}
+
 static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_delete_slot_t *slot = req->data;
-  dc_op_t *op = slot->op;
-  dc_run_t *run = op->run;
-  slot->busy = false;
-  if (run->finished || terminal(op))
+  dc_op_t *op = slot_answered(slot);
+  if (!op)
     return;
-  op->inflight--;
+  dc_run_t *run = op->run;
   dc_resource_t *r = &op->from->items[slot->idx];
   if (status == 0 && (resp->status == 200 || resp->status == 204)) {
     r->doomed = true;
@@ -693,12 +702,10 @@ static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot);
 
 static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_delete_slot_t *slot = req->data;
-  dc_op_t *op = slot->op;
-  dc_run_t *run = op->run;
-  slot->busy = false;
-  if (run->finished || terminal(op))
+  dc_op_t *op = slot_answered(slot);
+  if (!op)
     return;
-  op->inflight--;
+  dc_run_t *run = op->run;
   dc_resource_t *c = &op->from->items[slot->idx];
   bool ok = status == 0 && (resp->status == 204 || resp->status == 200 || (slot->stopping_first && resp->status == 304));
   if (ok && slot->stopping_first) {

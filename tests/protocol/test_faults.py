@@ -18,7 +18,6 @@ wrapper) and the stall tests' CLEANUP_TIMEOUT is 3 s instead of 1 s: valgrind it
 and runs slowly, which says nothing about the program.
 """
 
-import argparse
 import json
 import os
 import re
@@ -29,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -538,40 +536,10 @@ def test_api_version_far_above():
         check(r["path"].startswith("/v1.51/"), "not our newest version: " + r["path"])
 
 
-def main():
+def configure(binary, version):
     global BINARY, VERSION
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary")
-    ap.add_argument("--version-string")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("tests", nargs="*")
-    a = ap.parse_args()
-    if a.list:
-        print("\n".join(TESTS))
-        return 0
-    BINARY, VERSION = a.binary, a.version_string
-    tp.BINARY, tp.VERSION = BINARY, VERSION
-    if not BINARY or not VERSION:
-        ap.error("--binary and --version-string are required")
-    names = a.tests or list(TESTS)
-    failed = 0
-    for name in names:
-        if name not in TESTS:
-            print("unknown test %s" % name)
-            failed += 1
-            continue
-        t0 = time.time()
-        try:
-            TESTS[name]()
-            print("ok - %s (%.2fs)" % (name, time.time() - t0))
-        except Failure as e:
-            failed += 1
-            print("not ok - %s\n%s" % (name, e))
-        except Exception:
-            failed += 1
-            print("not ok - %s (error)\n%s" % (name, traceback.format_exc()))
-    return 1 if failed else 0
+    BINARY, VERSION = binary, version
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tp.main(TESTS, configure))

@@ -607,8 +607,11 @@ def test_help_and_version_make_no_connection():
     eq(len(res.connections), 0, "connections with --version")
 
 
-def main():
+def main(tests=None, configure=None):
+    """Runs tests (default: this file's) by name; configure(binary, version) lets another test
+    file that reuses this runner set up its own globals too."""
     global BINARY, VERSION
+    tests = TESTS if tests is None else tests
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary")
     ap.add_argument("--version-string")
@@ -616,21 +619,23 @@ def main():
     ap.add_argument("tests", nargs="*")
     a = ap.parse_args()
     if a.list:
-        print("\n".join(TESTS))
+        print("\n".join(tests))
         return 0
     BINARY, VERSION = a.binary, a.version_string
     if not BINARY or not VERSION:
         ap.error("--binary and --version-string are required")
-    names = a.tests or list(TESTS)
+    if configure:
+        configure(BINARY, VERSION)
+    names = a.tests or list(tests)
     failed = 0
     for name in names:
-        if name not in TESTS:
+        if name not in tests:
             print("unknown test %s" % name)
             failed += 1
             continue
         t0 = time.time()
         try:
-            TESTS[name]()
+            tests[name]()
             print("ok - %s (%.2fs)" % (name, time.time() - t0))
         except Failure as e:
             failed += 1
