@@ -157,8 +157,9 @@ static void on_retry_timer(uv_timer_t *t) {
 static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   dc_run_t *run = op->run;
   const dc_resource_list_t *names = &run->inv[op->kind].list;
-  dc_resource_index_t ix;
-  if (dc_resource_index_build(&ix, names) < 0)
+  /* Only container and image replies carry IDs to name; networks are named already. */
+  dc_resource_index_t ix = {0};
+  if ((op->kind == DC_CONTAINERS || op->kind == DC_IMAGES) && dc_resource_index_build(&ix, names) < 0)
     ix.n = 0; /* no memory for the index: the audit lines lack names, nothing else */
   op->bytes = r->space;
   if (op->kind == DC_IMAGES) {
@@ -317,6 +318,8 @@ static bool is_anonymous_volume(const dc_resource_t *v) {
 static int build_use_sets(dc_op_t *op) {
   const dc_run_t *run = op->run;
   const bool dry = run->cfg->dry_run;
+  if (op->kind != DC_IMAGES && !(op->kind == DC_VOLUMES && dry))
+    return 0;
   const dc_resource_list_t *cs = dry ? &run->inv[DC_CONTAINERS].list : &op->aux_list;
   for (size_t i = 0; i < cs->n; i++) {
     const dc_resource_t *c = &cs->items[i];
@@ -430,6 +433,30 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
 
 static void pump_deletes(dc_op_t *op);
 
+/* Sends method prefix<id>suffix?query for the slot's resource (the ID percent-encoded). On
+ * success the slot is busy and counted in flight, and cb runs once; on failure nothing is
+ * pending and the negative code is returned. */
+static int send_slot(dc_op_t *op, dc_delete_slot_t *slot, const char *method, const char *prefix,
+                     const char *suffix, const char *query, dc_request_cb cb) {
+  dc_run_t *run = op->run;
+  char enc[1024], ep[1100];
+  if (dc_urlencode(enc, sizeof(enc), op->from->items[slot->idx].id) < 0)
+    return -ENAMETOOLONG;
+  snprintf(ep, sizeof(ep), "%s%s%s", prefix, enc, suffix);
+  slot->req.method = method;
+  slot->req.cb = cb;
+  slot->req.data = slot;
+  slot->req.body_cap = 1 << 20;
+  int rc = dc_api_path(slot->req.path, sizeof(slot->req.path), &run->engine, ep, query);
+  if (rc == 0)
+    rc = dc_client_send(&run->client, &slot->req);
+  if (rc == 0) {
+    slot->busy = true;
+    op->inflight++;
+  }
+  return rc;
+}
+
 /* A removal slot's request has answered: frees the slot and returns its operation, or NULL
  * when the answer no longer matters (the run or the operation is over). */
 static dc_op_t *slot_answered(dc_delete_slot_t *slot) {
@@ -506,31 +533,16 @@ static void pump_deletes(dc_op_t *op) {
     slot->op = op;
     slot->idx = op->sel[op->next++];
     const dc_resource_t *r = &op->from->items[slot->idx];
-    char enc[1024], ep[1100];
-    const char *query = NULL;
-    if (dc_urlencode(enc, sizeof(enc), r->id) < 0) {
-      op->failures++;
-      snprintf(op->last_error, sizeof(op->last_error), "%s name too long", dc_kind_singular(op->kind));
-      continue;
-    }
-    snprintf(ep, sizeof(ep), "%s%s", endpoints[op->kind], enc);
     /* An image with several tags can only go by force; it was checked unused just now. */
-    if (op->kind == DC_IMAGES && real_tags(r) > 1)
-      query = "force=1";
-    slot->req.method = "DELETE";
-    slot->req.cb = on_delete;
-    slot->req.data = slot;
-    slot->req.body_cap = 1 << 20;
-    int rc = dc_api_path(slot->req.path, sizeof(slot->req.path), &run->engine, ep, query);
-    if (rc == 0)
-      rc = dc_client_send(&run->client, &slot->req);
+    const char *query = op->kind == DC_IMAGES && real_tags(r) > 1 ? "force=1" : NULL;
+    int rc = send_slot(op, slot, "DELETE", endpoints[op->kind], "", query, on_delete);
     if (rc < 0) {
       op->failures++;
-      snprintf(op->last_error, sizeof(op->last_error), "%s", uv_strerror(rc));
-      continue;
+      if (rc == -ENAMETOOLONG)
+        snprintf(op->last_error, sizeof(op->last_error), "%s name too long", dc_kind_singular(op->kind));
+      else
+        snprintf(op->last_error, sizeof(op->last_error), "%s", uv_strerror(rc));
     }
-    slot->busy = true;
-    op->inflight++;
   }
   removals_done(op);
 }
@@ -736,31 +748,11 @@ static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
 }
 
 static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot) {
-  dc_run_t *run = op->run;
-  const dc_resource_t *c = &op->from->items[slot->idx];
-  char enc[1024], ep[1100], query[32];
-  if (dc_urlencode(enc, sizeof(enc), c->id) < 0)
-    return -ENAMETOOLONG;
-  if (slot->stopping_first) {
-    snprintf(ep, sizeof(ep), "/containers/%s/stop", enc);
-    snprintf(query, sizeof(query), "t=%d", run->cfg->reap_stop_timeout_s);
-    slot->req.method = "POST";
-  } else {
-    snprintf(ep, sizeof(ep), "/containers/%s", enc);
-    snprintf(query, sizeof(query), "v=1&force=1");
-    slot->req.method = "DELETE";
-  }
-  slot->req.cb = on_reap;
-  slot->req.data = slot;
-  slot->req.body_cap = 1 << 20;
-  int rc = dc_api_path(slot->req.path, sizeof(slot->req.path), &run->engine, ep, query);
-  if (rc == 0)
-    rc = dc_client_send(&run->client, &slot->req);
-  if (rc == 0) {
-    slot->busy = true;
-    op->inflight++;
-  }
-  return rc;
+  if (!slot->stopping_first)
+    return send_slot(op, slot, "DELETE", "/containers/", "", "v=1&force=1", on_reap);
+  char query[32];
+  snprintf(query, sizeof(query), "t=%d", op->run->cfg->reap_stop_timeout_s);
+  return send_slot(op, slot, "POST", "/containers/", "/stop", query, on_reap);
 }
 
 static void pump_reaps(dc_op_t *op) {
