@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,41 +241,61 @@ static int64_t unix_secs_to_ns(int64_t s) {
   return s * 1000000000;
 }
 
+/* --- list entries ---
+ *
+ * Each decoder copies what the run needs out of one entry's jansson object; the object is
+ * freed as soon as it returns. Returns 0, -EPROTO when the entry is unusable, or -ENOMEM. */
 typedef int (*item_fn)(json_t *item, dc_resource_t *r);
 
-static int decode_array(json_t *arr, dc_resource_list_t *out, item_fn fn, const char *what, char *err,
-                        size_t errlen) {
-  memset(out, 0, sizeof(*out));
-  if (json_is_null(arr))
+/* The volume name of a Mounts entry of Type "volume", or NULL. */
+static const char *mounted_volume(json_t *m) {
+  json_t *type = json_object_get(m, "Type"), *name = json_object_get(m, "Name");
+  if (!json_is_string(type) || strcmp(json_string_value(type), "volume") != 0 || !json_is_string(name))
+    return NULL;
+  return json_string_value(name);
+}
+
+/* The names of the volumes a container mounts: what keeps a volume in use. A name that could
+ * not be copied would make its volume look unused, so that is an error, not an omission. */
+static int copy_mount_volumes(json_t *mounts, dc_resource_t *r) {
+  size_t n = 0, i;
+  json_t *m;
+  json_array_foreach(mounts, i, m) {
+    if (mounted_volume(m))
+      n++;
+  }
+  if (n == 0)
     return 0;
-  if (!json_is_array(arr)) {
-    snprintf(err, errlen, "%s reply is not a list", what);
-    return -EPROTO;
-  }
-  size_t n = json_array_size(arr);
-  if (n > DC_MAX_ITEMS) {
-    snprintf(err, errlen, "%s reply has too many entries (%zu)", what, n);
-    return -EPROTO;
-  }
-  out->items = calloc(n ? n : 1, sizeof(dc_resource_t));
-  if (!out->items) {
-    snprintf(err, errlen, "out of memory");
+  if (!(r->mount_volumes = calloc(n, sizeof(char *))))
     return -ENOMEM;
+  json_array_foreach(mounts, i, m) {
+    const char *name = mounted_volume(m);
+    if (!name)
+      continue;
+    if (!(r->mount_volumes[r->nmount_volumes] = strdup(name)))
+      return -ENOMEM;
+    r->nmount_volumes++;
   }
-  for (size_t i = 0; i < n; i++) {
-    json_t *item = json_array_get(arr, i);
-    dc_resource_t *r = &out->items[out->n];
-    memset(r, 0, sizeof(*r));
-    r->created_ns = INT64_MIN;
-    r->size = -1;
-    if (!json_is_object(item) || fn(item, r) < 0) {
-      /* The partial entry is counted so that the list's cleanup frees what it holds. */
-      snprintf(err, errlen, "%s reply has a malformed entry at index %zu", what, i);
-      out->n++;
-      dc_resource_list_free(out);
-      return -EPROTO;
-    }
-    out->n++;
+  return 0;
+}
+
+/* The networks a container is attached to (NetworkSettings.Networks), by name and NetworkID:
+ * what keeps a network in use. Same rule as above for what cannot be copied. */
+static int copy_networks(json_t *nets, dc_resource_t *r) {
+  size_t n = json_object_size(nets);
+  if (n == 0)
+    return 0;
+  if (!(r->nets = calloc(n, sizeof(*r->nets))))
+    return -ENOMEM;
+  const char *name;
+  json_t *v;
+  json_object_foreach(nets, name, v) {
+    json_t *nid = json_object_get(v, "NetworkID");
+    dc_net_ref_t *ref = &r->nets[r->nnets++]; /* counted at once: the list's cleanup frees it */
+    ref->name = strdup(name);
+    ref->id = json_is_string(nid) ? strdup(json_string_value(nid)) : NULL;
+    if (!ref->name || (json_is_string(nid) && !ref->id))
+      return -ENOMEM;
   }
   return 0;
 }
@@ -294,12 +315,11 @@ static int container_item(json_t *o, dc_resource_t *r) {
   r->image_id = dup_field(o, "ImageID");
   json_t *ns = json_object_get(o, "NetworkSettings");
   json_t *nets = json_is_object(ns) ? json_object_get(ns, "Networks") : NULL;
-  if (json_is_object(nets))
-    r->networks = json_incref(nets);
+  int rc = json_is_object(nets) ? copy_networks(nets, r) : 0;
   json_t *mounts = json_object_get(o, "Mounts");
-  if (json_is_array(mounts))
-    r->mounts = json_incref(mounts);
-  return 0;
+  if (rc == 0 && json_is_array(mounts))
+    rc = copy_mount_volumes(mounts, r);
+  return rc;
 }
 
 static int image_item(json_t *o, dc_resource_t *r) {
@@ -340,23 +360,295 @@ static int volume_item(json_t *o, dc_resource_t *r) {
   return 0;
 }
 
+static int build_cache_item(json_t *o, dc_resource_t *r) {
+  if (!(r->id = dup_field(o, "ID")))
+    return -EPROTO;
+  r->name = dup_field(o, "Description");
+  copy_field(o, "Type", r->state, sizeof(r->state));
+  r->in_use = json_is_true(json_object_get(o, "InUse"));
+  r->shared = json_is_true(json_object_get(o, "Shared"));
+  r->size = int_field(o, "Size", -1);
+  r->created_ns = rfc3339_field(o, "LastUsedAt");
+  return 0;
+}
+
+/* --- walking a reply ---
+ *
+ * An inventory reply can hold tens of thousands of entries (10,000 containers: 8.5 MB), and
+ * as one jansson tree it costs ~4.5 times its text. So the top level of a reply is walked
+ * here, reading nothing but whitespace and the punctuation between values ('[' ',' ']', and
+ * '{' ':' '}' for replies that hold their list in an object member), while jansson parses
+ * every value, key and entry itself, one at a time (we keep no JSON parser of our own). Each
+ * entry is copied into its record and freed before the next is read, so the cost is one
+ * entry's tree. The whole reply is still checked: what jansson would refuse as one document
+ * is refused (bar its depth limit, which now counts from each entry). */
+
+typedef struct cursor {
+  const char *start, *p, *end;
+  char *err;
+  size_t errlen;
+} cursor_t;
+
+/* Starts a walk over body. Returns 0, or -EPROTO when there is nothing to walk. */
+static int cursor_open(cursor_t *c, const char *body, size_t len, char *err, size_t errlen) {
+  c->start = c->p = body;
+  c->end = body ? body + len : NULL;
+  c->err = err;
+  c->errlen = errlen;
+  if (!body || len == 0) {
+    snprintf(err, errlen, "empty reply");
+    return -EPROTO;
+  }
+  /* jansson reports how far it read as an int (replies are capped far below this anyway). */
+  if (len > INT_MAX) {
+    snprintf(err, errlen, "reply too large");
+    return -EPROTO;
+  }
+  return 0;
+}
+
+/* The next byte after JSON whitespace (exactly what jansson skips), or NUL at the end; a NUL
+ * byte in the reply is no valid token either. */
+static char peek(cursor_t *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+    c->p++;
+  return c->p < c->end ? *c->p : '\0';
+}
+
+/* Consumes ch if it comes next. */
+static bool take(cursor_t *c, char ch) {
+  if (peek(c) != ch)
+    return false;
+  c->p++;
+  return true;
+}
+
+static int syntax_error(cursor_t *c, const char *expected) {
+  if (c->p < c->end)
+    snprintf(c->err, c->errlen, "invalid JSON in reply: %s expected at byte %zu", expected, (size_t)(c->p - c->start));
+  else
+    snprintf(c->err, c->errlen, "invalid JSON in reply: %s expected near end of file", expected);
+  return -EPROTO;
+}
+
+/* Parses the one value that comes next (jansson skips the whitespace before it) and steps
+ * past it. NULL on error, with err set. */
+static json_t *next_value(cursor_t *c) {
+  json_error_t je;
+  size_t left = (size_t)(c->end - c->p);
+  /* DISABLE_EOF_CHECK: stop after the value; DECODE_ANY: keys and scalars too. */
+  json_t *v = json_loadb(c->p, left, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &je);
+  if (!v) {
+    snprintf(c->err, c->errlen, "invalid JSON in reply: %.80s", je.text);
+    return NULL;
+  }
+  /* jansson sets the position on success too: the bytes the value took. After a number or
+   * a literal it looks one character ahead (the caveat of DISABLE_EOF_CHECK | DECODE_ANY)
+   * but puts it back, so the position never covers the ',' ']' or '}' that follows. */
+  if (je.position <= 0 || (size_t)je.position > left) {
+    json_decref(v);
+    snprintf(c->err, c->errlen, "invalid JSON in reply: cannot tell where a value ends");
+    return NULL;
+  }
+  c->p += je.position;
+  return v;
+}
+
+typedef int (*entry_fn)(json_t *v, size_t index, void *ctx);
+
+/* Walks the array that comes next, handing each element to fn (NULL: only checks it) and
+ * freeing it when fn returns. Returns 0, or the first error (fn's or the reply's). */
+static int walk_array(cursor_t *c, entry_fn fn, void *ctx) {
+  if (!take(c, '['))
+    return syntax_error(c, "'['");
+  if (take(c, ']'))
+    return 0;
+  for (size_t i = 0;; i++) {
+    json_t *v = next_value(c);
+    if (!v)
+      return -EPROTO;
+    int rc = fn ? fn(v, i, ctx) : 0;
+    json_decref(v);
+    if (rc < 0)
+      return rc;
+    if (take(c, ']'))
+      return 0;
+    if (!take(c, ','))
+      return syntax_error(c, "',' or ']'");
+  }
+}
+
+/* Checks and drops the value that comes next. An array goes entry by entry, so that a large
+ * member nobody reads (an old engine's untyped /system/df) never becomes one tree either. */
+static int skip_value(cursor_t *c) {
+  if (peek(c) == '[')
+    return walk_array(c, NULL, NULL);
+  json_t *v = next_value(c);
+  if (!v)
+    return -EPROTO;
+  json_decref(v);
+  return 0;
+}
+
+typedef int (*member_fn)(cursor_t *c, void *ctx);
+
+/* Walks the object that comes next: fn consumes the value of each member called name (each
+ * one: a duplicate name is legal JSON, and jansson's tree kept the last, which fn can do);
+ * every other value is checked and dropped. */
+static int walk_object(cursor_t *c, const char *name, member_fn fn, void *ctx) {
+  if (!take(c, '{'))
+    return syntax_error(c, "'{'");
+  if (take(c, '}'))
+    return 0;
+  for (;;) {
+    if (peek(c) != '"')
+      return syntax_error(c, "string or '}'");
+    json_t *key = next_value(c);
+    if (!key)
+      return -EPROTO;
+    bool wanted = strcmp(json_string_value(key), name) == 0;
+    json_decref(key);
+    if (!take(c, ':'))
+      return syntax_error(c, "':'");
+    int rc = wanted ? fn(c, ctx) : skip_value(c);
+    if (rc < 0)
+      return rc;
+    if (take(c, '}'))
+      return 0;
+    if (!take(c, ','))
+      return syntax_error(c, "',' or '}'");
+  }
+}
+
+/* Only whitespace may follow the reply's value. */
+static int expect_end(cursor_t *c) {
+  peek(c);
+  return c->p == c->end ? 0 : syntax_error(c, "end of file");
+}
+
+/* The reply must be an array or an object, as jansson requires of a document, and of the
+ * shape want ('[' or '{'). Another shape is reported as such once the reply is known to be
+ * valid JSON, as a whole-document parse did. */
+static int expect_top(cursor_t *c, char want, const char *what, const char *not_it) {
+  char ch = peek(c);
+  if (ch == want)
+    return 0;
+  if (ch != '[' && ch != '{')
+    return syntax_error(c, "'[' or '{'");
+  int rc = skip_value(c);
+  if (rc == 0)
+    rc = expect_end(c);
+  if (rc == 0) {
+    snprintf(c->err, c->errlen, "%s reply is %s", what, not_it);
+    rc = -EPROTO;
+  }
+  return rc;
+}
+
+/* --- building lists --- */
+
+typedef struct list_builder {
+  dc_resource_list_t *out;
+  size_t cap;
+  entry_fn add;        /* turns one array element into records */
+  item_fn item;        /* for add_item */
+  const char *what;    /* "container list", ... for messages */
+  const char *not_list; /* what a member that is neither an array nor null is called */
+  bool found;          /* the member holding the list was there */
+  char *err;
+  size_t errlen;
+} list_builder_t;
+
+/* Appends a zeroed record (unknown time and size) and sets *r to it. It is counted at once,
+ * so that the list's cleanup frees whatever a half-decoded entry holds. Returns 0, -EPROTO
+ * past DC_MAX_ITEMS or -ENOMEM, with err set. */
+static int list_push(list_builder_t *b, dc_resource_t **r) {
+  dc_resource_list_t *l = b->out;
+  if (l->n >= DC_MAX_ITEMS) {
+    snprintf(b->err, b->errlen, "%s reply has too many entries (more than %d)", b->what, DC_MAX_ITEMS);
+    return -EPROTO;
+  }
+  if (l->n == b->cap) {
+    /* The count is known only at the end: grow geometrically. */
+    size_t cap = b->cap ? b->cap * 2 : 16;
+    if (cap > DC_MAX_ITEMS)
+      cap = DC_MAX_ITEMS;
+    dc_resource_t *items = realloc(l->items, cap * sizeof(*items));
+    if (!items) {
+      snprintf(b->err, b->errlen, "out of memory");
+      return -ENOMEM;
+    }
+    l->items = items;
+    b->cap = cap;
+  }
+  *r = &l->items[l->n++];
+  memset(*r, 0, sizeof(**r));
+  (*r)->created_ns = INT64_MIN;
+  (*r)->size = -1;
+  return 0;
+}
+
+/* One list entry: an object the item decoder accepts, or the whole reply is refused. */
+static int add_item(json_t *v, size_t index, void *ctx) {
+  list_builder_t *b = ctx;
+  dc_resource_t *r;
+  int rc = list_push(b, &r);
+  if (rc < 0)
+    return rc;
+  rc = json_is_object(v) ? b->item(v, r) : -EPROTO;
+  if (rc == -ENOMEM)
+    snprintf(b->err, b->errlen, "out of memory");
+  else if (rc < 0)
+    snprintf(b->err, b->errlen, "%s reply has a malformed entry at index %zu", b->what, index);
+  return rc;
+}
+
+/* The value holding the list: an array, or null for none (Docker's "Volumes":null). */
+static int list_value(cursor_t *c, void *ctx) {
+  list_builder_t *b = ctx;
+  /* A member given twice: the last one counts, as in jansson's tree. */
+  dc_resource_list_free(b->out);
+  b->cap = 0;
+  b->found = true;
+  if (peek(c) == '[')
+    return walk_array(c, b->add, b);
+  json_t *v = next_value(c);
+  if (!v)
+    return -EPROTO;
+  bool null = json_is_null(v);
+  json_decref(v);
+  if (null)
+    return 0;
+  snprintf(b->err, b->errlen, "%s reply %s", b->what, b->not_list);
+  return -EPROTO;
+}
+
+/* Decodes a reply that is a list, or (member set) an object holding the list in that member,
+ * with one item decoder per entry. On error the list is left empty. */
 static int decode_list(const char *body, size_t len, dc_resource_list_t *out, item_fn fn, const char *what,
                        const char *member, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
-  json_t *root = load(body, len, err, errlen);
-  if (!root)
-    return -EPROTO;
-  json_t *arr = root;
-  if (member) {
-    if (!json_is_object(root)) {
-      snprintf(err, errlen, "%s reply is not an object", what);
-      json_decref(root);
-      return -EPROTO;
-    }
-    arr = json_object_get(root, member);
+  list_builder_t b = {.out = out, .add = add_item, .item = fn, .what = what, .not_list = "is not a list",
+                      .err = err, .errlen = errlen};
+  cursor_t c;
+  int rc = cursor_open(&c, body, len, err, errlen);
+  if (rc == 0 && member) {
+    rc = expect_top(&c, '{', what, "not an object");
+    if (rc == 0)
+      rc = walk_object(&c, member, list_value, &b);
+  } else if (rc == 0) {
+    rc = expect_top(&c, '[', what, "not a list");
+    if (rc == 0)
+      rc = walk_array(&c, add_item, &b);
   }
-  int rc = decode_array(arr, out, fn, what, err, errlen);
-  json_decref(root);
+  if (rc == 0)
+    rc = expect_end(&c);
+  if (rc == 0 && member && !b.found) {
+    snprintf(err, errlen, "%s reply is not a list", what); /* no list at all: malformed, not empty */
+    rc = -EPROTO;
+  }
+  if (rc < 0)
+    dc_resource_list_free(out);
   return rc;
 }
 
@@ -376,53 +668,80 @@ int dc_api_decode_volumes(const char *body, size_t len, dc_resource_list_t *out,
   return decode_list(body, len, out, volume_item, "volume list", "Volumes", err, errlen);
 }
 
-int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen) {
-  json_t *root = load(body, len, err, errlen);
-  if (!root)
-    return -EPROTO;
-  json_t *arr = json_is_object(root) ? json_object_get(root, "Volumes") : NULL;
-  if (arr && !json_is_array(arr) && !json_is_null(arr)) {
-    snprintf(err, errlen, "disk usage reply has a malformed volume list");
-    json_decref(root);
-    return -EPROTO;
-  }
-  dc_resource_index_t ix;
-  if (dc_resource_index_build(&ix, vols) < 0) {
-    snprintf(err, errlen, "out of memory");
-    json_decref(root);
-    return -ENOMEM;
-  }
-  size_t i;
-  json_t *v;
-  json_array_foreach(arr, i, v) {
-    json_t *name = json_object_get(v, "Name");
-    json_t *usage = json_object_get(v, "UsageData");
-    if (!json_is_string(name) || !json_is_object(usage))
-      continue;
-    /* Volume names are unique: the index finds the one listed volume of that name. */
-    dc_resource_t *vol = (dc_resource_t *)dc_resource_index_find(&ix, json_string_value(name));
-    if (vol)
-      vol->size = int_field(usage, "Size", -1);
-  }
-  dc_resource_index_free(&ix);
-  json_decref(root);
-  return 0;
-}
-
-static int build_cache_item(json_t *o, dc_resource_t *r) {
-  if (!(r->id = dup_field(o, "ID")))
-    return -EPROTO;
-  r->name = dup_field(o, "Description");
-  copy_field(o, "Type", r->state, sizeof(r->state));
-  r->in_use = json_is_true(json_object_get(o, "InUse"));
-  r->shared = json_is_true(json_object_get(o, "Shared"));
-  r->size = int_field(o, "Size", -1);
-  r->created_ns = rfc3339_field(o, "LastUsedAt");
-  return 0;
-}
-
 int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
   return decode_list(body, len, out, build_cache_item, "build cache usage", "BuildCache", err, errlen);
+}
+
+/* --- volume sizes --- */
+
+/* One /system/df volume: its name and size. An entry without a usable name or without
+ * usage data says nothing about a listed volume and is passed over. */
+static int add_size(json_t *v, size_t index, void *ctx) {
+  (void)index;
+  list_builder_t *b = ctx;
+  json_t *usage = json_object_get(v, "UsageData");
+  char *name = json_is_object(usage) ? dup_field(v, "Name") : NULL;
+  if (!name)
+    return 0;
+  dc_resource_t *r;
+  int rc = list_push(b, &r);
+  if (rc < 0) {
+    free(name);
+    return rc;
+  }
+  r->id = name;
+  r->size = int_field(usage, "Size", -1);
+  return 0;
+}
+
+int dc_api_decode_volume_sizes(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  list_builder_t b = {.out = out, .add = add_size, .what = "disk usage", .not_list = "has a malformed volume list",
+                      .err = err, .errlen = errlen};
+  cursor_t c;
+  int rc = cursor_open(&c, body, len, err, errlen);
+  if (rc == 0) {
+    char ch = peek(&c);
+    if (ch == '{')
+      rc = walk_object(&c, "Volumes", list_value, &b);
+    else if (ch == '[')
+      rc = skip_value(&c); /* valid, but no volumes in it */
+    else
+      rc = syntax_error(&c, "'[' or '{'");
+  }
+  if (rc == 0)
+    rc = expect_end(&c);
+  if (rc < 0)
+    dc_resource_list_free(out);
+  return rc;
+}
+
+int dc_api_apply_volume_sizes(dc_resource_list_t *vols, const dc_resource_list_t *sizes) {
+  if (sizes->n == 0)
+    return 0;
+  dc_resource_index_t ix;
+  if (dc_resource_index_build(&ix, vols) < 0)
+    return -ENOMEM;
+  /* In the reply's order, so that a name given twice ends with its last size. */
+  for (size_t i = 0; i < sizes->n; i++) {
+    /* Volume names are unique: the index finds the one listed volume of that name. */
+    dc_resource_t *vol = (dc_resource_t *)dc_resource_index_find(&ix, sizes->items[i].id);
+    if (vol)
+      vol->size = sizes->items[i].size;
+  }
+  dc_resource_index_free(&ix);
+  return 0;
+}
+
+int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen) {
+  dc_resource_list_t sizes;
+  int rc = dc_api_decode_volume_sizes(body, len, &sizes, err, errlen);
+  if (rc == 0 && dc_api_apply_volume_sizes(vols, &sizes) < 0) {
+    snprintf(err, errlen, "out of memory");
+    rc = -ENOMEM;
+  }
+  dc_resource_list_free(&sizes);
+  return rc;
 }
 
 void dc_resource_list_free(dc_resource_list_t *l) {
@@ -433,8 +752,14 @@ void dc_resource_list_free(dc_resource_list_t *l) {
     free(r->image_id);
     json_decref(r->labels);
     json_decref(r->tags);
-    json_decref(r->networks);
-    json_decref(r->mounts);
+    for (size_t k = 0; k < r->nmount_volumes; k++)
+      free(r->mount_volumes[k]);
+    free(r->mount_volumes);
+    for (size_t k = 0; k < r->nnets; k++) {
+      free(r->nets[k].name);
+      free(r->nets[k].id);
+    }
+    free(r->nets);
   }
   free(l->items);
   l->items = NULL;

@@ -66,6 +66,12 @@ char *dc_api_filters(const struct dc_config *cfg, unsigned flags, const char *da
 /* Writes "/v<version><endpoint>[?query]". Returns 0 or -ENAMETOOLONG. */
 int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query);
 
+/* A network a container is attached to: its name, and its ID (NULL when the reply has none). */
+typedef struct dc_net_ref {
+  char *name;
+  char *id;
+} dc_net_ref_t;
+
 /* One resource from an inventory list. Strings are owned by the list. */
 typedef struct dc_resource {
   char *id;
@@ -73,8 +79,10 @@ typedef struct dc_resource {
   int64_t created_ns; /* INT64_MIN when unknown */
   json_t *labels;    /* object or NULL; a reference owned by the list */
   json_t *tags;      /* images: RepoTags array or NULL */
-  json_t *networks;  /* containers: NetworkSettings.Networks object or NULL */
-  json_t *mounts;    /* containers: Mounts array or NULL */
+  char **mount_volumes; /* containers: names of the volumes mounted (Mounts of Type "volume") */
+  size_t nmount_volumes;
+  dc_net_ref_t *nets; /* containers: NetworkSettings.Networks, by name and NetworkID */
+  size_t nnets;
   char state[32];    /* containers: State; build cache: Type */
   char *image_id;    /* containers */
   char driver[32];   /* volumes, networks */
@@ -90,13 +98,21 @@ typedef struct dc_resource_list {
   size_t n;
 } dc_resource_list_t;
 
-/* Decoders of inventory replies. Each returns 0, or -EPROTO with a reason in err; on error
- * the list is left empty. */
+/* Decoders of inventory replies. Each returns 0, or -EPROTO (-ENOMEM) with a reason in err;
+ * on error the list is left empty. A reply is decoded entry by entry, never held as one
+ * JSON tree: memory is the records plus one entry. */
 int dc_api_decode_containers(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
 int dc_api_decode_images(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
 int dc_api_decode_networks(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
 int dc_api_decode_volumes(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
-/* Fills the size of each listed volume from a /system/df reply (unknown ones keep -1). */
+/* The volume sizes of a /system/df reply as records holding only id (the volume's name) and
+ * size, in the reply's order, so that the reply need not be kept until the volume list is in. */
+int dc_api_decode_volume_sizes(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
+/* Sets the size of each volume of vols named in sizes (the others keep theirs), in
+ * O((V + S) log V). Returns 0 or -ENOMEM. */
+int dc_api_apply_volume_sizes(dc_resource_list_t *vols, const dc_resource_list_t *sizes);
+/* Both at once: fills the size of each listed volume from a /system/df reply (unknown ones
+ * keep -1). */
 int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen);
 /* Build cache records from a /system/df reply; created_ns holds LastUsedAt (INT64_MIN when
  * never used), state the record's Type. */

@@ -327,15 +327,9 @@ static int build_use_sets(dc_op_t *op) {
         dc_strset_add(&op->used, dc_bare_id(c->image_id)) < 0)
       return -ENOMEM;
     if (op->kind == DC_VOLUMES && dry && (!c->doomed || c->reaped)) {
-      size_t k;
-      json_t *m;
-      json_array_foreach(c->mounts, k, m) {
-        json_t *type = json_object_get(m, "Type"), *name = json_object_get(m, "Name");
-        if (!json_is_string(type) || strcmp(json_string_value(type), "volume") != 0 || !json_is_string(name))
-          continue;
-        if (dc_strset_add(c->doomed ? &op->reaped_mounts : &op->used, json_string_value(name)) < 0)
+      for (size_t k = 0; k < c->nmount_volumes; k++)
+        if (dc_strset_add(c->doomed ? &op->reaped_mounts : &op->used, c->mount_volumes[k]) < 0)
           return -ENOMEM;
-      }
     }
   }
   dc_strset_seal(&op->used);
@@ -352,14 +346,11 @@ static bool container_running(const dc_resource_t *c) {
 static bool network_in_use(const dc_run_t *run, const dc_resource_list_t *cs, const dc_resource_t *net) {
   for (size_t i = 0; i < cs->n; i++) {
     const dc_resource_t *c = &cs->items[i];
-    if (c->doomed || !c->networks || (!run->engine.podman && !container_running(c)))
+    if (c->doomed || (!run->engine.podman && !container_running(c)))
       continue;
-    const char *name;
-    json_t *v;
-    json_object_foreach(c->networks, name, v) {
-      json_t *nid = json_object_get(v, "NetworkID");
-      if ((net->name && strcmp(name, net->name) == 0) ||
-          (json_is_string(nid) && strcmp(json_string_value(nid), net->id) == 0))
+    for (size_t k = 0; k < c->nnets; k++) {
+      const dc_net_ref_t *n = &c->nets[k];
+      if ((net->name && strcmp(n->name, net->name) == 0) || (n->id && strcmp(n->id, net->id) == 0))
         return true;
     }
   }
@@ -589,7 +580,7 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   int rc = -EPROTO;
   if (status == 0 && resp->status == 200) {
     if (op->kind == DC_VOLUMES && is_aux)
-      rc = 0; /* sizes are applied once the volume list is in */
+      rc = dc_api_decode_volume_sizes(resp->body, resp->body_len, &op->aux_list, err, sizeof(err));
     else if (op->kind == DC_VOLUMES)
       rc = dc_api_decode_volumes(resp->body, resp->body_len, &op->list, err, sizeof(err));
     else if (op->kind == DC_NETWORKS && !is_aux)
@@ -600,12 +591,6 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
       rc = dc_api_decode_containers(resp->body, resp->body_len, &op->aux_list, err, sizeof(err));
     else
       rc = dc_api_decode_images(resp->body, resp->body_len, &op->list, err, sizeof(err));
-    if (rc == 0 && op->kind == DC_VOLUMES && is_aux) {
-      /* Sizes are applied once the volume list is in; the order of replies is free. */
-      op->df_body = resp->body;
-      op->df_len = resp->body_len;
-      resp->body = NULL;
-    }
   } else {
     describe_failure(err, sizeof(err), req, status, resp);
   }
@@ -619,11 +604,12 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   }
   if (op->listing > 0)
     return;
-  if (op->df_body) {
-    if (!op->listing_failed && dc_api_decode_df_volumes(op->df_body, op->df_len, &op->list, err, sizeof(err)) < 0)
-      dc_warn("could not read volume sizes (%s): reclaimed space for volumes is not known", err);
-    free(op->df_body);
-    op->df_body = NULL;
+  if (op->kind == DC_VOLUMES) {
+    /* The sizes were decoded as they came, in whatever order the two replies arrived;
+     * applied now that the volume list is in, and no longer needed after. */
+    if (!op->listing_failed && dc_api_apply_volume_sizes(&op->list, &op->aux_list) < 0)
+      dc_warn("could not read volume sizes (out of memory): reclaimed space for volumes is not known");
+    dc_resource_list_free(&op->aux_list);
   }
   select_and_delete(op);
   advance(run);
@@ -871,8 +857,6 @@ static void finish(dc_run_t *run) {
     dc_resource_list_free(&run->inv[k].list);
     dc_resource_list_free(&op->list);
     dc_resource_list_free(&op->aux_list);
-    free(op->df_body);
-    op->df_body = NULL;
     free(op->sel);
     op->sel = NULL;
     dc_strset_free(&op->used);

@@ -62,8 +62,7 @@ struct dc_op {
   dc_resource_list_t *from; /* the list the selection indexes: list, or the container inventory */
   dc_strset_t used;          /* images: bare IDs in use; volumes (dry run): names mounted */
   dc_strset_t reaped_mounts; /* volumes (dry run): names mounted by reaped containers */
-  char *df_body; /* volumes: the disk-usage reply, applied once the list is in */
-  size_t df_len;
+  /* volumes: aux_list holds the disk-usage sizes (id, size), decoded on arrival, until the list is in */
   char last_error[512]; /* of the last failed removal */
   size_t *sel;
   size_t nsel, next, inflight, failures, gone;

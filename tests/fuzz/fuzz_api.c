@@ -34,6 +34,15 @@ static void check_list(int rc, const dc_resource_list_t *l, const char *err) {
       abort();
     if (!memchr(r->state, 0, sizeof(r->state)) || !memchr(r->driver, 0, sizeof(r->driver)))
       abort();
+    /* Containers: what keeps volumes and networks in use, copied out of the reply. */
+    if ((r->nmount_volumes > 0) != (r->mount_volumes != NULL) || (r->nnets > 0) != (r->nets != NULL))
+      abort();
+    for (size_t k = 0; k < r->nmount_volumes; k++)
+      if (!r->mount_volumes[k])
+        abort();
+    for (size_t k = 0; k < r->nnets; k++)
+      if (!r->nets[k].name)
+        abort();
   }
 }
 
@@ -60,6 +69,12 @@ static void decode_df_volumes(const char *body, size_t len) {
   if (rc < 0 && !err[0])
     abort();
   dc_resource_list_free(&vols);
+  /* The sizes alone, as the run decodes them on arrival: named records, or nothing. */
+  dc_resource_list_t sizes;
+  err[0] = '\0';
+  rc = dc_api_decode_volume_sizes(body, len, &sizes, err, sizeof(err));
+  check_list(rc, &sizes, err);
+  dc_resource_list_free(&sizes);
 }
 
 static void decode_prune(dc_kind_t kind, const char *body, size_t len) {

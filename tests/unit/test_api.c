@@ -564,6 +564,326 @@ static void test_decode_df_volumes(void **state) {
   dc_resource_list_free(&l);
 }
 
+/* --- element-wise decoding: the walk between the values jansson parses --- */
+
+/* Decodes the first len bytes from an exact-size copy, so that a read past them is caught
+ * (ASan), and returns the code; the list must be empty on error, whatever the error. */
+static int decode_exact(decode_fn fn, const char *body, size_t len, dc_resource_list_t *l, char *err, size_t errlen) {
+  char *copy = malloc(len ? len : 1);
+  assert_non_null(copy);
+  memcpy(copy, body, len);
+  err[0] = '\0';
+  int rc = fn(copy, len, l, err, errlen);
+  free(copy);
+  if (rc < 0) {
+    assert_true(err[0] != '\0');
+    assert_null(strchr(err, '\n'));
+    assert_null(l->items);
+    assert_i64(l->n, 0);
+  }
+  return rc;
+}
+
+static void test_walk_whitespace(void **state) {
+  (void)state;
+  /* JSON whitespace before, between and after every token of the top level. */
+  dc_resource_list_t l = decode_ok(dc_api_decode_containers,
+                                   " \r\n\t[ \n{\"Id\":\"a\"}\t,\r\n  {\"Id\" : \"b\" , \"State\" : \"exited\"}\n\n,"
+                                   "{\"Id\":\"c\"}  ] \n\t\r ");
+  assert_i64(l.n, 3);
+  assert_str(l.items[0].id, "a");
+  assert_str(l.items[1].id, "b");
+  assert_str(l.items[1].state, "exited");
+  assert_str(l.items[2].id, "c");
+  dc_resource_list_free(&l);
+
+  l = decode_ok(dc_api_decode_volumes, "\n{ \"Warnings\" : null ,\n \"Volumes\"\t:\r[ {\"Name\":\"v1\"} ,\n"
+                                       "{\"Name\":\"v2\"}\n] , \"Extra\" : 1 }\n");
+  assert_i64(l.n, 2);
+  assert_str(l.items[0].id, "v1");
+  assert_str(l.items[1].id, "v2");
+  dc_resource_list_free(&l);
+
+  /* Empty lists, with and without whitespace inside. */
+  static const char *const empty[] = {"[]", "[ ]", " [\n] ", "[\t\r\n]"};
+  for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+    l = decode_ok(dc_api_decode_containers, empty[i]);
+    assert_i64(l.n, 0);
+    dc_resource_list_free(&l);
+  }
+  static const char *const empty_vols[] = {"{\"Volumes\":[]}", "{ \"Volumes\" : [ ] }", "{\"Volumes\":null}",
+                                           "{\"Volumes\" :null }", "{\"Warnings\":null,\"Volumes\":[]}",
+                                           "{\"Volumes\":[],\"Warnings\":null}", "{\"Volumes\":null,\"Warnings\":[1,2]}"};
+  for (size_t i = 0; i < sizeof(empty_vols) / sizeof(empty_vols[0]); i++) {
+    l = decode_ok(dc_api_decode_volumes, empty_vols[i]);
+    assert_i64(l.n, 0);
+    dc_resource_list_free(&l);
+  }
+}
+
+static void test_walk_strings_and_scalars(void **state) {
+  (void)state;
+  /* Strings holding the punctuation the walk looks for, and escaped quotes: only jansson
+   * reads inside a value. */
+  dc_resource_list_t l = decode_ok(dc_api_decode_containers,
+                                   "[{\"Id\":\"a]},\\\"[{\",\"Names\":[\"/x\\\"]}\\\\\"],\"Labels\":{\"k]\":\"v},\"}},"
+                                   "{\"Id\":\"\\\"\",\"State\":\"]\"},{\"Id\":\"\\u005d\\u007d\"}]");
+  assert_i64(l.n, 3);
+  assert_str(l.items[0].id, "a]},\"[{");
+  assert_str(l.items[0].name, "x\"]}\\");
+  assert_str(json_string_value(json_object_get(l.items[0].labels, "k]")), "v},");
+  assert_str(l.items[1].id, "\"");
+  assert_str(l.items[1].state, "]");
+  assert_str(l.items[2].id, "]}");
+  dc_resource_list_free(&l);
+
+  /* Members of every kind before and after the list, scalars among them: jansson looks one
+   * character past a number or a literal, and the walk must not lose it. Lists nested in
+   * other members are not ours, even when they have the same name. */
+  l = decode_ok(dc_api_decode_volumes,
+                "{\"A\":1,\"B\":true,\"C\":-1.5e3,\"D\":false,\"E\":[1,2,[3],\"]\"],\"F\":{\"Volumes\":[{\"Name\":\"no\"}]},"
+                "\"G\":\"}\",\"Volumes\":[{\"Name\":\"v\"}],\"H\":null,\"I\":0,\"J\":[1,2],\"K\":{},\"L\":123}");
+  assert_i64(l.n, 1);
+  assert_str(l.items[0].id, "v");
+  dc_resource_list_free(&l);
+  l = decode_ok(dc_api_decode_volumes, "{\"Warnings\":null,\"Volumes\":[],\"N\":1}");
+  assert_i64(l.n, 0);
+  dc_resource_list_free(&l);
+
+  /* A member given twice: the last counts, as in a whole-document parse. */
+  l = decode_ok(dc_api_decode_volumes, "{\"Volumes\":[{\"Name\":\"a\"}],\"Volumes\":[{\"Name\":\"b\"},{\"Name\":\"c\"}]}");
+  assert_i64(l.n, 2);
+  assert_str(l.items[0].id, "b");
+  assert_str(l.items[1].id, "c");
+  dc_resource_list_free(&l);
+  l = decode_ok(dc_api_decode_volumes, "{\"Volumes\":[{\"Name\":\"a\"}],\"Volumes\":null}");
+  assert_i64(l.n, 0);
+  dc_resource_list_free(&l);
+
+  /* Build cache records sit in a member of the disk-usage reply, after the other members. */
+  l = decode_ok(dc_api_decode_df_build_cache,
+                "{\"LayersSize\":0,\"Images\":null,\"Containers\":[{\"Id\":\"x\"}],\"Volumes\":[],"
+                "\"BuildCache\":[{\"ID\":\"b1\",\"Type\":\"regular\",\"InUse\":true,\"Size\":7}]}");
+  assert_i64(l.n, 1);
+  assert_str(l.items[0].id, "b1");
+  assert_true(l.items[0].in_use);
+  assert_i64(l.items[0].size, 7);
+  dc_resource_list_free(&l);
+}
+
+static void test_walk_hostile(void **state) {
+  (void)state;
+  static const char *const bad_lists[] = {
+      "[{\"Id\":\"a\"} {\"Id\":\"b\"}]", /* no comma */
+      "[{\"Id\":\"a\"},]",               /* trailing comma */
+      "[,{\"Id\":\"a\"}]",
+      "[{\"Id\":\"a\"}]]",
+      "[{\"Id\":\"a\"}][]",
+      "[{\"Id\":\"a\"}true]",
+      "[{\"Id\":\"a\"}:{\"Id\":\"b\"}]",
+      "[{\"Id\":\"a\"}}",
+      "[{\"Id\":\"a\"},{\"Id\":\"b\"}",
+      "[{\"Id\":\"a\"},{\"Id\":\"b\"},",
+      "[{\"Id\":\"a\\\"}]",               /* the quote is escaped: the string never ends */
+      "[{\"Id\":\"a\"}\xff]",
+      "\xef\xbb\xbf[]",                  /* a BOM is not whitespace */
+      "[{\"Id\":\"a\"}]x",
+      "[1 2]",
+      "[{\"Id\":\"a\"},5]",              /* an entry that is not an object */
+      "[{\"Id\":\"a\"},[1,2]]",
+      "[{\"Id\":\"a\"},null]",
+      "[{\"Id\":\"a\"},nul]",
+      "[{\"Id\":\"a\",}]",
+      "true",
+      "[" ,
+      "   ",
+  };
+  for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++)
+    decode_bad(dc_api_decode_containers, bad_lists[i], strlen(bad_lists[i]));
+  /* A NUL byte is no whitespace, inside the list or after it. */
+  decode_bad(dc_api_decode_containers, "[{\"Id\":\"a\"}\0]", 13);
+  decode_bad(dc_api_decode_containers, "[]\0", 3);
+
+  static const char *const bad_objects[] = {
+      "{\"Volumes\":[{\"Name\":\"a\"}],\"Warnings\":nul}", /* invalid after the list: refused, freed */
+      "{\"Volumes\":[{\"Name\":\"a\"}] \"Warnings\":null}",
+      "{\"Volumes\" [{\"Name\":\"a\"}]}",
+      "{\"Volumes\":[{\"Name\":\"a\"}],}",
+      "{1:[]}",
+      "{Volumes:[]}",
+      "{\"Volumes\":[{\"Name\":\"a\"}]",
+      "{\"Volumes\":[{\"Name\":\"a\"}]}}",
+      "{\"Volumes\":[{\"Name\":\"a\"}],\"Volumes\":5}",
+      "{\"Warnings\":null}", /* no list at all */
+      "{\"Volumes\":true}",
+      "{\"Volumes\":[{\"Name\":\"a\"},{\"Name\":\"b\"},7]}",
+      "{\"Volumes\":[]}x",
+      "{\"Volumes\\u0000\":[]}", /* NUL in a key */
+  };
+  for (size_t i = 0; i < sizeof(bad_objects) / sizeof(bad_objects[0]); i++)
+    decode_bad(dc_api_decode_volumes, bad_objects[i], strlen(bad_objects[i]));
+
+  /* The reasons. */
+  dc_resource_list_t l;
+  char err[256];
+  assert_rc(decode_exact(dc_api_decode_containers, "[{\"Id\":\"a\"},5]", 14, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "container list reply has a malformed entry at index 1");
+  assert_rc(decode_exact(dc_api_decode_containers, "[{\"Id\":\"a\"} {}]", 15, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "invalid JSON in reply: ',' or ']' expected at byte 12");
+  assert_rc(decode_exact(dc_api_decode_containers, "[{\"Id\":\"a\"}", 11, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "invalid JSON in reply: ',' or ']' expected near end of file");
+  assert_rc(decode_exact(dc_api_decode_containers, "[{\"Id\":\"a}]", 11, &l, err, sizeof(err)), -EPROTO);
+  assert_contains(err, "invalid JSON in reply: premature end of input");
+  assert_rc(decode_exact(dc_api_decode_containers, "{\"Id\":\"a\"}", 10, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "container list reply is not a list");
+  assert_rc(decode_exact(dc_api_decode_volumes, "[{\"Name\":\"a\"}]", 14, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "volume list reply is not an object");
+  assert_rc(decode_exact(dc_api_decode_volumes, "{\"Warnings\":null}", 17, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "volume list reply is not a list");
+  assert_rc(decode_exact(dc_api_decode_volumes, "{\"Volumes\":{}}", 14, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "volume list reply is not a list");
+  assert_rc(decode_exact(dc_api_decode_volumes, "null", 4, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "invalid JSON in reply: '[' or '{' expected at byte 0");
+  /* Depth is still bounded (by jansson, per entry), and without recursion here. */
+  char deep[5002];
+  memset(deep, '[', 2500);
+  memset(deep + 2500, ']', 2500);
+  assert_rc(decode_exact(dc_api_decode_containers, deep, 5000, &l, err, sizeof(err)), -EPROTO);
+  assert_contains(err, "invalid JSON in reply");
+}
+
+/* Every proper prefix of a valid reply is refused cleanly: no crash, no read past it, nothing
+ * left behind. */
+static void truncated_everywhere(decode_fn fn, const char *body) {
+  size_t len = strlen(body);
+  dc_resource_list_t l;
+  char err[256];
+  for (size_t n = 0; n < len; n++) {
+    int rc = decode_exact(fn, body, n, &l, err, sizeof(err));
+    if (rc != -EPROTO) {
+      print_error("%zu of %zu bytes of %s: %d, expected -EPROTO\n", n, len, body, rc);
+      fail();
+    }
+  }
+  assert_rc(decode_exact(fn, body, len, &l, err, sizeof(err)), 0);
+  dc_resource_list_free(&l);
+}
+
+static void test_walk_truncated(void **state) {
+  (void)state;
+  truncated_everywhere(dc_api_decode_containers,
+                       " [{\"Id\":\"c1\",\"Names\":[\"/a\\\"]\"],\"State\":\"exited\",\"Created\":17,\"Labels\":{\"k\":\"v\"},"
+                       "\"Mounts\":[{\"Type\":\"volume\",\"Name\":\"v1\"}],\"NetworkSettings\":{\"Networks\":{\"n\":"
+                       "{\"NetworkID\":\"id\"}}}} , {\"Id\":\"c2\",\"Created\":1.5e2,\"Labels\":null,\"Ok\":true}]");
+  truncated_everywhere(dc_api_decode_volumes, "{\"Warnings\":[\"w\"],\"Volumes\":[{\"Name\":\"v1\",\"Driver\":\"local\","
+                                              "\"Options\":{\"o\":\"bind\"}},{\"Name\":\"v2\"}],\"N\":-0.5,\"T\":true}");
+  truncated_everywhere(dc_api_decode_volume_sizes, "{\"LayersSize\":12,\"Volumes\":[{\"Name\":\"v1\",\"UsageData\":"
+                                                   "{\"Size\":10,\"RefCount\":1}},null,7],\"BuildCache\":null}");
+  truncated_everywhere(dc_api_decode_df_build_cache, "{\"Volumes\":null,\"BuildCache\":[{\"ID\":\"b\",\"Shared\":false}]}");
+}
+
+static void test_container_mounts_and_networks(void **state) {
+  (void)state;
+  dc_resource_list_t l = decode_ok(
+      dc_api_decode_containers,
+      "[{\"Id\":\"c1\",\"Mounts\":["
+      "{\"Type\":\"volume\",\"Name\":\"data\",\"Destination\":\"/d\"},"
+      "{\"Type\":\"bind\",\"Source\":\"/srv\",\"Name\":\"not-a-volume\"},"
+      "{\"Type\":\"volume\"},"
+      "{\"Type\":\"volume\",\"Name\":5},"
+      "{\"Type\":7,\"Name\":\"typeless\"},"
+      "\"junk\",null,"
+      "{\"Type\":\"volume\",\"Name\":\"\"},"
+      "{\"Name\":\"cache\",\"Type\":\"volume\"}],"
+      "\"NetworkSettings\":{\"Networks\":{"
+      "\"bridge\":{\"NetworkID\":\"n1\",\"IPAddress\":\"172.17.0.2\"},"
+      "\"none\":{\"NetworkID\":\"\"},"
+      "\"odd\":{\"NetworkID\":5},"
+      "\"weird\":7}}},"
+      "{\"Id\":\"c2\",\"Mounts\":{\"Type\":\"volume\",\"Name\":\"x\"},\"NetworkSettings\":[]},"
+      "{\"Id\":\"c3\",\"Mounts\":null,\"NetworkSettings\":{\"Networks\":[\"a\"]}},"
+      "{\"Id\":\"c4\",\"Mounts\":[],\"NetworkSettings\":{\"Networks\":{}}}]");
+  assert_i64(l.n, 4);
+  const dc_resource_t *c = &l.items[0];
+  assert_i64(c->nmount_volumes, 3);
+  assert_str(c->mount_volumes[0], "data");
+  assert_str(c->mount_volumes[1], "");
+  assert_str(c->mount_volumes[2], "cache");
+  assert_i64(c->nnets, 4);
+  assert_str(c->nets[0].name, "bridge");
+  assert_str(c->nets[0].id, "n1");
+  assert_str(c->nets[1].name, "none");
+  assert_str(c->nets[1].id, "");
+  assert_str(c->nets[2].name, "odd");
+  assert_null(c->nets[2].id); /* wrong type: absent */
+  assert_str(c->nets[3].name, "weird");
+  assert_null(c->nets[3].id);
+  for (size_t i = 1; i < 4; i++) {
+    assert_i64(l.items[i].nmount_volumes, 0);
+    assert_null(l.items[i].mount_volumes);
+    assert_i64(l.items[i].nnets, 0);
+    assert_null(l.items[i].nets);
+  }
+  dc_resource_list_free(&l);
+
+  /* A bad entry after ones holding mounts and networks: all of it freed (ASan, valgrind). */
+  BAD(dc_api_decode_containers,
+      "[{\"Id\":\"a\",\"Mounts\":[{\"Type\":\"volume\",\"Name\":\"v\"}],\"NetworkSettings\":{\"Networks\":"
+      "{\"n\":{\"NetworkID\":\"i\"}}}},{\"Id\":\"b\",\"Mounts\":[{\"Type\":\"volume\",\"Name\":\"w\"}]},{\"Id\":1}]");
+}
+
+static void test_volume_sizes(void **state) {
+  (void)state;
+  /* Decoded on their own (the disk-usage reply can come before the volume list), in order. */
+  char err[256] = "";
+  dc_resource_list_t sizes;
+  static const char df[] = "{\"Volumes\":[{\"Name\":\"b\",\"UsageData\":{\"Size\":20}},"
+                           "{\"Name\":\"a\",\"UsageData\":{\"Size\":10}},"
+                           "{\"Name\":\"gone\",\"UsageData\":{\"Size\":99}},"
+                           "{\"Name\":\"c\"},{\"Name\":\"\",\"UsageData\":{\"Size\":1}},{\"UsageData\":{}},"
+                           "{\"Name\":\"d\",\"UsageData\":{}},"
+                           "{\"Name\":\"a\",\"UsageData\":{\"Size\":11}}],\"LayersSize\":1}";
+  assert_rc(dc_api_decode_volume_sizes(df, sizeof(df) - 1, &sizes, err, sizeof(err)), 0);
+  assert_i64(sizes.n, 5);
+  assert_str(sizes.items[0].id, "b");
+  assert_i64(sizes.items[0].size, 20);
+  assert_str(sizes.items[3].id, "d");
+  assert_i64(sizes.items[3].size, -1);
+
+  dc_resource_list_t vols = decode_ok(dc_api_decode_volumes, "{\"Volumes\":[{\"Name\":\"a\"},{\"Name\":\"b\"},"
+                                                             "{\"Name\":\"c\"},{\"Name\":\"d\"},{\"Name\":\"e\"}]}");
+  vols.items[3].size = 5; /* a size the reply does not know is reset to unknown, as before */
+  assert_rc(dc_api_apply_volume_sizes(&vols, &sizes), 0);
+  assert_i64(vols.items[0].size, 11); /* the later entry wins */
+  assert_i64(vols.items[1].size, 20);
+  assert_i64(vols.items[2].size, -1);
+  assert_i64(vols.items[3].size, -1);
+  assert_i64(vols.items[4].size, -1);
+  dc_resource_list_free(&sizes);
+
+  /* No sizes: nothing changes. */
+  assert_rc(dc_api_decode_volume_sizes("[1,2]", 5, &sizes, err, sizeof(err)), 0);
+  assert_i64(sizes.n, 0);
+  assert_rc(dc_api_apply_volume_sizes(&vols, &sizes), 0);
+  assert_i64(vols.items[1].size, 20);
+  dc_resource_list_free(&vols);
+
+  static const char *const ok_empty[] = {"{}", "{\"Volumes\":null}", "{\"Volumes\":[]}", "[]",
+                                         "{\"Volumes\":[null,1,\"x\",[],{}]}", "{\"Images\":[{\"Id\":\"i\"}]}"};
+  for (size_t i = 0; i < sizeof(ok_empty) / sizeof(ok_empty[0]); i++) {
+    assert_rc(dc_api_decode_volume_sizes(ok_empty[i], strlen(ok_empty[i]), &sizes, err, sizeof(err)), 0);
+    assert_i64(sizes.n, 0);
+    dc_resource_list_free(&sizes);
+  }
+  static const char *const bad[] = {"", "null", "5", "{\"Volumes\":{}}", "{\"Volumes\":\"x\"}",
+                                    "{\"Volumes\":[{\"Name\":\"a\",\"UsageData\":{\"Size\":1}}],\"X\":}",
+                                    "{\"Volumes\":[{\"Name\":\"a\",\"UsageData\":{\"Size\":1}}"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    decode_bad(dc_api_decode_volume_sizes, bad[i], strlen(bad[i]));
+  assert_rc(decode_exact(dc_api_decode_volume_sizes, "{\"Volumes\":{}}", 14, &sizes, err, sizeof(err)), -EPROTO);
+  assert_str(err, "disk usage reply has a malformed volume list");
+}
+
 static void test_decode_huge_list(void **state) {
   (void)state;
   const size_t n = 100000;
@@ -891,6 +1211,12 @@ int main(void) {
       cmocka_unit_test(test_decode_networks),
       cmocka_unit_test(test_decode_volumes),
       cmocka_unit_test(test_decode_df_volumes),
+      cmocka_unit_test(test_walk_whitespace),
+      cmocka_unit_test(test_walk_strings_and_scalars),
+      cmocka_unit_test(test_walk_hostile),
+      cmocka_unit_test(test_walk_truncated),
+      cmocka_unit_test(test_container_mounts_and_networks),
+      cmocka_unit_test(test_volume_sizes),
       cmocka_unit_test(test_decode_huge_list),
       cmocka_unit_test(test_prune_containers),
       cmocka_unit_test(test_prune_build_cache),
