@@ -180,8 +180,11 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   for (size_t i = 0; i < r->n; i++) {
     const char *id = r->ids[i], *name = NULL;
     if (op->kind == DC_CONTAINERS) {
-      const dc_resource_t *c = dc_resource_index_find(&ix, id);
+      /* The index points into the run's own inventory: mark what went, for the later phases. */
+      dc_resource_t *c = (dc_resource_t *)dc_resource_index_find(&ix, id);
       name = c ? c->name : NULL;
+      if (c)
+        c->doomed = true;
     } else if (op->kind == DC_NETWORKS) {
       /* The reply names networks; the inventory gives their IDs. */
       const dc_resource_t *n = find_by_name(names, id);
@@ -312,6 +315,14 @@ static bool is_anonymous_volume(const dc_resource_t *v) {
   return true;
 }
 
+/* The containers against which use is judged. A client-side real run lists them afresh
+ * after the container prune (op->aux_list); a dry run, and the check before a daemon prune,
+ * use the inventory, in which the containers the run removes (or would) are doomed. */
+static const dc_resource_list_t *judged_against(const dc_op_t *op) {
+  const dc_run_t *run = op->run;
+  return run->cfg->dry_run || !op->client_side ? &run->inv[DC_CONTAINERS].list : &op->aux_list;
+}
+
 /* The sets a selection looks things up in, built once per operation: the images the
  * remaining containers use; in a dry run, the volumes they mount and those the reaper's
  * containers take with them. Returns 0 or -ENOMEM. */
@@ -320,7 +331,7 @@ static int build_use_sets(dc_op_t *op) {
   const bool dry = run->cfg->dry_run;
   if (op->kind != DC_IMAGES && !(op->kind == DC_VOLUMES && dry))
     return 0;
-  const dc_resource_list_t *cs = dry ? &run->inv[DC_CONTAINERS].list : &op->aux_list;
+  const dc_resource_list_t *cs = judged_against(op);
   for (size_t i = 0; i < cs->n; i++) {
     const dc_resource_t *c = &cs->items[i];
     if (op->kind == DC_IMAGES && !c->doomed && c->image_id &&
@@ -403,7 +414,7 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
       return false;
     /* Docker's `dangling` filter on the network list does not see endpoints, so both runs
      * judge use from the containers: those that would remain (dry), or those left now. */
-    return !network_in_use(run, cfg->dry_run ? &run->inv[DC_CONTAINERS].list : &op->aux_list, r);
+    return !network_in_use(run, judged_against(op), r);
   case DC_IMAGES:
     if (dc_strset_has(&op->used, dc_bare_id(r->id)))
       return false;
@@ -419,6 +430,74 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
     return cfg->volumes_all || is_anonymous_volume(r);
   default:
     return false;
+  }
+}
+
+/* Would the daemon's prune find anything? Judged from the inventory with the daemon's own
+ * rules (those of the dry run), since on an idle engine the prunes themselves are most of the
+ * run. The answer errs towards yes: without the inventories, or when a container step did not
+ * end cleanly (what is still in use is then not known), the prune is sent. */
+static bool prune_may_remove(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  const dc_op_t *containers = &run->ops[DC_CONTAINERS], *reap = &run->ops[DC_REAP];
+  if (run->inv[DC_CONTAINERS].state != INV_DONE)
+    return true;
+  if (op->kind == DC_IMAGES || op->kind == DC_NETWORKS) {
+    if (run->inv[op->kind].state != INV_DONE || (containers->selected && containers->status != OP_OK) ||
+        (reap->selected && reap->status != OP_OK))
+      return true;
+  } else if (op->kind != DC_CONTAINERS) {
+    return true;
+  }
+  if (build_use_sets(op) < 0)
+    return true;
+  const dc_resource_list_t *l = &run->inv[op->kind].list;
+  for (size_t i = 0; i < l->n; i++)
+    if (selects(op, &l->items[i]))
+      return true;
+  return false;
+}
+
+/* The build cache's own check: the records from a typed disk-usage report (API 1.42), a
+ * request of a millisecond or two where an empty build prune takes 20-50 ms. Any failure
+ * here just sends the prune. */
+static void on_build_probe(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_op_t *op = req->data;
+  dc_run_t *run = op->run;
+  if (run->finished || terminal(op))
+    return;
+  char err[256];
+  bool may_remove = true;
+  if (status == 0 && resp->status == 200 &&
+      dc_api_decode_df_build_cache(resp->body, resp->body_len, &op->list, err, sizeof(err)) == 0) {
+    may_remove = false;
+    for (size_t i = 0; i < op->list.n && !may_remove; i++)
+      may_remove = selects(op, &op->list.items[i]);
+    dc_resource_list_free(&op->list);
+  }
+  if (may_remove) {
+    start_prune(op);
+  } else {
+    dc_debug("build cache: nothing to prune");
+    op_end(op, OP_OK, NULL);
+  }
+  advance(run);
+}
+
+/* A daemon prune, unless the inventory shows it has nothing to remove. */
+static void start_daemon_prune(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  if (op->kind == DC_BUILD_CACHE) {
+    if (dc_api_version_cmp(run->engine.version, "1.42") < 0 ||
+        send_get(run, &op->req, "/system/df", "type=build-cache", on_build_probe, op) < 0)
+      start_prune(op);
+    return;
+  }
+  if (prune_may_remove(op)) {
+    start_prune(op);
+  } else {
+    dc_debug("%s: nothing to prune", dc_kind_plural(op->kind));
+    op_end(op, OP_OK, NULL);
   }
 }
 
@@ -802,7 +881,7 @@ static void start_op(dc_op_t *op) {
   else if (op->client_side)
     start_client_side(op);
   else
-    start_prune(op);
+    start_daemon_prune(op);
 }
 
 /* --- the run --- */

@@ -98,15 +98,34 @@ def ping_rule(version="1.45", extra_headers=None, status=200):
             "body": "OK" if status == 200 else "{\"message\":\"engine broken\"}\n"}
 
 
-def engine_rules(v="1.45"):
-    """Replies for everything a run may ask: empty inventories, prunes that delete nothing."""
+# One resource of each kind that every configuration of the tests selects (stopped, old, with the
+# labels the label tests ask for, unprotected, unused): the cleaner prunes only where its
+# inventory shows something to remove, and these make every prune happen.
+PRUNABLE_LABELS = {"env": "ci", "team": ""}
+PRUNABLE = {
+    "containers": [{"Id": "c0" * 32, "Names": ["/stopped"], "State": "exited", "Created": 1000000000,
+                    "Labels": PRUNABLE_LABELS, "ImageID": "sha256:" + "e" * 64}],
+    "images": [{"Id": "sha256:" + "d" * 64, "RepoTags": ["<none>:<none>"], "Created": 1000000000,
+                "Labels": PRUNABLE_LABELS, "Size": 100}],
+    "networks": [{"Name": "bridge", "Id": "b" * 64, "Driver": "bridge", "Created": "2001-09-09T01:46:40Z"},
+                 {"Name": "spare", "Id": "5" * 64, "Driver": "bridge", "Created": "2001-09-09T01:46:40Z",
+                  "Labels": PRUNABLE_LABELS}],
+    "build_cache": [{"ID": "r0", "Type": "regular", "InUse": False, "Shared": False, "Size": 5,
+                     "LastUsedAt": None}],
+}
+
+
+def engine_rules(v="1.45", empty=False):
+    """Replies for everything a run may ask: inventories with one prunable resource of each
+    kind (none when empty), prunes that delete nothing."""
     p = "/v%s" % v
+    inv = {k: ([] if empty else x) for k, x in PRUNABLE.items()}
     return [
-        {"method": "GET", "path": p + "/containers/json", "body": []},
-        {"method": "GET", "path": p + "/images/json", "body": []},
-        {"method": "GET", "path": p + "/networks", "body": []},
+        {"method": "GET", "path": p + "/containers/json", "body": inv["containers"]},
+        {"method": "GET", "path": p + "/images/json", "body": inv["images"]},
+        {"method": "GET", "path": p + "/networks", "body": inv["networks"]},
         {"method": "GET", "path": p + "/volumes", "body": {"Volumes": [], "Warnings": None}},
-        {"method": "GET", "path": p + "/system/df", "body": {"Volumes": []}},
+        {"method": "GET", "path": p + "/system/df", "body": {"Volumes": [], "BuildCache": inv["build_cache"]}},
         {"method": "POST", "path": p + "/containers/prune", "body": {"ContainersDeleted": None, "SpaceReclaimed": 0}},
         {"method": "POST", "path": p + "/images/prune", "body": {"ImagesDeleted": None, "SpaceReclaimed": 0}},
         {"method": "POST", "path": p + "/networks/prune", "body": {"NetworksDeleted": None}},
@@ -249,6 +268,7 @@ def test_default_run():
         "GET /v1.45/containers/json?all=1",
         "GET /v1.45/images/json",
         "GET /v1.45/networks",
+        "GET /v1.45/system/df?type=build-cache",
         "POST /v1.45/build/prune",
         "POST /v1.45/containers/prune?filters=" + PROTECT,
         "POST /v1.45/networks/prune?filters=" + PROTECT,
@@ -266,7 +286,89 @@ def test_default_run():
     after(res, containers, res.request("POST", "/v1.45/networks/prune?filters=" + PROTECT))
     after(res, containers, res.request("POST", "/v1.45/images/prune?filters=" + DANGLING_PROTECT))
     after(res, res.request("GET", "/v1.45/containers/json?all=1"), containers)
+    after(res, res.request("GET", "/v1.45/system/df?type=build-cache"), res.request("POST", "/v1.45/build/prune"))
     check("Total reclaimed space: 0B" in res.stdout, "no total", res.dump())
+
+
+@test
+def test_empty_engine_sends_no_prune():
+    """Nothing to remove: the inventories (and the build cache's disk usage) show it, and no
+    prune is sent; each operation still reports, with nothing deleted."""
+    res = run([ping_rule("1.45")] + engine_rules("1.45", empty=True), env={"PRUNE_ALL": "true", "LOG_FORMAT": "json"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(res.calls(), sorted(["GET /_ping", "GET /v1.45/containers/json?all=1", "GET /v1.45/images/json",
+                            "GET /v1.45/networks", "GET /v1.45/system/df?type=build-cache"]), "requests")
+    ops = {e["type"]: e for e in map(json.loads, res.stdout.splitlines()) if e["event"] == "operation"}
+    eq(sorted(ops), ["build_cache", "containers", "images", "networks"], "operations reported")
+    for k, e in ops.items():
+        eq((e["status"], e["count"]), ("ok", 0), "operation " + k)
+
+
+@test
+def test_prune_only_what_has_work():
+    """Each prune is judged on its own: only the running container is left, its image is in use,
+    the one user network is its, and the build cache is all in use; only the container prune
+    has work. The images and networks are judged after that prune, so the exited container's
+    image (free once it is gone) makes the image prune happen."""
+    v = "/v1.45"
+    img_run, img_old = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    rules = [ping_rule("1.45"),
+             {"method": "GET", "path": v + "/containers/json", "body": [
+                 {"Id": "a" * 64, "Names": ["/web"], "State": "running", "Created": 1, "ImageID": img_run,
+                  "NetworkSettings": {"Networks": {"app": {"NetworkID": "n" * 64}}}},
+                 {"Id": "b" * 64, "Names": ["/keep"], "State": "exited", "Created": 1, "ImageID": img_run,
+                  "Labels": {"docker-cleaner.protect": "1"}}]},
+             {"method": "GET", "path": v + "/images/json", "body": [
+                 {"Id": img_run, "RepoTags": ["web:1"], "Created": 1}]},
+             {"method": "GET", "path": v + "/networks", "body": [
+                 {"Name": "bridge", "Id": "b" * 64, "Driver": "bridge"},
+                 {"Name": "app", "Id": "n" * 64, "Driver": "bridge", "Created": "2001-09-09T01:46:40Z"}]},
+             {"method": "GET", "path": v + "/system/df", "body": {"BuildCache": [
+                 {"ID": "r1", "Type": "regular", "InUse": True, "Shared": False, "LastUsedAt": None}]}}]
+    res = run(rules + engine_rules("1.45", empty=True), env={"PRUNE_ALL": "true"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(res.paths("POST"), [], "prunes with nothing to do (protected, running, in use)")
+
+    # The same engine with one exited, unprotected container on an old image: the container
+    # prune has work, and so has the image prune after it (that image is free then); the
+    # network stays in use by the running container, and the build cache is in use.
+    rules[1]["body"].append({"Id": "c" * 64, "Names": ["/old"], "State": "exited", "Created": 1,
+                             "ImageID": img_old})
+    rules[2]["body"].append({"Id": img_old, "RepoTags": ["old:1"], "Created": 1})
+    rules.append({"method": "POST", "path": v + "/containers/prune",
+                  "body": {"ContainersDeleted": ["c" * 64], "SpaceReclaimed": 0}})
+    res = run(rules + engine_rules("1.45", empty=True), env={"PRUNE_ALL": "true"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(sorted(p.split("?")[0] for p in res.paths("POST")), [v + "/containers/prune", v + "/images/prune"], "prunes")
+    after(res, res.request("POST", v + "/containers/prune?filters=" + PROTECT),
+          res.request("POST", v + "/images/prune?filters=" + NOT_DANGLING_PROTECT))
+
+    # Without PRUNE_ALL the tagged old image is not a candidate: no image prune.
+    res = run(rules + engine_rules("1.45", empty=True))
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    eq(sorted(p.split("?")[0] for p in res.paths("POST")), [v + "/containers/prune"], "prunes without PRUNE_ALL")
+
+    # The container prune removed nothing (the engine kept the container): its image is in
+    # use, so there is nothing for the image prune.
+    rules[-1] = {"method": "POST", "path": v + "/containers/prune",
+                 "body": {"ContainersDeleted": None, "SpaceReclaimed": 0}}
+    res = run(rules + engine_rules("1.45", empty=True), env={"PRUNE_ALL": "true"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    eq(sorted(p.split("?")[0] for p in res.paths("POST")), [v + "/containers/prune"], "prunes after a no-op")
+
+
+@test
+def test_build_prune_without_typed_disk_usage():
+    """Before API 1.42 the disk-usage report cannot be limited to the build cache (and computes
+    everything): the build prune is sent unchecked."""
+    res = run([ping_rule("1.41")] + engine_rules("1.41", empty=True))
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(res.paths("POST"), ["/v1.41/build/prune"], "prunes")
+    check(not [p for p in res.paths() if "/system/df" in p], "disk usage asked on API 1.41", res.dump())
 
 
 @test
@@ -419,7 +521,7 @@ def test_newer_engine():
     wire_rules(res)
     for p in res.paths()[1:]:
         check(p.startswith("/v1.51/"), "not our newest version: " + p)
-    eq(len(res.requests), 8, "requests")
+    eq(len(res.requests), 9, "requests")
 
 
 @test
@@ -456,10 +558,16 @@ def test_engine_too_old():
 def test_podman():
     res = run([ping_rule("1.41", {"Libpod-Api-Version": "4.3.1", "Server": "Libpod/4.3.1 (linux)"})]
               + [{"method": "POST", "path": "/v1.41/build/prune", "status": 404, "body": "404 page not found\n",
-                  "headers": {"Content-Type": "text/plain"}}]
+                  "headers": {"Content-Type": "text/plain"}},
+                 {"method": "DELETE", "path": "/v1.41/", "status": 204, "body": ""}]
               + engine_rules("1.41"))
     eq(res.rc, 0, "exit status\n" + res.dump())
     wire_rules(res)
+    # Podman's prunes cannot be trusted with filters: everything goes one by one.
+    eq([p for p in res.paths() if not p.startswith("/v1.41/containers/json")
+        and p not in ("/_ping", "/v1.41/networks", "/v1.41/images/json")],
+       ["/v1.41/containers/" + "c0" * 32, "/v1.41/networks/" + "5" * 64, "/v1.41/images/sha256%3A" + "d" * 64],
+       "removals")
     check(not [p for p in res.paths() if "/build/" in p], "build prune sent to Podman", res.dump())
     for p in res.paths()[1:]:
         check(p.startswith("/v1.41/"), "not the engine's version: " + p)
@@ -485,6 +593,9 @@ def test_chunked_and_length_replies():
         {"method": "POST", "path": v + "/networks/prune", "encoding": "close", "body": {"NetworksDeleted": ["ci_net"]}},
         {"method": "POST", "path": v + "/build/prune", "encoding": "chunked", "chunk": 1,
          "body": {"CachesDeleted": ["cache1"], "SpaceReclaimed": 0}},
+        {"method": "GET", "path": v + "/system/df", "encoding": "chunked", "chunk": 3,
+         "body": {"BuildCache": [{"ID": "cache1", "Type": "regular", "InUse": False, "Shared": False,
+                                  "LastUsedAt": "2001-09-09T01:46:40Z"}]}},
     ]
     res = run(rules)
     eq(res.rc, 0, "exit status\n" + res.dump())
