@@ -993,15 +993,9 @@ static void advance(dc_run_t *run) {
     bool reaped = !ops[DC_REAP].selected || terminal(&ops[DC_REAP]);
     if (ops[DC_CONTAINERS].selected && ops[DC_CONTAINERS].status == OP_WAITING && inventory_in && reaped)
       start_op(&ops[DC_CONTAINERS]);
-    bool containers_done = reaped && (!ops[DC_CONTAINERS].selected || terminal(&ops[DC_CONTAINERS]));
-    /* The build prune competes with the container prune for the same disk and cores (at
-     * scale 1 of the benchmark that prune took 159 ms instead of 95 ms alone), so with PRUNE_ALL, where
-     * nothing ties it to the other steps, it waits for the containers. Without PRUNE_ALL it
-     * keeps records shared with images, so it runs before the image prune, with the
-     * containers: what it removes does not depend on timing. */
-    bool build_waits = run->cfg->prune_all && !run->cfg->dry_run && !containers_done;
-    if (ops[DC_BUILD_CACHE].selected && ops[DC_BUILD_CACHE].status == OP_WAITING && !build_waits)
+    if (ops[DC_BUILD_CACHE].selected && ops[DC_BUILD_CACHE].status == OP_WAITING)
       start_op(&ops[DC_BUILD_CACHE]);
+    bool containers_done = reaped && (!ops[DC_CONTAINERS].selected || terminal(&ops[DC_CONTAINERS]));
     if (containers_done) {
       static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
       for (size_t i = 0; i < 3; i++) {

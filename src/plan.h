@@ -1,10 +1,9 @@
 /* plan.h: one cleaning run: negotiation, inventory, the prunes in their safe order, the
  * deadline and the signals, and the report.
  *
- * Schedule: containers and build cache together (with PRUNE_ALL, build cache waits for the
- * containers); once containers are done, networks, images and volumes together (stopped
- * containers pin all three, and the container and network prunes share one daemon lock).
- * Inventory requests run concurrently. */
+ * Schedule: containers and build cache together; once containers are done, networks,
+ * images and volumes together (stopped containers pin all three, and the container and
+ * network prunes share one daemon lock). Inventory requests run concurrently. */
 #ifndef DC_PLAN_H
 #define DC_PLAN_H
 
