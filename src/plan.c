@@ -317,7 +317,9 @@ static bool is_anonymous_volume(const dc_resource_t *v) {
 
 /* The containers against which use is judged. A client-side real run lists them afresh
  * after the container prune (op->aux_list); a dry run, and the check before a daemon prune,
- * use the inventory, in which the containers the run removes (or would) are doomed. */
+ * use the inventory, in which the containers the run removes (or would) are doomed. Only for
+ * images and networks, and volumes in a dry run: a real run's volume op keeps the volume
+ * sizes in its aux_list. */
 static const dc_resource_list_t *judged_against(const dc_op_t *op) {
   const dc_run_t *run = op->run;
   return run->cfg->dry_run || !op->client_side ? &run->inv[DC_CONTAINERS].list : &op->aux_list;
