@@ -69,7 +69,9 @@ def engine_rules(version):
     return [
         {"method": "GET", "path": "/_ping", "exact": True, "status": 200, "body": "OK",
          "headers": {"Api-Version": version, "Server": "Docker/26.1.5 (linux)"}},
-        {"method": "GET", "path": p + "/containers/json", "body": []},
+        # One stopped container: the cleaner prunes only where its inventory shows work.
+        {"method": "GET", "path": p + "/containers/json",
+         "body": [{"Id": "c0" * 32, "Names": ["/stopped"], "State": "exited", "Created": 1000000000}]},
         {"method": "GET", "path": p + "/images/json", "body": []},
         {"method": "GET", "path": p + "/networks", "body": []},
         {"method": "POST", "path": p + "/containers/prune", "status": 409, "times": 1,
