@@ -435,6 +435,24 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
   }
 }
 
+static bool any_selected(const dc_op_t *op, const dc_resource_list_t *l) {
+  for (size_t i = 0; i < l->n; i++)
+    if (selects(op, &l->items[i]))
+      return true;
+  return false;
+}
+
+/* The daemon's prune when it may remove something; otherwise the operation ends here, having
+ * removed nothing. */
+static void prune_unless_idle(dc_op_t *op, bool may_remove) {
+  if (may_remove) {
+    start_prune(op);
+  } else {
+    dc_debug("%s: nothing to prune", dc_kind_plural(op->kind));
+    op_end(op, OP_OK, NULL);
+  }
+}
+
 /* Would the daemon's prune find anything? Judged from the inventory with the daemon's own
  * rules (those of the dry run), since on an idle engine the prunes themselves are most of the
  * run. The answer errs towards yes: without the inventories, or when a container step did not
@@ -451,13 +469,7 @@ static bool prune_may_remove(dc_op_t *op) {
   } else if (op->kind != DC_CONTAINERS) {
     return true;
   }
-  if (build_use_sets(op) < 0)
-    return true;
-  const dc_resource_list_t *l = &run->inv[op->kind].list;
-  for (size_t i = 0; i < l->n; i++)
-    if (selects(op, &l->items[i]))
-      return true;
-  return false;
+  return build_use_sets(op) < 0 || any_selected(op, &run->inv[op->kind].list);
 }
 
 /* The build cache's own check: the records from a typed disk-usage report (API 1.42), a
@@ -472,17 +484,10 @@ static void on_build_probe(dc_request_t *req, int status, dc_http_response_t *re
   bool may_remove = true;
   if (status == 0 && resp->status == 200 &&
       dc_api_decode_df_build_cache(resp->body, resp->body_len, &op->list, err, sizeof(err)) == 0) {
-    may_remove = false;
-    for (size_t i = 0; i < op->list.n && !may_remove; i++)
-      may_remove = selects(op, &op->list.items[i]);
+    may_remove = any_selected(op, &op->list);
     dc_resource_list_free(&op->list);
   }
-  if (may_remove) {
-    start_prune(op);
-  } else {
-    dc_debug("build cache: nothing to prune");
-    op_end(op, OP_OK, NULL);
-  }
+  prune_unless_idle(op, may_remove);
   advance(run);
 }
 
@@ -495,12 +500,7 @@ static void start_daemon_prune(dc_op_t *op) {
       start_prune(op);
     return;
   }
-  if (prune_may_remove(op)) {
-    start_prune(op);
-  } else {
-    dc_debug("%s: nothing to prune", dc_kind_plural(op->kind));
-    op_end(op, OP_OK, NULL);
-  }
+  prune_unless_idle(op, prune_may_remove(op));
 }
 
 static void pump_deletes(dc_op_t *op);
