@@ -733,17 +733,6 @@ int dc_api_apply_volume_sizes(dc_resource_list_t *vols, const dc_resource_list_t
   return 0;
 }
 
-int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen) {
-  dc_resource_list_t sizes;
-  int rc = dc_api_decode_volume_sizes(body, len, &sizes, err, errlen);
-  if (rc == 0 && dc_api_apply_volume_sizes(vols, &sizes) < 0) {
-    snprintf(err, errlen, "out of memory");
-    rc = -ENOMEM;
-  }
-  dc_resource_list_free(&sizes);
-  return rc;
-}
-
 void dc_resource_list_free(dc_resource_list_t *l) {
   for (size_t i = 0; i < l->n; i++) {
     dc_resource_t *r = &l->items[i];

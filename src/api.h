@@ -111,9 +111,6 @@ int dc_api_decode_volume_sizes(const char *body, size_t len, dc_resource_list_t 
 /* Sets the size of each volume of vols named in sizes (the others keep theirs), in
  * O((V + S) log V). Returns 0 or -ENOMEM. */
 int dc_api_apply_volume_sizes(dc_resource_list_t *vols, const dc_resource_list_t *sizes);
-/* Both at once: fills the size of each listed volume from a /system/df reply (unknown ones
- * keep -1). */
-int dc_api_decode_df_volumes(const char *body, size_t len, dc_resource_list_t *vols, char *err, size_t errlen);
 /* Build cache records from a /system/df reply; created_ns holds LastUsedAt (INT64_MIN when
  * never used), state the record's Type. */
 int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);

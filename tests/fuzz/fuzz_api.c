@@ -64,17 +64,16 @@ static void decode_df_volumes(const char *body, size_t len) {
   if (dc_api_decode_volumes(body, len, &vols, err, sizeof(err)) < 0 &&
       dc_api_decode_volumes(fixed, sizeof(fixed) - 1, &vols, err, sizeof(err)) < 0)
     abort();
-  err[0] = '\0';
-  int rc = dc_api_decode_df_volumes(body, len, &vols, err, sizeof(err));
-  if (rc < 0 && !err[0])
-    abort();
-  dc_resource_list_free(&vols);
-  /* The sizes alone, as the run decodes them on arrival: named records, or nothing. */
+  /* The sizes, as the run decodes them on arrival (named records, or nothing), then applied
+   * to the list. */
   dc_resource_list_t sizes;
   err[0] = '\0';
-  rc = dc_api_decode_volume_sizes(body, len, &sizes, err, sizeof(err));
+  int rc = dc_api_decode_volume_sizes(body, len, &sizes, err, sizeof(err));
   check_list(rc, &sizes, err);
+  if (rc == 0 && dc_api_apply_volume_sizes(&vols, &sizes) < 0)
+    abort();
   dc_resource_list_free(&sizes);
+  dc_resource_list_free(&vols);
 }
 
 static void decode_prune(dc_kind_t kind, const char *body, size_t len) {
