@@ -18,11 +18,8 @@ wrapper) and the stall tests' CLEANUP_TIMEOUT is 3 s instead of 1 s: valgrind it
 and runs slowly, which says nothing about the program.
 """
 
-import json
 import os
 import re
-import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,10 +32,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import test_protocol as tp  # noqa: E402  (the shared helpers: rules, checks, the record)
 from test_protocol import Failure, check, eq, ping_rule, engine_rules, read_record  # noqa: E402
 
-FAKE = os.path.join(HERE, "fake_engine.py")
 BINARY = None
 VERSION = None
-KEEP = os.environ.get("DC_PROTOCOL_KEEP") == "1"
 WRAPPER = os.environ.get("DC_PROTOCOL_WRAPPER", "").split()
 SLACK = float(os.environ.get("DC_FAULTS_SLACK", "8" if WRAPPER else "1"))
 V = "/v1.45"
@@ -77,26 +72,12 @@ def run(rules, env=None, send_signal=None, signal_at=None, signal_after_answer=N
     request whose path contains signal_at (with signal_at None: after the first connection)
     and answered one whose path contains signal_after_answer (when given). Waiting for the
     engine, not for a fixed time, keeps the test exact under a slow wrapper."""
-    tmp = tempfile.mkdtemp(prefix="dc-faults-")
-    os.chmod(tmp, 0o755)
-    sock = os.path.join(tmp, "engine.sock")
-    script = os.path.join(tmp, "script.json")
-    record = os.path.join(tmp, "record.jsonl")
-    with open(script, "w") as f:
-        json.dump({"peek_ms": 30, "rules": rules, "silent": silent}, f)
-    open(record, "w").close()
-    srv = p = None
+    engine = tp.FakeEngine("dc-faults-", {"peek_ms": 30, "rules": rules, "silent": silent})
+    record = engine.record
+    p = None
     try:
-        srv = subprocess.Popen([sys.executable, FAKE, sock, script, record], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
-        ready, _, _ = select.select([srv.stdout], [], [], 10)
-        check(ready and srv.stdout.readline().strip() == b"ready", "the fake engine did not start")
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "DOCKER_HOST": "unix://" + sock,
-             "PRUNE_FORCE": "true", "CLEANUP_TIMEOUT": "30s"}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
-        e.update(env or {})
+        sanitizers = {k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS") if k in os.environ}
+        e = engine.env(dict(sanitizers, **(env or {})))
         out_f = tempfile.TemporaryFile()
         err_f = tempfile.TemporaryFile()
         t0 = time.monotonic()
@@ -130,31 +111,14 @@ def run(rules, env=None, send_signal=None, signal_at=None, signal_after_answer=N
         err_f.seek(0)
         stdout = out_f.read().decode("utf-8", "replace")
         stderr = err_f.read().decode("utf-8", "replace")
-        # Let the engine record the closes.
-        deadline = time.time() + 2
-        events = read_record(record)
-        while time.time() < deadline:
-            events = read_record(record)
-            if sum(1 for x in events if x["event"] == "close") >= sum(1 for x in events if x["event"] == "connect"):
-                break
-            time.sleep(0.02)
+        events = engine.events()
         return Result(p.returncode, stdout, stderr, events, t_end - t0,
                       None if t_sig is None else t_end - t_sig)
     finally:
         if p and p.poll() is None:
             p.kill()
             p.wait()
-        if srv:
-            srv.send_signal(signal.SIGTERM)
-            try:
-                srv.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                srv.wait()
-        if KEEP:
-            sys.stderr.write("kept %s\n" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        engine.close()
 
 
 # --- what every run must satisfy ---

@@ -134,54 +134,80 @@ def engine_rules(v="1.45", empty=False):
     ]
 
 
-def run(rules, env=None, args=(), server=True, peek_ms=30, timeout=60):
-    tmp = tempfile.mkdtemp(prefix="dc-protocol-")
-    # The cleaner drops root (when started as root) to an unprivileged uid that keeps only
-    # the socket's group: it must be able to reach the socket through this directory.
-    os.chmod(tmp, 0o755)
-    sock = os.path.join(tmp, "engine.sock")
-    script = os.path.join(tmp, "script.json")
-    record = os.path.join(tmp, "record.jsonl")
-    with open(script, "w") as f:
-        json.dump({"peek_ms": peek_ms, "rules": rules}, f)
-    open(record, "w").close()
-    srv = None
-    try:
-        if server:
-            srv = subprocess.Popen([sys.executable, FAKE, sock, script, record], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
-            ready, _, _ = select.select([srv.stdout], [], [], 10)
-            check(ready and srv.stdout.readline().strip() == b"ready", "the fake engine did not start")
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "DOCKER_HOST": "unix://" + sock,
+class FakeEngine:
+    """fake_engine.py in a fresh directory of its own, with its script and its record."""
+
+    def __init__(self, prefix, script, start=True):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        # The cleaner drops root (when started as root) to an unprivileged uid that keeps only
+        # the socket's group: it must be able to reach the socket through this directory.
+        os.chmod(self.dir, 0o755)
+        self.sock = os.path.join(self.dir, "engine.sock")
+        self.record = os.path.join(self.dir, "record.jsonl")
+        path = os.path.join(self.dir, "script.json")
+        with open(path, "w") as f:
+            json.dump(script, f)
+        open(self.record, "w").close()
+        self.srv = None
+        if start:
+            self.srv = subprocess.Popen([sys.executable, FAKE, self.sock, path, self.record],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            ready, _, _ = select.select([self.srv.stdout], [], [], 10)
+            if not (ready and self.srv.stdout.readline().strip() == b"ready"):
+                self.close()
+                raise Failure("the fake engine did not start")
+
+    def env(self, extra=None):
+        """The cleaner's environment for this engine, with extra on top (None removes)."""
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "DOCKER_HOST": "unix://" + self.sock,
              "PRUNE_FORCE": "true", "CLEANUP_TIMEOUT": "30s"}
-        e.update(env or {})
-        e = {k: v for k, v in e.items() if v is not None}
-        p = subprocess.run(WRAPPER + [BINARY] + list(args), env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout)
+        e.update(extra or {})
+        return {k: v for k, v in e.items() if v is not None}
+
+    def events(self):
+        """The record, once the engine has seen the close of every connection the cleaner left
+        with (or after 2 s)."""
+        deadline = time.time() + 2
+        events = read_record(self.record)
+        while time.time() < deadline:
+            if sum(1 for x in events if x["event"] == "close") >= sum(1 for x in events if x["event"] == "connect"):
+                break
+            time.sleep(0.02)
+            events = read_record(self.record)
+        return events
+
+    def stop(self):
+        """Stops the engine (what it records on the way out is in the record after this)."""
+        if self.srv:
+            self.srv.send_signal(signal.SIGTERM)
+            try:
+                self.srv.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.srv.kill()
+                self.srv.wait()
+            self.srv = None
+
+    def close(self):
+        self.stop()
+        if KEEP:
+            sys.stderr.write("kept %s\n" % self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run(rules, env=None, args=(), server=True, peek_ms=30, timeout=60):
+    engine = FakeEngine("dc-protocol-", {"peek_ms": peek_ms, "rules": rules}, start=server)
+    try:
+        p = subprocess.run(WRAPPER + [BINARY] + list(args), env=engine.env(env), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
         events = []
         if server:
-            # Let the engine record the closes of the connections the cleaner left with.
-            deadline = time.time() + 2
-            while time.time() < deadline:
-                events = read_record(record)
-                opened = sum(1 for x in events if x["event"] == "connect")
-                closed = sum(1 for x in events if x["event"] == "close")
-                if closed >= opened:
-                    break
-                time.sleep(0.02)
-            srv.send_signal(signal.SIGTERM)
-            srv.wait(timeout=10)
-            srv = None
-            events = read_record(record)
+            engine.events()  # the closes of the connections the cleaner left with
+            engine.stop()
+            events = read_record(engine.record)
         return Result(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), events)
     finally:
-        if srv:
-            srv.kill()
-            srv.wait()
-        if KEEP:
-            sys.stderr.write("kept %s\n" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        engine.close()
 
 
 def read_record(path):
