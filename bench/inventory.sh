@@ -61,27 +61,40 @@ capture() { # real reply shapes -> $WORK/samples.json
 	jq -e '.container and .image and .volume' "$WORK/samples.json" >/dev/null
 }
 
+# floor_ms SOCK: the engine's five list replies fetched by curl, one after another (ms).
+floor_ms() {
+	local t0 p
+	t0=$(now_ns)
+	for p in containers/json?all=1 images/json volumes networks system/df?type=volume; do
+		curl -sS --unix-socket "$1" -o /dev/null "http://d/$API/$p"
+	done
+	echo $((($(now_ns) - t0) / 1000000))
+}
+
+# dry_runs SOCK TAG RESULTS LABEL: REPS timed dry runs against the engine at SOCK; "ms KiB" lines
+# appended to RESULTS, the last run's output in $WORK/out-TAG.
+dry_runs() {
+	local sock="$1" tag="$2" results="$3" label="$4" r t0 ms rss
+	for ((r = 1; r <= REPS; r++)); do
+		t0=$(now_ns)
+		env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$sock" DRY_RUN=true PRUNE_ALL=true PRUNE_VOLUMES=true \
+			/usr/bin/time -f '%M' -o "$WORK/time-$tag" "$DC_BIN" >"$WORK/out-$tag" 2>"$WORK/err-$tag" </dev/null || true
+		ms=$((($(now_ns) - t0) / 1000000))
+		rss=$(tail -n1 "$WORK/time-$tag")
+		echo "$ms $rss" >>"$results"
+		log "$label run $r: $ms ms, peak RSS $rss KiB ($(grep -c 'Would delete' "$WORK/out-$tag" || true) would-delete lines)"
+	done
+}
+
 fake_run() { # N: REPS dry runs against a fake engine serving N containers
-	local n="$1" fsock="$WORK/fake-$1.sock" fpid r t0 ms rss
+	local n="$1" fsock="$WORK/fake-$1.sock" fpid
 	python3 "$REPO/bench/gen_inventory.py" "$WORK/samples.json" "$n" "$WORK/script-$n.json" >"$WORK/sizes-$n.json"
 	python3 "$REPO/tests/protocol/fake_engine.py" "$fsock" "$WORK/script-$n.json" /dev/null >"$WORK/fake-$n.out" 2>&1 &
 	fpid=$!
 	for _ in $(seq 100); do grep -q ready "$WORK/fake-$n.out" 2>/dev/null && break; sleep 0.1; done
-	# The fake engine's own floor: the five list replies fetched by curl, one after another.
-	t0=$(now_ns)
-	for p in containers/json?all=1 images/json volumes networks system/df?type=volume; do
-		curl -sS --unix-socket "$fsock" -o /dev/null "http://d/$API/$p"
-	done
-	echo "$n floor $((($(now_ns) - t0) / 1000000))" >>"$WORK/fake-floor.txt"
-	for ((r = 1; r <= REPS; r++)); do
-		t0=$(now_ns)
-		env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$fsock" DRY_RUN=true PRUNE_ALL=true PRUNE_VOLUMES=true \
-			/usr/bin/time -f '%M' -o "$WORK/time-$n" "$DC_BIN" >"$WORK/out-$n" 2>"$WORK/err-$n" </dev/null || true
-		ms=$((($(now_ns) - t0) / 1000000))
-		rss=$(tail -n1 "$WORK/time-$n")
-		echo "$ms $rss" >>"$WORK/inv-$n.txt"
-		log "N=$n run $r: $ms ms, peak RSS $rss KiB ($(grep -c 'Would delete' "$WORK/out-$n" || true) would-delete lines)"
-	done
+	# The fake engine's own floor.
+	echo "$n floor $(floor_ms "$fsock")" >>"$WORK/fake-floor.txt"
+	dry_runs "$fsock" "$n" "$WORK/inv-$n.txt" "N=$n"
 	kill "$fpid" 2>/dev/null || true
 	wait "$fpid" 2>/dev/null || true
 }
@@ -119,25 +132,13 @@ PY2
 	log "real engine grown to $n containers, $ni images in $((($(now_ns) - t0) / 1000000)) ms"
 }
 real_run() {
-	local n r t0 ms rss
+	local n t0
 	rm -f "$WORK"/real-*.txt
 	for n in $COUNTS; do
 		real_grow "$n"
-		for ((r = 1; r <= REPS; r++)); do
-			t0=$(now_ns)
-			env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" DRY_RUN=true PRUNE_ALL=true PRUNE_VOLUMES=true \
-				/usr/bin/time -f '%M' -o "$WORK/time-real-$n" "$DC_BIN" >"$WORK/out-real-$n" 2>"$WORK/err-real-$n" </dev/null || true
-			ms=$((($(now_ns) - t0) / 1000000))
-			rss=$(tail -n1 "$WORK/time-real-$n")
-			echo "$ms $rss" >>"$WORK/real-$n.txt"
-			log "real N=$n run $r: $ms ms, peak RSS $rss KiB ($(grep -c 'Would delete' "$WORK/out-real-$n" || true) would-delete lines)"
-		done
+		dry_runs "$SOCK" "real-$n" "$WORK/real-$n.txt" "real N=$n"
 		# the engine's own listing time (the floor for any client)
-		t0=$(now_ns)
-		for p in containers/json?all=1 images/json volumes networks system/df?type=volume; do
-			curl -sS --unix-socket "$SOCK" -o /dev/null "http://d/$API/$p"
-		done
-		echo "$n floor $((($(now_ns) - t0) / 1000000))" >>"$WORK/real-floor.txt"
+		echo "$n floor $(floor_ms "$SOCK")" >>"$WORK/real-floor.txt"
 		t0=$(now_ns)
 		/usr/bin/time -f '%M' -o "$WORK/time-cli-$n" /usr/local/bin/docker -H "unix://$SOCK" ps -aq >/dev/null
 		echo "$n cli_ps $((($(now_ns) - t0) / 1000000)) $(tail -n1 "$WORK/time-cli-$n")" >>"$WORK/real-floor.txt"
