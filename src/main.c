@@ -70,13 +70,16 @@ int main(int argc, char **argv) {
   dc_log_setup(cfg.log_level, cfg.log_format);
   dc_report_init(&cfg);
 
-  if (dc_privdrop(&cfg, err, sizeof(err)) < 0) {
-    dc_error("%s", err);
-    return 2;
-  }
+  /* Asked before the drop, so that connections opened for a root-only socket do not sit idle
+   * while a person reads the question. */
   if (!confirmed(&cfg)) {
     fprintf(stderr, "Aborted: nothing was removed.\n");
     return 0;
+  }
+  dc_preconnect_t pre;
+  if (dc_privdrop(&cfg, &pre, err, sizeof(err)) < 0) {
+    dc_error("%s", err);
+    return 2;
   }
 
   char host[300];
@@ -90,7 +93,7 @@ int main(int argc, char **argv) {
     dc_error("cannot start the event loop: %s", uv_strerror(rc));
     return 2;
   }
-  if ((rc = dc_run_start(&run, &loop, &cfg)) < 0) {
+  if ((rc = dc_run_start(&run, &loop, &cfg, &pre)) < 0) {
     dc_error("cannot start: %s", uv_strerror(rc));
     uv_run(&loop, UV_RUN_DEFAULT); /* lets the handles opened so far close */
     if (uv_loop_close(&loop) != 0)

@@ -1118,12 +1118,14 @@ static void on_ping(dc_request_t *req, int status, dc_http_response_t *resp) {
   advance(run);
 }
 
-int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg) {
+int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const dc_preconnect_t *pre) {
   memset(run, 0, sizeof(*run));
   run->loop = loop;
   run->cfg = cfg;
   run->start_ms = dc_now_ms();
   dc_client_init(&run->client, loop, cfg);
+  if (pre && pre->used)
+    dc_client_adopt(&run->client, pre->fds, pre->n, pre->error);
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     run->ops[k].run = run;
     run->ops[k].kind = (dc_kind_t)k;
@@ -1144,6 +1146,7 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg) {
     close_handle((uv_handle_t *)&run->sigint);
     for (int k = 0; k < DC_KIND__COUNT; k++)
       close_handle((uv_handle_t *)&run->ops[k].retry_timer);
+    dc_client_close(&run->client, NULL);
     return rc;
   }
   run->deadline.data = run->sigterm.data = run->sigint.data = run;

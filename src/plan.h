@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "privdrop.h"
 #include "transport.h"
 
 #define DC_DELETE_CONCURRENCY 4 /* per-resource deletions (or reaps) in flight per type */
@@ -87,10 +88,11 @@ struct dc_run {
   int exit_code;
 };
 
-/* Starts a run on loop; the caller then runs the loop until it returns, after which every
+/* Starts a run on loop, over the connections in pre when the privilege drop opened them (a
+ * root-only socket; pre may be NULL), which the run then owns; the caller then runs the loop until it returns, after which every
  * handle is closed and run->exit_code holds 0, 1 or 2. Returns 0, or a negative libuv code
  * when the loop could not be set up (nothing was sent; the caller still runs the loop, so
  * that the handles opened so far finish closing). */
-int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg);
+int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const dc_preconnect_t *pre);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -38,11 +39,15 @@ struct dc_conn {
 
 static void conn_close(dc_conn_t *conn);
 static void start_pending(dc_client_t *c);
+static void on_kick(uv_idle_t *h);
 
 void dc_client_init(dc_client_t *c, uv_loop_t *loop, const dc_config_t *cfg) {
   memset(c, 0, sizeof(*c));
   c->loop = loop;
   c->cfg = cfg;
+  uv_idle_init(loop, &c->kick); /* cannot fail: it only links the handle into the loop */
+  c->kick.data = c;
+  c->kick_open = true;
   if (cfg->host_kind == DC_HOST_TCP) {
     if (strchr(cfg->tcp_host, ':'))
       snprintf(c->host_header, sizeof(c->host_header), "[%s]:%d", cfg->tcp_host, cfg->tcp_port);
@@ -51,6 +56,30 @@ void dc_client_init(dc_client_t *c, uv_loop_t *loop, const dc_config_t *cfg) {
   } else {
     snprintf(c->host_header, sizeof(c->host_header), "docker");
   }
+}
+
+void dc_client_adopt(dc_client_t *c, const int *fds, int n, int status) {
+  c->adopted = true;
+  c->nspare = 0;
+  for (int i = 0; i < n && i < DC_MAX_CONNECTIONS; i++)
+    c->spare[c->nspare++] = fds[i];
+  for (int i = DC_MAX_CONNECTIONS; i < n; i++)
+    close(fds[i]);
+  const char *path = c->cfg->socket_path;
+  if (n > 0) {
+    c->no_conn_status = UV_ECONNRESET;
+    snprintf(c->no_conn_why, sizeof(c->no_conn_why),
+             "the engine closed every connection opened as root to the root-only socket %.80s", path);
+  } else {
+    c->no_conn_status = status < 0 ? status : UV_ECONNREFUSED;
+    snprintf(c->no_conn_why, sizeof(c->no_conn_why), "cannot connect to %.80s as root: %s", path,
+             uv_strerror(c->no_conn_status));
+  }
+}
+
+static void close_spares(dc_client_t *c) {
+  while (c->nspare > 0)
+    close(c->spare[--c->nspare]);
 }
 
 /* Detaches the request from its connection and reports it; the callback may send more. */
@@ -69,6 +98,21 @@ static void fail_request(dc_conn_t *conn, int status, const char *why) {
   finish_request(req, status, NULL);
 }
 
+/* Runs the close callback once the last connection and the kick handle are gone. */
+static void maybe_closed(dc_client_t *c) {
+  if (c->nconns == 0 && !c->kick_open && c->close_cb) {
+    void (*cb)(dc_client_t *) = c->close_cb;
+    c->close_cb = NULL;
+    cb(c);
+  }
+}
+
+static void on_kick_closed(uv_handle_t *h) {
+  dc_client_t *c = h->data;
+  c->kick_open = false;
+  maybe_closed(c);
+}
+
 static void on_close(uv_handle_t *h) {
   dc_conn_t *conn = h->data;
   dc_client_t *c = conn->client;
@@ -82,11 +126,7 @@ static void on_close(uv_handle_t *h) {
   dc_http_parser_free(&conn->parser);
   free(conn);
   if (c->closing) {
-    if (c->nconns == 0 && c->close_cb) {
-      void (*cb)(dc_client_t *) = c->close_cb;
-      c->close_cb = NULL;
-      cb(c);
-    }
+    maybe_closed(c);
     return;
   }
   start_pending(c);
@@ -231,15 +271,8 @@ static void start_request(dc_conn_t *conn, dc_request_t *req) {
   conn->writing = true;
 }
 
-static void on_connect(uv_connect_t *cr, int status) {
-  dc_conn_t *conn = cr->data;
-  if (conn->state == C_CLOSING)
-    return;
-  if (status < 0) {
-    conn_close(conn);
-    fail_request(conn, status, uv_strerror(status));
-    return;
-  }
+/* The connection is open: read, and send the request it was opened for. */
+static void conn_ready(dc_conn_t *conn) {
   int rc = uv_read_start(&conn->h.stream, on_alloc, on_read);
   if (rc < 0) {
     conn_close(conn);
@@ -251,6 +284,18 @@ static void on_connect(uv_connect_t *cr, int status) {
   start_request(conn, req);
 }
 
+static void on_connect(uv_connect_t *cr, int status) {
+  dc_conn_t *conn = cr->data;
+  if (conn->state == C_CLOSING)
+    return;
+  if (status < 0) {
+    conn_close(conn);
+    fail_request(conn, status, uv_strerror(status));
+    return;
+  }
+  conn_ready(conn);
+}
+
 /* Opens a connection for req. On failure the request is reported through its callback. */
 static int conn_open(dc_client_t *c, dc_request_t *req) {
   const dc_config_t *cfg = c->cfg;
@@ -260,7 +305,7 @@ static int conn_open(dc_client_t *c, dc_request_t *req) {
   conn->client = c;
   conn->state = C_CONNECTING;
   int rc;
-  if (cfg->host_kind == DC_HOST_TCP) {
+  if (cfg->host_kind == DC_HOST_TCP && !c->adopted) {
     rc = uv_tcp_init(c->loop, &conn->h.tcp);
   } else {
     rc = uv_pipe_init(c->loop, &conn->h.pipe, 0);
@@ -277,7 +322,20 @@ static int conn_open(dc_client_t *c, dc_request_t *req) {
   conn->req = req;
   req->conn = conn;
 
-  if (cfg->host_kind == DC_HOST_TCP) {
+  if (c->adopted) {
+    /* Connected before the privilege drop. It may have waited a while, so a read-only request
+     * that finds it closed is retried on another, as on a kept-alive connection. */
+    int fd = c->spare[--c->nspare];
+    conn->reused = true;
+    rc = uv_pipe_open(&conn->h.pipe, fd);
+    if (rc < 0) {
+      close(fd);
+      conn_close(conn);
+      fail_request(conn, rc, uv_strerror(rc));
+      return 0;
+    }
+    conn_ready(conn);
+  } else if (cfg->host_kind == DC_HOST_TCP) {
     /* Numeric addresses only need no resolver; names are resolved here, once per
      * connection, before the loop would block on them. */
     struct addrinfo hints = {0}, *ai = NULL;
@@ -313,6 +371,17 @@ static void start_pending(dc_client_t *c) {
         idle = conn;
         break;
       }
+    if (!idle && c->adopted && c->nspare == 0) {
+      if (c->nconns > 0)
+        return; /* wait for one of the adopted connections to be idle (or closed) */
+      dc_request_t *req = c->pending_head;
+      c->pending_head = req->next_pending;
+      if (!c->pending_head)
+        c->pending_tail = NULL;
+      snprintf(req->error, sizeof(req->error), "%s", c->no_conn_why);
+      finish_request(req, c->no_conn_status, NULL);
+      continue;
+    }
     if (!idle && c->nconns >= DC_MAX_CONNECTIONS)
       return;
     dc_request_t *req = c->pending_head;
@@ -344,12 +413,19 @@ int dc_client_send(dc_client_t *c, dc_request_t *req) {
   else
     c->pending_head = req;
   c->pending_tail = req;
-  start_pending(c);
+  uv_idle_start(&c->kick, on_kick);
   return 0;
+}
+
+static void on_kick(uv_idle_t *h) {
+  dc_client_t *c = h->data;
+  uv_idle_stop(h);
+  start_pending(c);
 }
 
 void dc_client_abort(dc_client_t *c) {
   c->aborting = true;
+  close_spares(c);
   while (c->pending_head) {
     dc_request_t *req = c->pending_head;
     c->pending_head = req->next_pending;
@@ -368,12 +444,18 @@ void dc_client_abort(dc_client_t *c) {
 void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *)) {
   c->closing = true;
   c->close_cb = cb;
+  close_spares(c);
+  while (c->pending_head) {
+    dc_request_t *req = c->pending_head;
+    c->pending_head = req->next_pending;
+    if (!c->pending_head)
+      c->pending_tail = NULL;
+    finish_request(req, UV_ECANCELED, NULL);
+  }
   for (dc_conn_t *conn = c->conns; conn; conn = conn->next) {
     conn_close(conn);
     fail_request(conn, UV_ECANCELED, "closing");
   }
-  if (c->nconns == 0 && c->close_cb) {
-    c->close_cb = NULL;
-    cb(c);
-  }
+  if (!uv_is_closing((uv_handle_t *)&c->kick))
+    uv_close((uv_handle_t *)&c->kick, on_kick_closed);
 }

@@ -45,23 +45,41 @@ struct dc_client {
   dc_conn_t *conns; /* every live connection */
   int nconns;
   dc_request_t *pending_head, *pending_tail;
+  uv_idle_t kick; /* starts queued requests from the loop, never inside dc_client_send */
+  bool kick_open;
   bool aborting;
   bool closing;
+  /* Root-only socket: the run lives on connections opened before the privilege drop. */
+  bool adopted;
+  int nspare;                      /* adopted connections not yet used */
+  int spare[DC_MAX_CONNECTIONS];   /* their descriptors */
+  int no_conn_status;              /* what a request gets when none is left */
+  char no_conn_why[160];
   void (*close_cb)(dc_client_t *);
 };
 
-/* Prepares a client for cfg's engine on loop. Opens nothing yet. */
+/* Prepares a client for cfg's engine on loop. Opens no connection yet; owns one libuv handle,
+ * so every initialised client must be closed with dc_client_close before the loop closes. */
 void dc_client_init(dc_client_t *c, uv_loop_t *loop, const dc_config_t *cfg);
 
-/* Starts req. Returns 0 (req->cb will run exactly once), or a negative code when the request
- * could not be started (then the callback never runs). */
+/* Root-only sockets: hands the client n connections opened (connect only) before the privilege
+ * drop, and takes ownership of the descriptors. The client then never opens a connection of its
+ * own, which would fail unprivileged: requests wait for one of these to be idle, and fail with
+ * status and a reason saying so once the engine has closed every one of them. n may be 0 (the
+ * connect as root failed with status, a negative errno): every request then fails with it. */
+void dc_client_adopt(dc_client_t *c, const int *fds, int n, int status);
+
+/* Queues req; it starts from the loop, on the next iteration. Returns 0 (req->cb will run
+ * exactly once, later, from the loop: never inside this call), or UV_ECANCELED when the client
+ * is aborting or closing (then the callback never runs). */
 int dc_client_send(dc_client_t *c, dc_request_t *req);
 
 /* Abandons every request in flight or queued: their connections are closed (the engine then
  * stops between items) and each callback runs with UV_ECANCELED. Later sends fail. */
 void dc_client_abort(dc_client_t *c);
 
-/* Closes every connection; cb runs when the last one is closed (maybe immediately). */
+/* Closes every connection and the client's handle; cb (may be NULL) runs from the loop when the
+ * last one is closed. */
 void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *));
 
 #endif

@@ -110,13 +110,14 @@ def main():
              "docker-cleaner: error: cannot open the engine socket: /var/run/docker.sock does not exist: mount "
              "the engine's socket there (-v /var/run/docker.sock:/var/run/docker.sock) or set DOCKER_HOST")
 
-        # Mode 0600: started as root, it drops to 65532 with the socket's group, which gets nothing.
+        # Mode 0600, started as 65532: only root can open it (started as root, it would connect first).
         s = listening(sock, 0o600)
-        rc, lines = run({"DOCKER_HOST": "unix://" + sock}, sock)
+        rc, lines = run({"DOCKER_HOST": "unix://" + sock}, sock, user=65532)
         case("mode 0600", 2, lines, rc,
              "docker-cleaner: error: cannot open the engine socket: permission denied on /var/run/docker.sock "
              "(owner uid 0, group gid 0, mode 0600) for uid 65532 gid 65532: the socket's mode gives its group no "
-             "access; make it group read-write (chmod 660, as dockerd and podman.socket do)")
+             "access, so only root can open it: start as root (the image default: it connects first, then drops "
+             "root) or make it group read-write (chmod 660, as dockerd and podman.socket do)")
         s.close()
         os.unlink(sock)
 

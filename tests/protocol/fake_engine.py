@@ -28,7 +28,9 @@ Fault modes (tests/protocol/test_faults.py), per rule:
              "close"          close the connection without sending a byte
              "oversize"       a chunked body of "oversize_bytes" (default 64 MiB + 64 KiB)
     "raw": "..."              send these bytes (latin-1) instead of a reply, then close
-and for the whole script "silent": true accepts connections and never reads from them.
+and for the whole script "silent": true accepts connections and never reads from them;
+"socket_mode" (default 0o660, or the octal DC_FAKE_SOCKET_MODE from the environment) and
+"socket_gid" (default 4242; applied when run as root) set the socket's permissions.
 
 RECORD gets one JSON object per line, flushed as it happens:
     {"event": "connect", "conn": n}
@@ -63,6 +65,8 @@ class Engine:
         self.rules = script.get("rules", [])
         self.peek = script.get("peek_ms", 30) / 1000.0
         self.silent = script.get("silent", False)
+        self.socket_mode = script.get("socket_mode", int(os.environ.get("DC_FAKE_SOCKET_MODE", "0o660"), 8))
+        self.socket_gid = script.get("socket_gid", 4242)
         self.used = [0] * len(self.rules)
         self.lock = threading.Lock()
         self.record_file = open(record_path, "a", encoding="utf-8")
@@ -95,9 +99,13 @@ class Engine:
             pass
         srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         srv.bind(self.sock_path)
-        # As dockerd's socket: the owner and its group may connect (the cleaner, started as
-        # root, keeps just the socket's group).
-        os.chmod(self.sock_path, 0o660)
+        # As dockerd's socket: the owner and its group (not root's) may connect, and the
+        # cleaner started as root keeps just that group. "socket_mode" and "socket_gid" change
+        # that, e.g. to a root-only socket (0o600, or group 0), which the cleaner connects to
+        # before it drops root.
+        os.chmod(self.sock_path, self.socket_mode)
+        if os.geteuid() == 0:
+            os.chown(self.sock_path, 0, self.socket_gid)
         srv.listen(64)
         print("ready", flush=True)
         while True:
