@@ -100,7 +100,16 @@ int main(int argc, char **argv) {
       dc_error("internal error: handles left open at exit");
     return 2;
   }
-  uv_run(&loop, UV_RUN_DEFAULT);
+  while (uv_run(&loop, UV_RUN_ONCE) != 0) {
+    /* The report is out and everything is closed but a host-name lookup that libuv cannot
+     * cancel: leave now rather than wait for the resolver's own time-out. _exit, because
+     * libuv's destructor would join the thread that waits for the resolver. */
+    if (run.finished && dc_client_stuck(&run.client)) {
+      fflush(stdout);
+      fflush(stderr);
+      _exit(run.exit_code);
+    }
+  }
   if ((rc = uv_loop_close(&loop)) != 0) {
     dc_error("internal error: handles left open at exit (%s)", uv_strerror(rc));
     return 2;

@@ -6,7 +6,6 @@
 #include "transport.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +99,7 @@ static void fail_request(dc_conn_t *conn, int status, const char *why) {
 
 /* Runs the close callback once the last connection and the kick handle are gone. */
 static void maybe_closed(dc_client_t *c) {
-  if (c->nconns == 0 && !c->kick_open && c->close_cb) {
+  if (c->nconns == 0 && !c->kick_open && !c->resolving && c->close_cb) {
     void (*cb)(dc_client_t *) = c->close_cb;
     c->close_cb = NULL;
     cb(c);
@@ -336,23 +335,8 @@ static int conn_open(dc_client_t *c, dc_request_t *req) {
     }
     conn_ready(conn);
   } else if (cfg->host_kind == DC_HOST_TCP) {
-    /* Numeric addresses only need no resolver; names are resolved here, once per
-     * connection, before the loop would block on them. */
-    struct addrinfo hints = {0}, *ai = NULL;
-    char port[8];
-    hints.ai_socktype = SOCK_STREAM;
-    snprintf(port, sizeof(port), "%d", cfg->tcp_port);
-    int g = getaddrinfo(cfg->tcp_host, port, &hints, &ai);
-    if (g != 0 || !ai) {
-      char why[160];
-      snprintf(why, sizeof(why), "cannot resolve %.80s: %s", cfg->tcp_host, gai_strerror(g));
-      conn_close(conn);
-      fail_request(conn, UV_EAI_NONAME, why);
-      return 0;
-    }
     uv_tcp_nodelay(&conn->h.tcp, 1);
-    rc = uv_tcp_connect(&conn->connect_req, &conn->h.tcp, ai->ai_addr, on_connect);
-    freeaddrinfo(ai);
+    rc = uv_tcp_connect(&conn->connect_req, &conn->h.tcp, (const struct sockaddr *)&c->addr, on_connect);
     if (rc < 0) {
       conn_close(conn);
       fail_request(conn, rc, uv_strerror(rc));
@@ -361,6 +345,46 @@ static int conn_open(dc_client_t *c, dc_request_t *req) {
     uv_pipe_connect(&conn->connect_req, &conn->h.pipe, cfg->socket_path, on_connect);
   }
   return 0;
+}
+
+static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *ai) {
+  dc_client_t *c = r->data;
+  c->resolving = false;
+  if (status == 0 && ai && ai->ai_addrlen <= sizeof(c->addr)) {
+    memcpy(&c->addr, ai->ai_addr, ai->ai_addrlen);
+    c->resolved = true;
+  } else if (status != UV_EAI_CANCELED) {
+    c->resolve_status = status < 0 ? status : UV_EAI_NONAME;
+    snprintf(c->resolve_why, sizeof(c->resolve_why), "cannot resolve %.80s: %s", c->cfg->tcp_host,
+             uv_strerror(c->resolve_status));
+  }
+  uv_freeaddrinfo(ai);
+  if (c->closing || c->aborting)
+    maybe_closed(c);
+  else
+    start_pending(c);
+}
+
+/* tcp://: whether a connection can be opened now. Starts the one resolution the client makes
+ * (a numeric address resolves without asking anyone) and says no until it has ended. */
+static bool address_ready(dc_client_t *c) {
+  if (c->cfg->host_kind != DC_HOST_TCP || c->adopted || c->resolved || c->resolve_status < 0)
+    return true;
+  if (c->resolving)
+    return false;
+  struct addrinfo hints = {0};
+  char port[8];
+  hints.ai_socktype = SOCK_STREAM;
+  snprintf(port, sizeof(port), "%d", c->cfg->tcp_port);
+  c->resolver.data = c;
+  int rc = uv_getaddrinfo(c->loop, &c->resolver, on_resolved, c->cfg->tcp_host, port, &hints);
+  if (rc < 0) {
+    c->resolve_status = rc;
+    snprintf(c->resolve_why, sizeof(c->resolve_why), "cannot resolve %.80s: %s", c->cfg->tcp_host, uv_strerror(rc));
+    return true;
+  }
+  c->resolving = true;
+  return false;
 }
 
 static void start_pending(dc_client_t *c) {
@@ -384,6 +408,17 @@ static void start_pending(dc_client_t *c) {
     }
     if (!idle && c->nconns >= DC_MAX_CONNECTIONS)
       return;
+    if (!idle && !address_ready(c))
+      return; /* on_resolved starts them */
+    if (!idle && c->resolve_status < 0) {
+      dc_request_t *req = c->pending_head;
+      c->pending_head = req->next_pending;
+      if (!c->pending_head)
+        c->pending_tail = NULL;
+      snprintf(req->error, sizeof(req->error), "%s", c->resolve_why);
+      finish_request(req, c->resolve_status, NULL);
+      continue;
+    }
     dc_request_t *req = c->pending_head;
     c->pending_head = req->next_pending;
     if (!c->pending_head)
@@ -423,9 +458,16 @@ static void on_kick(uv_idle_t *h) {
   start_pending(c);
 }
 
+/* A resolution not yet picked up by a thread is cancelled; one in progress cannot be. */
+static void cancel_resolver(dc_client_t *c) {
+  if (c->resolving)
+    uv_cancel((uv_req_t *)&c->resolver);
+}
+
 void dc_client_abort(dc_client_t *c) {
   c->aborting = true;
   close_spares(c);
+  cancel_resolver(c);
   while (c->pending_head) {
     dc_request_t *req = c->pending_head;
     c->pending_head = req->next_pending;
@@ -445,6 +487,7 @@ void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *)) {
   c->closing = true;
   c->close_cb = cb;
   close_spares(c);
+  cancel_resolver(c);
   while (c->pending_head) {
     dc_request_t *req = c->pending_head;
     c->pending_head = req->next_pending;
@@ -458,4 +501,8 @@ void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *)) {
   }
   if (!uv_is_closing((uv_handle_t *)&c->kick))
     uv_close((uv_handle_t *)&c->kick, on_kick_closed);
+}
+
+bool dc_client_stuck(const dc_client_t *c) {
+  return c->closing && c->resolving && c->nconns == 0 && !c->kick_open;
 }

@@ -49,6 +49,12 @@ struct dc_client {
   bool kick_open;
   bool aborting;
   bool closing;
+  /* tcp://: the host is resolved once, on libuv's thread pool, before the first connection. */
+  uv_getaddrinfo_t resolver;
+  bool resolving, resolved;
+  int resolve_status; /* < 0: resolution failed, and every request fails with it */
+  char resolve_why[160];
+  struct sockaddr_storage addr;
   /* Root-only socket: the run lives on connections opened before the privilege drop. */
   bool adopted;
   int nspare;                      /* adopted connections not yet used */
@@ -79,7 +85,12 @@ int dc_client_send(dc_client_t *c, dc_request_t *req);
 void dc_client_abort(dc_client_t *c);
 
 /* Closes every connection and the client's handle; cb (may be NULL) runs from the loop when the
- * last one is closed. */
+ * last one is closed. A host name still being resolved cannot always be cancelled (the thread
+ * waits for the resolver): then cb waits for it too, and dc_client_stuck() says so. */
 void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *));
+
+/* True when the client is closed but for a host-name resolution it could not cancel: the loop
+ * would wait for the resolver's own time-out, so the caller may stop the loop and leave. */
+bool dc_client_stuck(const dc_client_t *c);
 
 #endif

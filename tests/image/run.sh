@@ -12,7 +12,9 @@
 # 3. assert: the image is under 1 MiB and carries its OCI labels; started as root with the
 #    hardened flags against a socket of group 4242 (mode 0660) it cleans, and its debug log shows
 #    uid 65532 with group 4242; `--user 65532 --group-add 4242` works; `--user 65532` alone exits 2
-#    with the permission error naming the socket and the fix; `docker stop` ends a run that waits
+#    with the permission error naming the socket and the fix; on a root-only socket (0755 and 0600
+#    root:root, as Docker Desktop and a hand-started podman make it) the root start with the
+#    hardened flags cleans and `--user 65532` alone exits 2; `docker stop` ends a run that waits
 #    on a silent server within 1 s, with the report printed.
 #
 # The engine is tests/engines/engine.sh's docker26 under DC_ENGINE_DIR (default /tmp/dc-img) with
@@ -186,6 +188,39 @@ check "--user 65532 without the group: error gives the fix (--group-add $GID)" \
 check "--user 65532 without the group: nothing removed" dk container inspect dc-img-stopped-3 >/dev/null
 [ "$FAILS" = "$f" ] || show "$WORK/nogroup.out"
 dk rm -f dc-img-stopped-3 >/dev/null 2>&1 || true
+
+# (e) Docker Desktop's socket, srwxr-xr-x root:root (and 0600 root:root, a hand-started podman):
+# only root can open it. Started as root with the hardened flags, the image connects first,
+# then drops to 65532 with no group, and cleans.
+for mode in 0755 0600; do
+	f=$FAILS
+	chown 0:0 "$SOCK"
+	chmod "$mode" "$SOCK"
+	dk create --network none --name dc-img-stopped-4 testbase:latest true >/dev/null
+	run_cleaner dc-img-rootonly "$WORK/rootonly.out" "${HARDENED[@]}" -e LOG_LEVEL=debug -v "$SOCK:/var/run/docker.sock"
+	check "root-only socket $mode, root + hardened flags: exit 0 (got $RC)" [ "$RC" = 0 ]
+	check "root-only socket $mode: the stopped container was removed" gone dc-img-stopped-4
+	check "root-only socket $mode: connected before dropping to uid 65532" \
+		grep -q "is root-only (owner uid 0, group gid 0, mode $mode): connected before dropping to uid 65532" "$WORK/rootonly.out"
+	check "root-only socket $mode: log shows uid 65532 with no group" \
+		grep -q "dropped root: uid 65532 gid 65532 groups none" "$WORK/rootonly.out"
+	[ "$FAILS" = "$f" ] || show "$WORK/rootonly.out"
+	dk rm -f dc-img-stopped-4 >/dev/null 2>&1 || true
+done
+# (f) the same socket, --user 65532 alone: exit 2 naming the socket and the fix; nothing removed.
+f=$FAILS
+dk create --network none --name dc-img-stopped-5 testbase:latest true >/dev/null
+run_cleaner dc-img-rootonly-user "$WORK/rootonly-user.out" --user 65532 "${HARDENED[@]}" -v "$SOCK:/var/run/docker.sock"
+check "root-only socket, --user 65532: exit 2 (got $RC)" [ "$RC" = 2 ]
+check "root-only socket, --user 65532: error names the socket, owner, group and mode" \
+	grep -q "permission denied on /var/run/docker.sock (owner uid 0, group gid 0, mode 0600)" "$WORK/rootonly-user.out"
+check "root-only socket, --user 65532: error gives the fix (start as root)" \
+	grep -q "only root can open it: start as root" "$WORK/rootonly-user.out"
+check "root-only socket, --user 65532: nothing removed" dk container inspect dc-img-stopped-5 >/dev/null
+[ "$FAILS" = "$f" ] || show "$WORK/rootonly-user.out"
+dk rm -f dc-img-stopped-5 >/dev/null 2>&1 || true
+chgrp "$GID" "$SOCK"
+chmod 0660 "$SOCK"
 
 # (d) docker stop while it waits on a server that accepts and never answers.
 f=$FAILS

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Transport tests that need more than the fake engine: a tcp:// host name whose DNS server
+never answers. The cleaner runs in a private mount and network namespace (unshare -m -n) whose
+/etc/resolv.conf names a silent DNS server on that namespace's own 127.0.0.1:53, so nothing
+outside is asked and the machine's resolver is untouched.
+
+    test_transport.py --binary BUILD/docker-cleaner --version-string 0.1.0 TEST [TEST...]
+    test_transport.py --list
+
+Needs root (unshare, mount) and ip (iproute2). Under a wrapper (valgrind) the 0.5 s limits are
+scaled by DC_FAULTS_SLACK (default 8 with a wrapper, else 1), as in test_faults.py.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import test_protocol as tp  # noqa: E402
+from test_protocol import Failure, check, eq  # noqa: E402
+
+WRAPPER = os.environ.get("DC_PROTOCOL_WRAPPER", "").split()
+SLACK = float(os.environ.get("DC_FAULTS_SLACK", "8" if WRAPPER else "1"))
+TESTS = {}
+
+# A DNS server that reads queries and never answers; it notes each query in a file.
+SILENT_DNS = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open(sys.argv[1], "w").write("ready\n")
+while True:
+    s.recvfrom(4096)
+    with open(sys.argv[2], "a") as f:
+        f.write("query\n")
+"""
+
+# In the namespace: loopback up, the silent server, its resolv.conf, then the cleaner. The
+# start time is written just before the exec, so the process's own time is what is measured.
+NAMESPACE = r"""
+set -e
+ip link set lo up
+python3 "$D/dns.py" "$D/ready" "$D/queries" &
+while [ ! -s "$D/ready" ]; do sleep 0.05; done
+mount --bind "$D/resolv.conf" /etc/resolv.conf
+date +%s%N >"$D/t0"
+exec "$@"
+"""
+
+
+def test(fn):
+    TESTS[fn.__name__[len("test_"):]] = fn
+    return fn
+
+
+def start(env):
+    for tool in ("unshare", "ip"):
+        check(shutil.which(tool), "%s is not installed" % tool)
+    check(os.geteuid() == 0, "needs root (unshare -m -n)")
+    d = tempfile.mkdtemp(prefix="dc-dns-")
+    os.chmod(d, 0o755)
+    with open(os.path.join(d, "dns.py"), "w") as f:
+        f.write(SILENT_DNS)
+    with open(os.path.join(d, "resolv.conf"), "w") as f:
+        f.write("nameserver 127.0.0.1\noptions timeout:5 attempts:2\n")
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "D": d, "PRUNE_FORCE": "true",
+         "DOCKER_HOST": "tcp://engine.invalid-dc-test:2375"}
+    e.update({k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS") if k in os.environ})
+    e.update(env)
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    p = subprocess.Popen(["unshare", "-m", "-n", "--", "sh", "-c", NAMESPACE, "sh"] + WRAPPER + [tp.BINARY],
+                         env=e, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+    return p, d, out, err
+
+
+def wait_file(path, p, limit=60):
+    end = time.monotonic() + limit
+    while time.monotonic() < end and p.poll() is None:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def finish(p, d, out, err):
+    """Waits for the cleaner; returns (exit status, seconds since its exec, stdout, stderr)."""
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        raise Failure("the cleaner was still running after 60 s")
+    t1 = time.time_ns()
+    try:
+        os.killpg(p.pid, signal.SIGKILL)  # the DNS server, left behind in the namespace
+    except ProcessLookupError:
+        pass
+    try:
+        with open(os.path.join(d, "t0")) as f:
+            t0 = int(f.read())
+    except (OSError, ValueError):
+        raise Failure("the namespace did not start the cleaner")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    out.seek(0)
+    err.seek(0)
+    return p.returncode, (t1 - t0) / 1e9, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+
+
+@test
+def test_dns_never_answers_deadline_holds():
+    """The resolver would take 10 s (timeout 5 s, 2 attempts); a 1 s deadline still ends the run
+    within 1.5 s, with the report, because the lookup runs off the loop."""
+    p, d, out, err = start({"CLEANUP_TIMEOUT": "1s"})
+    asked = wait_file(os.path.join(d, "queries"), p)
+    rc, secs, stdout, stderr = finish(p, d, out, err)
+    check(asked, "the silent DNS server was never asked", stdout, stderr)
+    eq(rc, 2, "exit status\n" + stdout + stderr)
+    check(secs < 1 + 0.5 * SLACK, "the run took %.2f s with a 1 s deadline" % secs, stdout, stderr)
+    check("deadline of 1s reached" in stderr, "no deadline message", stderr)
+    check("Finished in" in stdout, "no report", stdout)
+
+
+@test
+def test_dns_never_answers_sigterm():
+    """SIGTERM while the host name is being looked up ends the run within 0.5 s, with the
+    report."""
+    p, d, out, err = start({"CLEANUP_TIMEOUT": "30s"})
+    asked = wait_file(os.path.join(d, "queries"), p)
+    check(asked, "the silent DNS server was never asked")
+    time.sleep(0.2)
+    t = time.monotonic()
+    os.kill(p.pid, signal.SIGTERM)  # unshare and sh exec it: same pid
+    rc, _, stdout, stderr = finish(p, d, out, err)
+    secs = time.monotonic() - t
+    check(secs < 0.5 * SLACK, "the run took %.2f s after SIGTERM" % secs, stdout, stderr)
+    eq(rc, 2, "exit status\n" + stdout + stderr)
+    check("Finished in" in stdout, "no report", stdout)
+
+
+def configure(binary, version):
+    tp.BINARY, tp.VERSION = binary, version
+
+
+if __name__ == "__main__":
+    sys.exit(tp.main(TESTS, configure))
