@@ -111,20 +111,35 @@ int dc_urlencode(char *out, size_t cap, const char *s) {
   return (int)o;
 }
 
-static void add_term(json_t *filters, const char *name, const char *value) {
+/* Adds name: {value: true} to filters. Returns 0, or -EILSEQ when jansson refuses the value
+ * as a key (it is not valid UTF-8), -ENOMEM: the caller then sends nothing, since a term
+ * left out would make the filter wider than the one configured. */
+static int add_term(json_t *filters, const char *name, const char *value) {
+  if (!dc_utf8_valid(value, strlen(value)))
+    return -EILSEQ;
   json_t *m = json_object_get(filters, name);
   if (!m) {
     m = json_object();
-    json_object_set_new(filters, name, m);
+    if (!m || json_object_set_new(filters, name, m) < 0)
+      return -ENOMEM; /* json_object_set_new releases m */
   }
-  json_object_set_new(m, value, json_true());
+  return json_object_set_new(m, value, json_true()) < 0 ? -ENOMEM : 0;
 }
 
-char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *dangling) {
+/* A term rendered by snprintf into buf, then added: both checked. */
+static int add_label_term(json_t *filters, const char *name, const dc_label_term_t *t, char *buf, size_t cap) {
+  if (dc_label_term_format(t, buf, cap) < 0)
+    return -ENAMETOOLONG;
+  return add_term(filters, name, buf);
+}
+
+int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dangling, char **out) {
+  *out = NULL;
   json_t *f = json_object();
   if (!f)
-    return NULL;
+    return -ENOMEM;
   char buf[2 * DC_LABEL_MAX + 2];
+  int rc = 0, n;
   if ((flags & DC_F_UNTIL) && cfg->has_until) {
     long long s = (long long)(cfg->until_ns / 1000000000);
     long long ns = (long long)(cfg->until_ns % 1000000000);
@@ -132,42 +147,45 @@ char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *danglin
       s -= 1;
       ns += 1000000000;
     }
-    snprintf(buf, sizeof(buf), "%lld.%09lld", s, ns);
-    add_term(f, "until", buf);
+    n = snprintf(buf, sizeof(buf), "%lld.%09lld", s, ns);
+    rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
-  if ((flags & DC_F_UNTIL_AGE) && cfg->has_until) {
+  if (rc == 0 && (flags & DC_F_UNTIL_AGE) && cfg->has_until) {
     int64_t now = dc_now_ns();
     int64_t age_ms = now > cfg->until_ns ? (now - cfg->until_ns) / 1000000 : 0;
-    snprintf(buf, sizeof(buf), "%lldms", (long long)age_ms);
-    add_term(f, "until", buf);
+    n = snprintf(buf, sizeof(buf), "%lldms", (long long)age_ms);
+    rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
   if (flags & DC_F_LABELS)
-    for (size_t i = 0; i < cfg->nlabels; i++)
-      if (!cfg->labels[i].negate) {
-        dc_label_term_format(&cfg->labels[i], buf, sizeof(buf));
-        add_term(f, "label", buf);
-      }
-  if (flags & DC_F_PROTECT) {
-    dc_label_term_format(&cfg->protect, buf, sizeof(buf));
-    add_term(f, "label!", buf);
-  }
-  if (dangling)
-    add_term(f, "dangling", dangling);
-  char *enc = NULL;
-  if (json_object_size(f) == 0) {
-    enc = strdup("");
-  } else {
+    for (size_t i = 0; rc == 0 && i < cfg->nlabels; i++)
+      if (!cfg->labels[i].negate)
+        rc = add_label_term(f, "label", &cfg->labels[i], buf, sizeof(buf));
+  if (rc == 0 && (flags & DC_F_PROTECT))
+    rc = add_label_term(f, "label!", &cfg->protect, buf, sizeof(buf));
+  if (rc == 0 && dangling)
+    rc = add_term(f, "dangling", dangling);
+  if (rc == 0 && json_object_size(f) == 0) {
+    if (!(*out = strdup("")))
+      rc = -ENOMEM;
+  } else if (rc == 0) {
     char *js = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
-    if (js) {
-      size_t cap = strlen(js) * 3 + 1;
-      enc = malloc(cap);
-      if (enc)
-        dc_urlencode(enc, cap, js);
-      free(js);
+    size_t cap = js ? strlen(js) * 3 + 1 : 0;
+    char *enc = js ? malloc(cap) : NULL;
+    if (!enc || dc_urlencode(enc, cap, js) < 0) {
+      free(enc);
+      rc = -ENOMEM;
+    } else {
+      *out = enc;
     }
+    free(js);
   }
   json_decref(f);
-  return enc;
+  return rc;
+}
+
+char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *dangling) {
+  char *out;
+  return dc_api_filters_build(cfg, flags, dangling, &out) == 0 ? out : NULL;
 }
 
 int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query) {

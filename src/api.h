@@ -59,8 +59,14 @@ enum {
 };
 
 /* Builds the encoded `filters=` value for a request: the parts named by flags, plus
- * dangling (NULL to omit). Returns a malloc'd string (caller frees) or NULL on no memory.
- * With no filter at all it returns an empty string. */
+ * dangling (NULL to omit), exactly or not at all. Returns 0 with a malloc'd string in *out
+ * (caller frees; empty with no filter at all), or -EILSEQ (a term is not valid UTF-8, so it
+ * cannot travel as JSON), -ENAMETOOLONG (a term does not fit), -ENOMEM, with *out NULL.
+ * A request whose filters cannot be built must not be sent: without a term it would select
+ * more than configured. */
+int dc_api_filters_build(const struct dc_config *cfg, unsigned flags, const char *dangling, char **out);
+
+/* dc_api_filters_build's string, or NULL on any of its errors. */
 char *dc_api_filters(const struct dc_config *cfg, unsigned flags, const char *dangling);
 
 /* Writes "/v<version><endpoint>[?query]". Returns 0 or -ENAMETOOLONG. */

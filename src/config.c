@@ -102,11 +102,33 @@ struct raw_list {
   char origin[48];
 };
 
-/* Copies s with control characters replaced by '?': an error must stay on one line. */
+/* Copies s for an error message that must stay one line of text: control characters become
+ * '?', and bytes that are not UTF-8 (and C1 controls, U+2028, U+2029) are shown escaped as
+ * \xNN, so the message says what was given without passing the raw bytes on. */
 static const char *one_line(const char *s, char *buf, size_t cap) {
-  size_t o = 0;
-  for (; *s && o + 1 < cap; s++)
-    buf[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+  size_t o = 0, n = strlen(s);
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t k = dc_utf8_decode(s + i, n - i, &cp);
+    if (k == 1 && (cp < 0x20 || cp == 0x7f)) {
+      if (o + 1 >= cap)
+        break;
+      buf[o++] = '?';
+    } else if (k == 0 || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
+      size_t bytes = k ? k : 1;
+      if (o + 4 * bytes >= cap)
+        break;
+      for (size_t j = 0; j < bytes; j++)
+        o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", (unsigned char)s[i + j]);
+      k = bytes;
+    } else {
+      if (o + k >= cap)
+        break;
+      memcpy(buf + o, s + i, k);
+      o += k;
+    }
+    i += k;
+  }
   buf[o] = '\0';
   return buf;
 }
@@ -239,9 +261,9 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
       }
       id = find_long(name, len, &negated);
       if (id < 0) {
-        char n[65];
+        char n[65], shown[4 * sizeof(n)];
         snprintf(n, sizeof(n), "%.*s", (int)(len > 64 ? 64 : len), name);
-        snprintf(err, errlen, "unknown option --%s (see --help)", one_line(n, n, sizeof(n)));
+        snprintf(err, errlen, "unknown option --%s (see --help)", one_line(n, shown, sizeof(shown)));
         return -EINVAL;
       }
       snprintf(origin, sizeof(origin), "--%s", opts[id].flag);
@@ -377,9 +399,12 @@ static int parse_terms(const struct raw_list *l, bool negations, dc_label_term_t
           return -EINVAL;
         }
         char why[160];
-        if (dc_label_term_parse(&out[*n], term, why, sizeof(why)) < 0 || (!negations && out[*n].negate)) {
+        int prc = dc_label_term_parse(&out[*n], term, why, sizeof(why));
+        if (prc < 0 || (!negations && out[*n].negate)) {
           char acc[256];
-          if (negations)
+          if (prc == -EILSEQ)
+            snprintf(acc, sizeof(acc), "%s (labels are UTF-8 text; check the encoding of the value)", why);
+          else if (negations)
             snprintf(acc, sizeof(acc), "accepted forms are k, k=v, !k, !k=v, label=k[=v], label!=k[=v] (%s)", why);
           else
             snprintf(acc, sizeof(acc), "accepted forms are k and k=v");
@@ -531,9 +556,11 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   const char *pv = pr->value ? pr->value : DC_DEFAULT_PROTECT_LABEL;
   char why[160];
   if (!*pv || pv[0] == '!' || strncmp(pv, "label=", 6) == 0 || strncmp(pv, "label!=", 7) == 0 ||
-      dc_label_term_parse(&cfg->protect, pv, why, sizeof(why)) < 0)
+      (rc = dc_label_term_parse(&cfg->protect, pv, why, sizeof(why))) < 0)
     return fail(err, errlen, pr->value ? pr->origin : "PROTECT_LABEL", pv,
-                "expected a label key or key=value (protection cannot be switched off)");
+                rc == -EILSEQ ? "label value is not valid UTF-8 (labels are UTF-8 text; check the encoding of "
+                                "the value)"
+                              : "expected a label key or key=value (protection cannot be switched off)");
   for (size_t i = 0; i < cfg->nlabels; i++) {
     const dc_label_term_t *t = &cfg->labels[i];
     if (!t->negate && strcmp(t->key, cfg->protect.key) == 0 &&

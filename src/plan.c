@@ -272,31 +272,41 @@ static void start_prune(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_config_t *cfg = run->cfg;
   char *filters;
-  char query[4096];
+  char query[sizeof(op->req.path)];
+  int rc;
   if (op->kind == DC_BUILD_CACHE) {
     /* Build cache records carry no labels: the daemon ignores label filters here. */
-    filters = dc_api_filters(cfg, DC_F_UNTIL_AGE, NULL);
+    rc = dc_api_filters_build(cfg, DC_F_UNTIL_AGE, NULL, &filters);
   } else {
-    filters = dc_api_filters(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
-                             op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL);
+    rc = dc_api_filters_build(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
+                              op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL, &filters);
   }
-  if (!filters) {
-    op_end(op, OP_FAILED, "out of memory");
+  /* A prune is sent with exactly the filters configured or not at all: one term less would
+   * remove more than asked. */
+  if (rc < 0) {
+    op_end(op, OP_FAILED, "%s: nothing sent",
+           rc == -EILSEQ ? "cannot encode the filters (a label is not valid UTF-8)"
+           : rc == -ENOMEM ? "out of memory" : "cannot encode the filters");
     return;
   }
-  snprintf(query, sizeof(query), "%s%s%s%s", (op->kind == DC_BUILD_CACHE && cfg->prune_all) ? "all=1" : "",
-           (op->kind == DC_BUILD_CACHE && cfg->prune_all && *filters) ? "&" : "", *filters ? "filters=" : "",
-           filters);
+  int n = snprintf(query, sizeof(query), "%s%s%s%s", (op->kind == DC_BUILD_CACHE && cfg->prune_all) ? "all=1" : "",
+                   (op->kind == DC_BUILD_CACHE && cfg->prune_all && *filters) ? "&" : "", *filters ? "filters=" : "",
+                   filters);
   free(filters);
+  if (n < 0 || (size_t)n >= sizeof(query)) {
+    op_end(op, OP_FAILED, "filters too long (%d bytes encoded): nothing sent", n);
+    return;
+  }
   op->req.method = "POST";
   op->req.cb = on_prune;
   op->req.data = op;
   op->req.body_cap = 0;
-  int rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
+  rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
   if (rc == 0)
     rc = dc_client_send(&run->client, &op->req);
   if (rc < 0)
-    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s", rc == -ENAMETOOLONG ? "filters too long" : uv_strerror(rc));
+    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s",
+           rc == -ENAMETOOLONG ? "filters too long: nothing sent" : uv_strerror(rc));
 }
 
 /* --- client-side selection and per-resource deletion --- */
@@ -744,10 +754,16 @@ static void start_client_side(dc_op_t *op) {
     rc = list_with_containers(op, "/images/json");
     break;
   case DC_VOLUMES: {
-    char *f = dc_api_filters(run->cfg, 0, dangling);
+    char *f = NULL;
     char q[256];
-    snprintf(q, sizeof(q), "%s%s", f && *f ? "filters=" : "", f ? f : "");
+    int n = dc_api_filters_build(run->cfg, 0, dangling, &f) < 0
+                ? -1
+                : snprintf(q, sizeof(q), "%s%s", *f ? "filters=" : "", f);
     free(f);
+    if (n < 0 || (size_t)n >= sizeof(q)) {
+      op_end(op, OP_FAILED, "cannot build the volume listing's filters: nothing sent");
+      return;
+    }
     op->listing = 2;
     rc = send_get(run, &op->req, "/volumes", q, on_listing, op);
     /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
@@ -818,7 +834,9 @@ static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot) {
   if (!slot->stopping_first)
     return send_slot(op, slot, "DELETE", "/containers/", "", "v=1&force=1", on_reap);
   char query[32];
-  snprintf(query, sizeof(query), "t=%d", op->run->cfg->reap_stop_timeout_s);
+  int n = snprintf(query, sizeof(query), "t=%d", op->run->cfg->reap_stop_timeout_s);
+  if (n < 0 || (size_t)n >= sizeof(query))
+    return -ENAMETOOLONG;
   return send_slot(op, slot, "POST", "/containers/", "/stop", query, on_reap);
 }
 

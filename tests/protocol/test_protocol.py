@@ -747,6 +747,63 @@ def test_help_and_version_make_no_connection():
     eq(len(res.connections), 0, "connections with --version")
 
 
+# --- audit 2026-11: requests built exactly or not sent (F1, F8), engine-controlled sizes (F9),
+# --- networks sharing a name (F13)
+
+def catch_all_rules(v="1.45"):
+    """The audit's r1 engine: every listing empty, every prune answered {} (nothing removed)."""
+    return [ping_rule(v), {"method": "GET", "path": "/v%s/" % v, "body": []},
+            {"method": "POST", "path": "/v%s/" % v, "body": {}}]
+
+
+@test
+def test_label_not_utf8_is_a_config_error():
+    """Audit F1 (G70, G77, C6): a label value that is not UTF-8 used to vanish from the filters
+    sent ("label":{}), so the prune removed everything unprotected. It is now bad configuration:
+    exit 2, one line with the bytes escaped, no connection at all."""
+    # Python passes \udcXX in an environment value as the raw byte XX.
+    cases = [({"PRUNE_FILTER_LABEL": "team=Jos\udce9"}, [], 'invalid PRUNE_FILTER_LABEL="team=Jos\\xe9"'),
+             ({}, ["--label=team=Jos\udce9"], 'invalid --label="team=Jos\\xe9"'),
+             ({"PROTECT_LABEL": "keep=\udce9"}, [], 'invalid PROTECT_LABEL="keep=\\xe9"')]
+    for env, args, want in cases:
+        env = dict(env, CLEANUP_CONTAINERS="false")
+        res = run(catch_all_rules(), env=env, args=args)
+        eq(res.rc, 2, "exit status with %r %r\n%s" % (env, args, res.dump()))
+        eq(len(res.connections), 0, "connections with %r %r" % (env, args))
+        line = one_stderr_line(res)
+        check(want in line and "not valid UTF-8" in line, "stderr with %r %r" % (env, args), line)
+        check("\ufffd" not in line, "the raw byte reached stderr", line)
+        eq(res.stdout, "", "stdout")
+
+
+@test
+def test_long_filters_sent_whole_or_not_at_all():
+    """Audit F8 (C8): sixteen valid terms of 401 bytes used to be cut at 4095 characters and
+    sent unterminated. They fit a request path, so now they go whole: the engine gets every
+    term. Sixteen terms of 509 bytes do not fit: the prunes that need them fail with "filters
+    too long" and are never sent (the build cache is skipped with a label filter: every
+    operation failed, exit 2)."""
+    terms = ["k%02d%s=%s" % (i, "a" * 200, "b" * 200) for i in range(16)]
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"CLEANUP_CONTAINERS": "false"},
+              args=["--label=" + t for t in terms])
+    wire_rules(res)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    for op in ("networks", "images"):
+        sent = [p for p in res.paths("POST") if p.startswith("/v1.45/%s/prune?" % op)]
+        eq(len(sent), 1, op + " prunes")
+        eq(sorted(filters_of(sent[0])["label"]), sorted(terms), op + " label terms sent")
+
+    terms = ["k%02d%s=%s" % (i, "a" * 250, "b" * 255) for i in range(16)]
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"CLEANUP_CONTAINERS": "false"},
+              args=["--label=" + t for t in terms])
+    wire_rules(res)
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    eq(res.paths("POST"), [], "prunes sent")
+    for op in ("networks", "images"):
+        check(re.search(r"^docker-cleaner: warn: %s: filters too long \(\d+ bytes encoded\): nothing sent$" % op,
+                        res.stderr, re.M), "no 'filters too long' for " + op, res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""

@@ -304,6 +304,51 @@ static void test_filters_labels(void **state) {
   free(f);
 }
 
+/* Audit F1, defence in depth: a term jansson cannot encode (bytes that are not UTF-8, set
+ * here past the configuration's own check) makes the builder fail: no filter without it. */
+static void test_filters_refuse_unencodable(void **state) {
+  (void)state;
+  dc_config_t cfg;
+  base_config(&cfg);
+  add_label(&cfg, "env=ci");
+  snprintf(cfg.labels[cfg.nlabels].key, sizeof(cfg.labels[0].key), "team");
+  snprintf(cfg.labels[cfg.nlabels].value, sizeof(cfg.labels[0].value), "Jos\xe9");
+  cfg.labels[cfg.nlabels].has_value = true;
+  cfg.nlabels++;
+  char *f = (char *)"untouched";
+  assert_rc(dc_api_filters_build(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true", &f), -EILSEQ);
+  assert_null(f);
+  assert_null(dc_api_filters(&cfg, DC_F_LABELS, NULL));
+  /* Without the label terms, the rest builds. */
+  assert_rc(dc_api_filters_build(&cfg, DC_F_PROTECT, NULL, &f), 0);
+  assert_str(f, "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D");
+  free(f);
+
+  /* The protection label and the dangling value are checked the same way. */
+  base_config(&cfg);
+  snprintf(cfg.protect.value, sizeof(cfg.protect.value), "\xff");
+  cfg.protect.has_value = true;
+  assert_rc(dc_api_filters_build(&cfg, DC_F_PROTECT, NULL, &f), -EILSEQ);
+  assert_null(f);
+  base_config(&cfg);
+  assert_rc(dc_api_filters_build(&cfg, 0, "tr\xc3", &f), -EILSEQ);
+  assert_null(f);
+
+  /* A key that does not fit the term buffer is refused, not cut. */
+  base_config(&cfg);
+  memset(cfg.labels[0].key, 'k', sizeof(cfg.labels[0].key));
+  cfg.labels[0].key[sizeof(cfg.labels[0].key) - 1] = '\0';
+  memset(cfg.labels[0].value, 'v', sizeof(cfg.labels[0].value));
+  cfg.labels[0].value[sizeof(cfg.labels[0].value) - 1] = '\0';
+  cfg.labels[0].has_value = true;
+  cfg.nlabels = 1;
+  assert_rc(dc_api_filters_build(&cfg, DC_F_LABELS, NULL, &f), 0); /* 255 + 1 + 255 bytes: fits */
+  json_t *j = decode_filters(f);
+  assert_i64(json_object_size(json_object_get(j, "label")), 1);
+  json_decref(j);
+  free(f);
+}
+
 static void test_api_path(void **state) {
   (void)state;
   dc_engine_t e;
@@ -1216,6 +1261,7 @@ int main(void) {
       cmocka_unit_test(test_filters_until),
       cmocka_unit_test(test_filters_labels),
       cmocka_unit_test(test_api_path),
+      cmocka_unit_test(test_filters_refuse_unencodable),
       cmocka_unit_test(test_decode_containers),
       cmocka_unit_test(test_decode_images),
       cmocka_unit_test(test_decode_networks),

@@ -731,6 +731,37 @@ static void test_control_characters_stay_on_one_line(void **state) {
   EXPECT_INVALID(LOAD("--bo\rgus"), "--bo", "gus");
 }
 
+/* Audit F1 (G70, G77): label values that are not UTF-8 are a configuration error, shown
+ * escaped; never a term dropped from the filter. */
+static void test_labels_not_utf8(void **state) {
+  (void)state;
+  env("PRUNE_FILTER_LABEL", "team=Jos\xe9");
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL=\"team=Jos\\xe9\"", "not valid UTF-8");
+  assert_null(strchr(err, '\xe9'));
+  reset(NULL);
+  env("PRUNE_FILTER_LABEL", "env=ci,!team=Jos\xe9");
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL=\"!team=Jos\\xe9\"", "UTF-8");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--label", "team=\xc3"), "--label=\"team=\\xc3\"", "UTF-8");
+  reset(NULL);
+  env("PROTECT_LABEL", "keep=\xe9");
+  EXPECT_INVALID(LOAD0(), "PROTECT_LABEL=\"keep=\\xe9\"", "not valid UTF-8");
+  assert_null(strchr(err, '\xe9'));
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--protect-label", "keep=\xed\xa0\x80"), "--protect-label=\"keep=\\xed\\xa0\\x80\"", "UTF-8");
+  reset(NULL);
+  env("REAP_LABEL", "job=\xff");
+  env("REAP_AFTER", "1h");
+  EXPECT_INVALID(LOAD0(), "REAP_LABEL=\"job=\\xff\"", "UTF-8");
+  /* Valid UTF-8 is a label value like any other, and is kept as given. */
+  reset(NULL);
+  env("PRUNE_FILTER_LABEL", "team=Jos\xc3\xa9");
+  env("PROTECT_LABEL", "keep=\xe4\xb8\xad");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_str(cfg.labels[0].value, "Jos\xc3\xa9");
+  assert_str(cfg.protect.value, "\xe4\xb8\xad");
+}
+
 static void test_value_too_long(void **state) {
   (void)state;
   static char big[5000];
@@ -769,6 +800,7 @@ int main(void) {
       cmocka_unit_test_setup(test_reaper, reset),
       cmocka_unit_test_setup(test_control_characters_stay_on_one_line, reset),
       cmocka_unit_test_setup(test_value_too_long, reset),
+      cmocka_unit_test_setup(test_labels_not_utf8, reset),
   };
   return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
