@@ -133,6 +133,23 @@ static int add_label_term(json_t *filters, const char *name, const dc_label_term
   return add_term(filters, name, buf);
 }
 
+/* The age of the cut-off in milliseconds, 0 when it is in the future. The difference is
+ * taken in unsigned arithmetic: for a cut-off before about 1733, now - until overflows
+ * int64 (undefined behaviour); as uint64 it is exact, and divided it fits again. */
+int64_t dc_api_until_age_ms(int64_t now_ns, int64_t until_ns) {
+  if (now_ns <= until_ns)
+    return 0;
+  return (int64_t)(((uint64_t)now_ns - (uint64_t)until_ns) / UINT64_C(1000000));
+}
+
+int64_t dc_bytes_add(int64_t total, int64_t n) {
+  if (total < 0)
+    total = 0;
+  if (n <= 0)
+    return total;
+  return n > INT64_MAX - total ? INT64_MAX : total + n;
+}
+
 int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dangling, char **out) {
   *out = NULL;
   json_t *f = json_object();
@@ -151,9 +168,7 @@ int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dan
     rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
   if (rc == 0 && (flags & DC_F_UNTIL_AGE) && cfg->has_until) {
-    int64_t now = dc_now_ns();
-    int64_t age_ms = now > cfg->until_ns ? (now - cfg->until_ns) / 1000000 : 0;
-    n = snprintf(buf, sizeof(buf), "%lldms", (long long)age_ms);
+    n = snprintf(buf, sizeof(buf), "%lldms", (long long)dc_api_until_age_ms(dc_now_ns(), cfg->until_ns));
     rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
   if (flags & DC_F_LABELS)

@@ -69,6 +69,15 @@ int dc_api_filters_build(const struct dc_config *cfg, unsigned flags, const char
 /* dc_api_filters_build's string, or NULL on any of its errors. */
 char *dc_api_filters(const struct dc_config *cfg, unsigned flags, const char *dangling);
 
+/* total + n for byte counts the engine reports: a negative total (unknown) counts as 0, a
+ * negative n adds nothing, and the sum stops at INT64_MAX instead of overflowing (an engine
+ * may report any int64 as a Size or SpaceReclaimed). */
+int64_t dc_bytes_add(int64_t total, int64_t n);
+
+/* The age of an `until` cut-off at now_ns, in milliseconds (0 when it is in the future),
+ * without overflow for any pair of int64 instants. */
+int64_t dc_api_until_age_ms(int64_t now_ns, int64_t until_ns);
+
 /* Writes "/v<version><endpoint>[?query]". Returns 0 or -ENAMETOOLONG. */
 int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query);
 

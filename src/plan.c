@@ -562,7 +562,7 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
     dc_report_deleted(op->kind, r->id, r->name, r->size);
     op->count++;
     if (r->size >= 0)
-      op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
+      op->bytes = dc_bytes_add(op->bytes, r->size);
   } else if (status == 0 && (resp->status == 404 || gone_on_podman(run, resp))) {
     op->gone++; /* removed by someone else meanwhile: nothing left to do */
   } else if (status == 0 && (resp->status == 409 || resp->status == 403)) {
@@ -603,7 +603,7 @@ static void pump_deletes(dc_op_t *op) {
       dc_report_deleted(op->kind, r->id, r->name, r->size);
       op->count++;
       if (r->size >= 0)
-        op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
+        op->bytes = dc_bytes_add(op->bytes, r->size);
     }
     op_end(op, OP_OK, NULL);
     return;
@@ -934,7 +934,7 @@ static void finish(dc_run_t *run) {
       counts[k] = op->count;
       deleted += op->count;
       if (op->bytes > 0)
-        bytes += op->bytes;
+        bytes = dc_bytes_add(bytes, op->bytes);
       if (op->status == OP_OK)
         ok++;
       else if (op->status == OP_FAILED || op->status == OP_TIMEOUT)

@@ -804,6 +804,61 @@ def test_long_filters_sent_whole_or_not_at_all():
                         res.stderr, re.M), "no 'filters too long' for " + op, res.dump())
 
 
+@test
+def test_huge_sizes_and_old_until_no_overflow():
+    """Audit F9 (r9): sizes and SpaceReclaimed of INT64_MAX, summed, and an `until` before 1733,
+    are computed without signed overflow: the totals saturate, the age is exact. Run under the
+    sanitizer build, UBSan would print "runtime error" on stderr."""
+    M = 9223372036854775807
+    v = "/v1.45"
+
+    def rules():
+        return [ping_rule("1.45"),
+                {"method": "GET", "path": v + "/images/json", "body": [
+                    {"Id": "sha256:" + ("%02x" % i) * 32, "RepoTags": None, "Created": 1, "Size": M, "Labels": {}}
+                    for i in range(3)]},
+                {"method": "GET", "path": v + "/containers/json", "body": [
+                    {"Id": "a" * 64, "Names": ["/v"], "State": "exited", "Created": 1600000000,
+                     "ImageID": "sha256:" + "ff" * 32, "Labels": {}}]},
+                {"method": "GET", "path": v + "/system/df", "body": {"BuildCache": [
+                    {"ID": "bc1", "Type": "regular", "InUse": False, "Shared": False, "Size": 1,
+                     "LastUsedAt": None}]}},
+                {"method": "GET", "path": v + "/", "body": []},
+                {"method": "POST", "path": v + "/containers/prune",
+                 "body": {"ContainersDeleted": ["a" * 64], "SpaceReclaimed": M}},
+                {"method": "POST", "path": v + "/images/prune", "body": {"ImagesDeleted": None, "SpaceReclaimed": M}},
+                {"method": "POST", "path": v + "/build/prune", "body": {"CachesDeleted": ["bc1"], "SpaceReclaimed": M}},
+                {"method": "POST", "path": v + "/", "body": {}}]
+
+    for env in ({"DRY_RUN": "true", "PRUNE_ALL": "true"}, {"DRY_RUN": "false"}):
+        res = run(rules(), env=dict(env, LOG_FORMAT="json"))
+        check("runtime error" not in res.stderr, "UBSan report with %r" % env, res.dump())
+        eq(res.rc, 0, "exit status with %r\n%s" % (env, res.dump()))
+        events = [json.loads(l) for l in res.stdout.splitlines()]
+        summary = [e for e in events if e["event"] == "summary"]
+        eq(len(summary), 1, "summary events")
+        check(0 < summary[0]["bytes"] <= M, "total bytes out of range: %r" % summary[0], res.dump())
+        for e in events:
+            if e["event"] == "operation":
+                check(e.get("bytes") is None or 0 <= e["bytes"] <= M, "bytes of %r" % e, res.dump())
+    # 1700-01-01T00:00:00Z is -8520336000 s: its age does not fit int64 nanoseconds.
+    until = -8520336000
+    t0 = time.time()
+    res = run(rules(), env={"PRUNE_FILTER_UNTIL": "1700-01-01T00:00:00Z", "CLEANUP_CONTAINERS": "false",
+                            "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false"})
+    t1 = time.time()
+    check("runtime error" not in res.stderr, "UBSan report with an until before 1733", res.dump())
+    eq(res.rc, 0, "exit status with an until before 1733\n" + res.dump())
+    build = [r["path"] for r in res.requests if r["path"].startswith(v + "/build/prune")]
+    eq(len(build), 1, "build cache prunes")
+    age = filters_of(build[0])["until"]
+    eq(len(age), 1, "until terms")
+    ms = list(age)[0]
+    check(re.match(r"^\d+ms$", ms), "until is not an age in ms: " + ms)
+    check(int((t0 - until) * 1000) - 1000 <= int(ms[:-2]) <= int((t1 - until) * 1000) + 1000,
+          "until age %s is not now - 1700-01-01" % ms)
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""

@@ -349,6 +349,35 @@ static void test_filters_refuse_unencodable(void **state) {
   free(f);
 }
 
+/* Audit F9: the `until` age for a cut-off long before now (about 1733 and earlier) must not
+ * overflow; it is computed exactly. */
+static void test_until_age_ms(void **state) {
+  (void)state;
+  const int64_t now = INT64_C(1764480000) * SEC; /* 2025-11-30 */
+  assert_i64(dc_api_until_age_ms(now, now - 90 * SEC), 90000);
+  assert_i64(dc_api_until_age_ms(now, now), 0);
+  assert_i64(dc_api_until_age_ms(now, now + SEC), 0);
+  /* 1700-01-01T00:00:00Z, as parsed: now - until exceeds INT64_MAX ns. */
+  const int64_t y1700 = INT64_C(-8520336000) * SEC;
+  assert_i64(dc_api_until_age_ms(now, y1700), (INT64_C(1764480000) + INT64_C(8520336000)) * 1000);
+  assert_i64(dc_api_until_age_ms(INT64_MAX, INT64_MIN), (int64_t)(UINT64_MAX / 1000000));
+  assert_i64(dc_api_until_age_ms(INT64_MIN, INT64_MAX), 0);
+}
+
+/* Audit F9: byte sums over what the engine reports saturate instead of overflowing. */
+static void test_bytes_add(void **state) {
+  (void)state;
+  assert_i64(dc_bytes_add(3, 4), 7);
+  assert_i64(dc_bytes_add(-1, 5), 5); /* unknown so far: now known */
+  assert_i64(dc_bytes_add(-1, 0), 0);
+  assert_i64(dc_bytes_add(5, -3), 5); /* a negative size adds nothing */
+  assert_i64(dc_bytes_add(5, INT64_MIN), 5);
+  assert_i64(dc_bytes_add(INT64_MAX, 1), INT64_MAX);
+  assert_i64(dc_bytes_add(INT64_MAX - 1, INT64_MAX), INT64_MAX);
+  assert_i64(dc_bytes_add(INT64_MAX - 1, 1), INT64_MAX);
+  assert_i64(dc_bytes_add(INT64_MIN, INT64_MAX), INT64_MAX);
+}
+
 static void test_api_path(void **state) {
   (void)state;
   dc_engine_t e;
@@ -1262,6 +1291,8 @@ int main(void) {
       cmocka_unit_test(test_filters_labels),
       cmocka_unit_test(test_api_path),
       cmocka_unit_test(test_filters_refuse_unencodable),
+      cmocka_unit_test(test_until_age_ms),
+      cmocka_unit_test(test_bytes_add),
       cmocka_unit_test(test_decode_containers),
       cmocka_unit_test(test_decode_images),
       cmocka_unit_test(test_decode_networks),
