@@ -309,6 +309,46 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
   return 0;
 }
 
+/* A socket path as a person writes one: after the leading '/', printable text (spaces
+ * included, as in a home directory's name), but no control characters, no U+2028/U+2029 and
+ * nothing that is not UTF-8. Anything else is a mistake that would only surface later, at
+ * connect time, in messages that echo it. */
+static bool sane_path(const char *p) {
+  size_t n = strlen(p);
+  for (size_t i = 0, k; i < n; i += k) {
+    uint32_t cp = 0;
+    k = dc_utf8_decode(p + i, n - i, &cp);
+    if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+      return false;
+  }
+  return true;
+}
+
+/* A host name or IPv4 address (letters, digits, '.', '-', '_'), or, between brackets, an
+ * IPv6 address with an optional zone (hex digits, ':', '.', then '%' and a zone name). No
+ * user@, spaces or control characters: the engine is reached at exactly this name. */
+static bool sane_host(const char *h, size_t n, bool bracketed) {
+  /* In brackets, the address runs up to an optional '%' and the zone name after it. */
+  size_t addr = n;
+  if (bracketed) {
+    const char *pct = memchr(h, '%', n);
+    if (pct)
+      addr = (size_t)(pct - h);
+    if (addr == 0 || (pct && addr + 1 == n))
+      return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)h[i];
+    if (i == addr)
+      continue; /* the '%' */
+    bool name_char = c < 0x80 && (isalnum(c) || c == '.' || c == '-' || c == '_');
+    bool v6_char = c < 0x80 && (isxdigit(c) || c == ':' || c == '.');
+    if (!(bracketed && i < addr ? v6_char : name_char))
+      return false;
+  }
+  return true;
+}
+
 static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t errlen) {
   static const char accepted[] = "accepted: unix:///absolute/path or tcp://host:port";
   const char *v = r->value;
@@ -321,6 +361,9 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     const char *path = v + 7;
     if (path[0] != '/' || strlen(path) >= sizeof(cfg->socket_path))
       return fail(err, errlen, r->origin, v, accepted);
+    if (!sane_path(path))
+      return fail(err, errlen, r->origin, v,
+                  "accepted: unix:///absolute/path (a path without control characters, in UTF-8)");
     cfg->host_kind = DC_HOST_UNIX;
     snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", path);
     return 0;
@@ -329,7 +372,8 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     const char *h = v + 6;
     const char *end;
     size_t hlen;
-    if (h[0] == '[') {
+    bool bracketed = h[0] == '[';
+    if (bracketed) {
       end = strchr(h, ']');
       if (!end)
         return fail(err, errlen, r->origin, v, accepted);
@@ -342,6 +386,10 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     }
     if (hlen == 0 || hlen >= sizeof(cfg->tcp_host))
       return fail(err, errlen, r->origin, v, accepted);
+    if (!sane_host(h, hlen, bracketed))
+      return fail(err, errlen, r->origin, v,
+                  "accepted: tcp://host:port, the host a name or an IPv4 address (letters, digits, '.', '-', '_') "
+                  "or an IPv6 address in brackets; no user@, spaces or control characters");
     memcpy(cfg->tcp_host, h, hlen);
     cfg->tcp_host[hlen] = '\0';
     cfg->tcp_port = 2375;
