@@ -79,13 +79,6 @@ static int send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, cons
   return rc;
 }
 
-static const dc_resource_t *find_by_name(const dc_resource_list_t *l, const char *name) {
-  for (size_t i = 0; i < l->n; i++)
-    if (l->items[i].name && strcmp(l->items[i].name, name) == 0)
-      return &l->items[i];
-  return NULL;
-}
-
 /* --- inventories taken before deleting, for the audit trail --- */
 
 static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -154,6 +147,99 @@ static void on_retry_timer(uv_timer_t *t) {
   }
 }
 
+typedef struct named {
+  const char *name;
+  size_t idx;
+} named_t;
+
+static int cmp_named(const void *a, const void *b) {
+  const named_t *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The range [*lo, *hi) of v (sorted by name) whose entries are named name. */
+static void named_range(const named_t *v, size_t n, const char *name, size_t *lo, size_t *hi) {
+  size_t a = 0, b = n;
+  while (a < b) {
+    size_t m = a + (b - a) / 2;
+    if (strcmp(v[m].name, name) < 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  *lo = a;
+  for (b = n; a < b;) {
+    size_t m = a + (b - a) / 2;
+    if (strcmp(v[m].name, name) <= 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  *hi = a;
+}
+
+/* s as printable ASCII ('?' for anything else), at most cap - 1 bytes: names and IDs come
+ * from the engine and must not carry a line break or an escape into the warning. */
+static const char *ascii_only(char *buf, size_t cap, const char *s) {
+  size_t o = 0;
+  for (; *s && o + 1 < cap; s++)
+    buf[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+  buf[o] = '\0';
+  return buf;
+}
+
+/* Names the networks a prune removed. The reply gives only names, and engines before API
+ * 1.44 allow several networks of one name: the k-th reply entry of a name takes the k-th
+ * listed network of that name, so no ID is named twice. When more networks of a name were
+ * listed than the reply removed, which ones went cannot be known: those entries keep the
+ * bare name, and one warning lists the IDs they were among. O((L + R) log(L + R)). */
+static void report_networks(dc_op_t *op, const dc_prune_result_t *r) {
+  const dc_resource_list_t *l = &op->run->inv[DC_NETWORKS].list;
+  named_t *listed = calloc(l->n ? l->n : 1, sizeof(*listed));
+  named_t *reply = calloc(r->n ? r->n : 1, sizeof(*reply));
+  size_t *rank = calloc(r->n ? r->n : 1, sizeof(*rank));
+  size_t nl = 0;
+  if (listed && reply && rank) {
+    for (size_t j = 0; j < l->n; j++)
+      if (l->items[j].name)
+        listed[nl++] = (named_t){l->items[j].name, j};
+    for (size_t i = 0; i < r->n; i++)
+      reply[i] = (named_t){r->ids[i], i};
+    qsort(listed, nl, sizeof(*listed), cmp_named);
+    qsort(reply, r->n, sizeof(*reply), cmp_named);
+    for (size_t k = 0; k < r->n; k++)
+      rank[reply[k].idx] = k; /* made relative to the name's range below */
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    const char *name = r->ids[i], *id = name;
+    if (listed && reply && rank) {
+      size_t llo, lhi, rlo, rhi;
+      named_range(listed, nl, name, &llo, &lhi);
+      named_range(reply, r->n, name, &rlo, &rhi);
+      size_t nlisted = lhi - llo, nremoved = rhi - rlo, k = rank[i] - rlo;
+      if (nlisted > 0 && nlisted <= nremoved) {
+        if (k < nlisted)
+          id = l->items[listed[llo + k].idx].id;
+      } else if (nlisted > 1 && k == 0) {
+        char ids[160] = "", one[13], sname[101];
+        size_t o = 0, shown = 0;
+        for (; shown < nlisted && o + 16 < sizeof(ids); shown++)
+          o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%s", shown ? ", " : "",
+                                ascii_only(one, sizeof(one), l->items[listed[llo + shown].idx].id));
+        dc_warn("networks: the engine removed %zu of the %zu networks named %s (%s%s) and names them only by "
+                "name: which %s is not known", nremoved, nlisted, ascii_only(sname, sizeof(sname), name), ids,
+                shown < nlisted ? ", ..." : "", nremoved == 1 ? "one" : "ones");
+      }
+    }
+    dc_report_deleted(op->kind, id, name, -1);
+    op->count++;
+  }
+  free(listed);
+  free(reply);
+  free(rank);
+}
+
 static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   dc_run_t *run = op->run;
   const dc_resource_list_t *names = &run->inv[op->kind].list;
@@ -177,6 +263,10 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
     dc_resource_index_free(&ix);
     return;
   }
+  if (op->kind == DC_NETWORKS) {
+    report_networks(op, r);
+    return;
+  }
   for (size_t i = 0; i < r->n; i++) {
     const char *id = r->ids[i], *name = NULL;
     if (op->kind == DC_CONTAINERS) {
@@ -185,11 +275,6 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
       name = c ? c->name : NULL;
       if (c)
         c->doomed = true;
-    } else if (op->kind == DC_NETWORKS) {
-      /* The reply names networks; the inventory gives their IDs. */
-      const dc_resource_t *n = find_by_name(names, id);
-      name = id;
-      id = n ? n->id : id;
     }
     dc_report_deleted(op->kind, id, name, -1);
     op->count++;

@@ -859,6 +859,52 @@ def test_huge_sizes_and_old_until_no_overflow():
           "until age %s is not now - 1700-01-01" % ms)
 
 
+NET_A, NET_B, NET_C = "a" * 64, "b" * 64, "c" * 64
+
+
+def dup_network_rules(listed, deleted):
+    v = "/v1.45"
+    return [ping_rule("1.45"),
+            {"method": "GET", "path": v + "/networks", "body": [
+                {"Id": i, "Name": n, "Driver": "bridge", "Labels": {}} for i, n in listed]},
+            {"method": "GET", "path": v + "/", "body": []},
+            {"method": "POST", "path": v + "/networks/prune", "body": {"NetworksDeleted": deleted}},
+            {"method": "POST", "path": v + "/", "body": {}}]
+
+
+@test
+def test_networks_sharing_a_name_each_named_once():
+    """Audit F13 (r13): two networks called ci, both removed: the audit trail names each with
+    its own ID (it used to name the first one twice)."""
+    env = {"CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false"}
+    res = run(dup_network_rules([(NET_A, "ci"), (NET_B, "ci"), (NET_C, "other")], ["ci", "ci"]), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    lines = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted network"))
+    eq(lines, ["Deleted network aaaaaaaaaaaa ci", "Deleted network bbbbbbbbbbbb ci"], "audit lines")
+    res = run(dup_network_rules([(NET_A, "ci"), (NET_B, "ci")], ["ci", "ci"]),
+              env=dict(env, LOG_FORMAT="json"))
+    ids = sorted(e["id"] for e in map(json.loads, res.stdout.splitlines()) if e["event"] == "deleted")
+    eq(ids, [NET_A, NET_B], "deleted events")
+
+
+@test
+def test_networks_sharing_a_name_ambiguous_said_so():
+    """Audit F13: three networks called ci, one removed: which one cannot be known from the
+    reply. No ID is claimed; one warning says so and lists the candidates."""
+    env = {"CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false"}
+    res = run(dup_network_rules([(NET_A, "ci"), (NET_B, "ci"), (NET_C, "ci")], ["ci"]), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    lines = [l for l in res.stdout.splitlines() if l.startswith("Deleted network")]
+    eq(lines, ["Deleted network ci ci"], "audit lines")
+    warn = [l for l in res.stderr.splitlines() if "networks named ci" in l]
+    eq(warn, ["docker-cleaner: warn: networks: the engine removed 1 of the 3 networks named ci (aaaaaaaaaaaa, "
+              "bbbbbbbbbbbb, cccccccccccc) and names them only by name: which one is not known"], "warning")
+    # A name the engine sends with a line break in it stays on one line.
+    res = run(dup_network_rules([(NET_A, "ci\nDeleted network x"), (NET_B, "ci\nDeleted network x")],
+                                ["ci\nDeleted network x"]), env=env)
+    check("named ci?Deleted network x (" in res.stderr, "warning not on one line", res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""
