@@ -209,6 +209,22 @@ int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoin
   return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : 0;
 }
 
+int dc_api_resource_path(char *out, size_t cap, const dc_engine_t *e, const char *prefix, const char *id,
+                         const char *suffix, const char *query) {
+  /* "." and ".." are unreserved, so they would travel as dot segments, and an engine that
+   * decodes %2F before cleaning the path would resolve a "/" too: no engine reports such an
+   * ID, and none is ever sent. */
+  if (!id[0] || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/'))
+    return -EINVAL;
+  char enc[1024], ep[1200];
+  if (dc_urlencode(enc, sizeof(enc), id) < 0)
+    return -ENAMETOOLONG;
+  int n = snprintf(ep, sizeof(ep), "%s%s%s", prefix, enc, suffix);
+  if (n < 0 || (size_t)n >= sizeof(ep))
+    return -ENAMETOOLONG;
+  return dc_api_path(out, cap, e, ep, query);
+}
+
 /* --- decoding --- */
 
 static json_t *load(const char *body, size_t len, char *err, size_t errlen) {

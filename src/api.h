@@ -81,6 +81,12 @@ int64_t dc_api_until_age_ms(int64_t now_ns, int64_t until_ns);
 /* Writes "/v<version><endpoint>[?query]". Returns 0 or -ENAMETOOLONG. */
 int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query);
 
+/* Writes "/v<version><prefix><id><suffix>[?query]" with id percent-encoded. Returns 0,
+ * -EINVAL for an id no resource has (empty, ".", "..", or with a "/": it could name another
+ * path), or -ENAMETOOLONG. */
+int dc_api_resource_path(char *out, size_t cap, const dc_engine_t *e, const char *prefix, const char *id,
+                         const char *suffix, const char *query);
+
 /* A network a container is attached to: its name, and its ID (NULL when the reply has none). */
 typedef struct dc_net_ref {
   char *name;

@@ -606,15 +606,12 @@ static void pump_deletes(dc_op_t *op);
 static int send_slot(dc_op_t *op, dc_delete_slot_t *slot, const char *method, const char *prefix,
                      const char *suffix, const char *query, dc_request_cb cb) {
   dc_run_t *run = op->run;
-  char enc[1024], ep[1100];
-  if (dc_urlencode(enc, sizeof(enc), op->from->items[slot->idx].id) < 0)
-    return -ENAMETOOLONG;
-  snprintf(ep, sizeof(ep), "%s%s%s", prefix, enc, suffix);
   slot->req.method = method;
   slot->req.cb = cb;
   slot->req.data = slot;
   slot->req.body_cap = 1 << 20;
-  int rc = dc_api_path(slot->req.path, sizeof(slot->req.path), &run->engine, ep, query);
+  int rc = dc_api_resource_path(slot->req.path, sizeof(slot->req.path), &run->engine, prefix,
+                                op->from->items[slot->idx].id, suffix, query);
   if (rc == 0)
     rc = dc_client_send(&run->client, &slot->req);
   if (rc == 0) {
@@ -707,6 +704,8 @@ static void pump_deletes(dc_op_t *op) {
       op->failures++;
       if (rc == -ENAMETOOLONG)
         snprintf(op->last_error, sizeof(op->last_error), "%s name too long", dc_kind_singular(op->kind));
+      else if (rc == -EINVAL)
+        snprintf(op->last_error, sizeof(op->last_error), "%s with an invalid ID: not sent", dc_kind_singular(op->kind));
       else
         snprintf(op->last_error, sizeof(op->last_error), "%s", uv_strerror(rc));
     }

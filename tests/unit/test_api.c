@@ -378,6 +378,33 @@ static void test_bytes_add(void **state) {
   assert_i64(dc_bytes_add(INT64_MIN, INT64_MAX), INT64_MAX);
 }
 
+/* Audit N2: an ID that is empty, a dot segment or holds a "/" never becomes a path. */
+static void test_resource_path(void **state) {
+  (void)state;
+  dc_engine_t e;
+  memset(&e, 0, sizeof(e));
+  snprintf(e.version, sizeof(e.version), "1.45");
+  char out[256];
+  static const char *const bad[] = {"", ".", "..", "a/b", "../../networks/net-keep", "/", "x/..", "./"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    strcpy(out, "untouched");
+    if (dc_api_resource_path(out, sizeof(out), &e, "/containers/", bad[i], "", NULL) != -EINVAL) {
+      print_error("the ID \"%s\" was accepted: %s\n", bad[i], out);
+      fail();
+    }
+  }
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/containers/", "abc", "/stop", "t=10"), 0);
+  assert_str(out, "/v1.45/containers/abc/stop?t=10");
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/images/", "sha256:ab", "", "force=1"), 0);
+  assert_str(out, "/v1.45/images/sha256%3Aab?force=1");
+  /* Dots inside an ID are fine: not a dot segment. */
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/volumes/", "..a", "", NULL), 0);
+  assert_str(out, "/v1.45/volumes/..a");
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/volumes/", "x%2e%2e", "", NULL), 0);
+  assert_str(out, "/v1.45/volumes/x%252e%252e");
+  assert_rc(dc_api_resource_path(out, 20, &e, "/volumes/", "abcdefghijkl", "", NULL), -ENAMETOOLONG);
+}
+
 static void test_api_path(void **state) {
   (void)state;
   dc_engine_t e;
@@ -1293,6 +1320,7 @@ int main(void) {
       cmocka_unit_test(test_filters_refuse_unencodable),
       cmocka_unit_test(test_until_age_ms),
       cmocka_unit_test(test_bytes_add),
+      cmocka_unit_test(test_resource_path),
       cmocka_unit_test(test_decode_containers),
       cmocka_unit_test(test_decode_images),
       cmocka_unit_test(test_decode_networks),
