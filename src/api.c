@@ -111,20 +111,52 @@ int dc_urlencode(char *out, size_t cap, const char *s) {
   return (int)o;
 }
 
-static void add_term(json_t *filters, const char *name, const char *value) {
+/* Adds name: {value: true} to filters. Returns 0, or -EILSEQ when jansson refuses the value
+ * as a key (it is not valid UTF-8), -ENOMEM: the caller then sends nothing, since a term
+ * left out would make the filter wider than the one configured. */
+static int add_term(json_t *filters, const char *name, const char *value) {
+  if (!dc_utf8_valid(value, strlen(value)))
+    return -EILSEQ;
   json_t *m = json_object_get(filters, name);
   if (!m) {
     m = json_object();
-    json_object_set_new(filters, name, m);
+    if (!m || json_object_set_new(filters, name, m) < 0)
+      return -ENOMEM; /* json_object_set_new releases m */
   }
-  json_object_set_new(m, value, json_true());
+  return json_object_set_new(m, value, json_true()) < 0 ? -ENOMEM : 0;
 }
 
-char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *dangling) {
+/* A term rendered by snprintf into buf, then added: both checked. */
+static int add_label_term(json_t *filters, const char *name, const dc_label_term_t *t, char *buf, size_t cap) {
+  if (dc_label_term_format(t, buf, cap) < 0)
+    return -ENAMETOOLONG;
+  return add_term(filters, name, buf);
+}
+
+/* The age of the cut-off in milliseconds, 0 when it is in the future. The difference is
+ * taken in unsigned arithmetic: for a cut-off before about 1733, now - until overflows
+ * int64 (undefined behaviour); as uint64 it is exact, and divided it fits again. */
+int64_t dc_api_until_age_ms(int64_t now_ns, int64_t until_ns) {
+  if (now_ns <= until_ns)
+    return 0;
+  return (int64_t)(((uint64_t)now_ns - (uint64_t)until_ns) / UINT64_C(1000000));
+}
+
+int64_t dc_bytes_add(int64_t total, int64_t n) {
+  if (total < 0)
+    total = 0;
+  if (n <= 0)
+    return total;
+  return n > INT64_MAX - total ? INT64_MAX : total + n;
+}
+
+int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dangling, char **out) {
+  *out = NULL;
   json_t *f = json_object();
   if (!f)
-    return NULL;
+    return -ENOMEM;
   char buf[2 * DC_LABEL_MAX + 2];
+  int rc = 0, n;
   if ((flags & DC_F_UNTIL) && cfg->has_until) {
     long long s = (long long)(cfg->until_ns / 1000000000);
     long long ns = (long long)(cfg->until_ns % 1000000000);
@@ -132,48 +164,65 @@ char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *danglin
       s -= 1;
       ns += 1000000000;
     }
-    snprintf(buf, sizeof(buf), "%lld.%09lld", s, ns);
-    add_term(f, "until", buf);
+    n = snprintf(buf, sizeof(buf), "%lld.%09lld", s, ns);
+    rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
-  if ((flags & DC_F_UNTIL_AGE) && cfg->has_until) {
-    int64_t now = dc_now_ns();
-    int64_t age_ms = now > cfg->until_ns ? (now - cfg->until_ns) / 1000000 : 0;
-    snprintf(buf, sizeof(buf), "%lldms", (long long)age_ms);
-    add_term(f, "until", buf);
+  if (rc == 0 && (flags & DC_F_UNTIL_AGE) && cfg->has_until) {
+    n = snprintf(buf, sizeof(buf), "%lldms", (long long)dc_api_until_age_ms(dc_now_ns(), cfg->until_ns));
+    rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
   if (flags & DC_F_LABELS)
-    for (size_t i = 0; i < cfg->nlabels; i++)
-      if (!cfg->labels[i].negate) {
-        dc_label_term_format(&cfg->labels[i], buf, sizeof(buf));
-        add_term(f, "label", buf);
-      }
-  if (flags & DC_F_PROTECT) {
-    dc_label_term_format(&cfg->protect, buf, sizeof(buf));
-    add_term(f, "label!", buf);
-  }
-  if (dangling)
-    add_term(f, "dangling", dangling);
-  char *enc = NULL;
-  if (json_object_size(f) == 0) {
-    enc = strdup("");
-  } else {
+    for (size_t i = 0; rc == 0 && i < cfg->nlabels; i++)
+      if (!cfg->labels[i].negate)
+        rc = add_label_term(f, "label", &cfg->labels[i], buf, sizeof(buf));
+  if (rc == 0 && (flags & DC_F_PROTECT))
+    rc = add_label_term(f, "label!", &cfg->protect, buf, sizeof(buf));
+  if (rc == 0 && dangling)
+    rc = add_term(f, "dangling", dangling);
+  if (rc == 0 && json_object_size(f) == 0) {
+    if (!(*out = strdup("")))
+      rc = -ENOMEM;
+  } else if (rc == 0) {
     char *js = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
-    if (js) {
-      size_t cap = strlen(js) * 3 + 1;
-      enc = malloc(cap);
-      if (enc)
-        dc_urlencode(enc, cap, js);
-      free(js);
+    size_t cap = js ? strlen(js) * 3 + 1 : 0;
+    char *enc = js ? malloc(cap) : NULL;
+    if (!enc || dc_urlencode(enc, cap, js) < 0) {
+      free(enc);
+      rc = -ENOMEM;
+    } else {
+      *out = enc;
     }
+    free(js);
   }
   json_decref(f);
-  return enc;
+  return rc;
+}
+
+char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *dangling) {
+  char *out;
+  return dc_api_filters_build(cfg, flags, dangling, &out) == 0 ? out : NULL;
 }
 
 int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query) {
   int n = snprintf(out, cap, "/v%s%s%s%s", e->version, endpoint, query && *query ? "?" : "",
                    query ? query : "");
   return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : 0;
+}
+
+int dc_api_resource_path(char *out, size_t cap, const dc_engine_t *e, const char *prefix, const char *id,
+                         const char *suffix, const char *query) {
+  /* "." and ".." are unreserved, so they would travel as dot segments, and an engine that
+   * decodes %2F before cleaning the path would resolve a "/" too: no engine reports such an
+   * ID, and none is ever sent. */
+  if (!id[0] || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/'))
+    return -EINVAL;
+  char enc[1024], ep[1200];
+  if (dc_urlencode(enc, sizeof(enc), id) < 0)
+    return -ENAMETOOLONG;
+  int n = snprintf(ep, sizeof(ep), "%s%s%s", prefix, enc, suffix);
+  if (n < 0 || (size_t)n >= sizeof(ep))
+    return -ENAMETOOLONG;
+  return dc_api_path(out, cap, e, ep, query);
 }
 
 /* --- decoding --- */

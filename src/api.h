@@ -59,12 +59,33 @@ enum {
 };
 
 /* Builds the encoded `filters=` value for a request: the parts named by flags, plus
- * dangling (NULL to omit). Returns a malloc'd string (caller frees) or NULL on no memory.
- * With no filter at all it returns an empty string. */
+ * dangling (NULL to omit), exactly or not at all. Returns 0 with a malloc'd string in *out
+ * (caller frees; empty with no filter at all), or -EILSEQ (a term is not valid UTF-8, so it
+ * cannot travel as JSON), -ENAMETOOLONG (a term does not fit), -ENOMEM, with *out NULL.
+ * A request whose filters cannot be built must not be sent: without a term it would select
+ * more than configured. */
+int dc_api_filters_build(const struct dc_config *cfg, unsigned flags, const char *dangling, char **out);
+
+/* dc_api_filters_build's string, or NULL on any of its errors. */
 char *dc_api_filters(const struct dc_config *cfg, unsigned flags, const char *dangling);
+
+/* total + n for byte counts the engine reports: a negative total (unknown) counts as 0, a
+ * negative n adds nothing, and the sum stops at INT64_MAX instead of overflowing (an engine
+ * may report any int64 as a Size or SpaceReclaimed). */
+int64_t dc_bytes_add(int64_t total, int64_t n);
+
+/* The age of an `until` cut-off at now_ns, in milliseconds (0 when it is in the future),
+ * without overflow for any pair of int64 instants. */
+int64_t dc_api_until_age_ms(int64_t now_ns, int64_t until_ns);
 
 /* Writes "/v<version><endpoint>[?query]". Returns 0 or -ENAMETOOLONG. */
 int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query);
+
+/* Writes "/v<version><prefix><id><suffix>[?query]" with id percent-encoded. Returns 0,
+ * -EINVAL for an id no resource has (empty, ".", "..", or with a "/": it could name another
+ * path), or -ENAMETOOLONG. */
+int dc_api_resource_path(char *out, size_t cap, const dc_engine_t *e, const char *prefix, const char *id,
+                         const char *suffix, const char *query);
 
 /* A network a container is attached to: its name, and its ID (NULL when the reply has none). */
 typedef struct dc_net_ref {

@@ -102,11 +102,33 @@ struct raw_list {
   char origin[48];
 };
 
-/* Copies s with control characters replaced by '?': an error must stay on one line. */
+/* Copies s for an error message that must stay one line of text: control characters become
+ * '?', and bytes that are not UTF-8 (and C1 controls, U+2028, U+2029) are shown escaped as
+ * \xNN, so the message says what was given without passing the raw bytes on. */
 static const char *one_line(const char *s, char *buf, size_t cap) {
-  size_t o = 0;
-  for (; *s && o + 1 < cap; s++)
-    buf[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+  size_t o = 0, n = strlen(s);
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t k = dc_utf8_decode(s + i, n - i, &cp);
+    if (k == 1 && (cp < 0x20 || cp == 0x7f)) {
+      if (o + 1 >= cap)
+        break;
+      buf[o++] = '?';
+    } else if (k == 0 || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
+      size_t bytes = k ? k : 1;
+      if (o + 4 * bytes >= cap)
+        break;
+      for (size_t j = 0; j < bytes; j++)
+        o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", (unsigned char)s[i + j]);
+      k = bytes;
+    } else {
+      if (o + k >= cap)
+        break;
+      memcpy(buf + o, s + i, k);
+      o += k;
+    }
+    i += k;
+  }
   buf[o] = '\0';
   return buf;
 }
@@ -239,9 +261,9 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
       }
       id = find_long(name, len, &negated);
       if (id < 0) {
-        char n[65];
+        char n[65], shown[4 * sizeof(n)];
         snprintf(n, sizeof(n), "%.*s", (int)(len > 64 ? 64 : len), name);
-        snprintf(err, errlen, "unknown option --%s (see --help)", one_line(n, n, sizeof(n)));
+        snprintf(err, errlen, "unknown option --%s (see --help)", one_line(n, shown, sizeof(shown)));
         return -EINVAL;
       }
       snprintf(origin, sizeof(origin), "--%s", opts[id].flag);
@@ -287,6 +309,46 @@ static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *
   return 0;
 }
 
+/* A socket path as a person writes one: after the leading '/', printable text (spaces
+ * included, as in a home directory's name), but no control characters, no U+2028/U+2029 and
+ * nothing that is not UTF-8. Anything else is a mistake that would only surface later, at
+ * connect time, in messages that echo it. */
+static bool sane_path(const char *p) {
+  size_t n = strlen(p);
+  for (size_t i = 0, k; i < n; i += k) {
+    uint32_t cp = 0;
+    k = dc_utf8_decode(p + i, n - i, &cp);
+    if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+      return false;
+  }
+  return true;
+}
+
+/* A host name or IPv4 address (letters, digits, '.', '-', '_'), or, between brackets, an
+ * IPv6 address with an optional zone (hex digits, ':', '.', then '%' and a zone name). No
+ * user@, spaces or control characters: the engine is reached at exactly this name. */
+static bool sane_host(const char *h, size_t n, bool bracketed) {
+  /* In brackets, the address runs up to an optional '%' and the zone name after it. */
+  size_t addr = n;
+  if (bracketed) {
+    const char *pct = memchr(h, '%', n);
+    if (pct)
+      addr = (size_t)(pct - h);
+    if (addr == 0 || (pct && addr + 1 == n))
+      return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)h[i];
+    if (i == addr)
+      continue; /* the '%' */
+    bool name_char = c < 0x80 && (isalnum(c) || c == '.' || c == '-' || c == '_');
+    bool v6_char = c < 0x80 && (isxdigit(c) || c == ':' || c == '.');
+    if (!(bracketed && i < addr ? v6_char : name_char))
+      return false;
+  }
+  return true;
+}
+
 static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t errlen) {
   static const char accepted[] = "accepted: unix:///absolute/path or tcp://host:port";
   const char *v = r->value;
@@ -299,6 +361,9 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     const char *path = v + 7;
     if (path[0] != '/' || strlen(path) >= sizeof(cfg->socket_path))
       return fail(err, errlen, r->origin, v, accepted);
+    if (!sane_path(path))
+      return fail(err, errlen, r->origin, v,
+                  "accepted: unix:///absolute/path (a path without control characters, in UTF-8)");
     cfg->host_kind = DC_HOST_UNIX;
     snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", path);
     return 0;
@@ -307,7 +372,8 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     const char *h = v + 6;
     const char *end;
     size_t hlen;
-    if (h[0] == '[') {
+    bool bracketed = h[0] == '[';
+    if (bracketed) {
       end = strchr(h, ']');
       if (!end)
         return fail(err, errlen, r->origin, v, accepted);
@@ -320,6 +386,10 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     }
     if (hlen == 0 || hlen >= sizeof(cfg->tcp_host))
       return fail(err, errlen, r->origin, v, accepted);
+    if (!sane_host(h, hlen, bracketed))
+      return fail(err, errlen, r->origin, v,
+                  "accepted: tcp://host:port, the host a name or an IPv4 address (letters, digits, '.', '-', '_') "
+                  "or an IPv6 address in brackets; no user@, spaces or control characters");
     memcpy(cfg->tcp_host, h, hlen);
     cfg->tcp_host[hlen] = '\0';
     cfg->tcp_port = 2375;
@@ -377,9 +447,12 @@ static int parse_terms(const struct raw_list *l, bool negations, dc_label_term_t
           return -EINVAL;
         }
         char why[160];
-        if (dc_label_term_parse(&out[*n], term, why, sizeof(why)) < 0 || (!negations && out[*n].negate)) {
+        int prc = dc_label_term_parse(&out[*n], term, why, sizeof(why));
+        if (prc < 0 || (!negations && out[*n].negate)) {
           char acc[256];
-          if (negations)
+          if (prc == -EILSEQ)
+            snprintf(acc, sizeof(acc), "%s (labels are UTF-8 text; check the encoding of the value)", why);
+          else if (negations)
             snprintf(acc, sizeof(acc), "accepted forms are k, k=v, !k, !k=v, label=k[=v], label!=k[=v] (%s)", why);
           else
             snprintf(acc, sizeof(acc), "accepted forms are k and k=v");
@@ -531,9 +604,11 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   const char *pv = pr->value ? pr->value : DC_DEFAULT_PROTECT_LABEL;
   char why[160];
   if (!*pv || pv[0] == '!' || strncmp(pv, "label=", 6) == 0 || strncmp(pv, "label!=", 7) == 0 ||
-      dc_label_term_parse(&cfg->protect, pv, why, sizeof(why)) < 0)
+      (rc = dc_label_term_parse(&cfg->protect, pv, why, sizeof(why))) < 0)
     return fail(err, errlen, pr->value ? pr->origin : "PROTECT_LABEL", pv,
-                "expected a label key or key=value (protection cannot be switched off)");
+                rc == -EILSEQ ? "label value is not valid UTF-8 (labels are UTF-8 text; check the encoding of "
+                                "the value)"
+                              : "expected a label key or key=value (protection cannot be switched off)");
   for (size_t i = 0; i < cfg->nlabels; i++) {
     const dc_label_term_t *t = &cfg->labels[i];
     if (!t->negate && strcmp(t->key, cfg->protect.key) == 0 &&

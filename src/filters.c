@@ -22,6 +22,46 @@ static bool valid_key(const char *k, size_t n) {
   return true;
 }
 
+size_t dc_utf8_decode(const char *s, size_t n, uint32_t *cp) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (n == 0)
+    return 0;
+  if (u[0] < 0x80) {
+    *cp = u[0];
+    return 1;
+  }
+  size_t len;
+  uint32_t c, min;
+  if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+    len = 2, c = u[0] & 0x1f, min = 0x80;
+  } else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+    len = 3, c = u[0] & 0x0f, min = 0x800;
+  } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+    len = 4, c = u[0] & 0x07, min = 0x10000;
+  } else {
+    return 0; /* a continuation byte, an overlong lead (c0, c1) or beyond U+10FFFF */
+  }
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((u[i] & 0xc0) != 0x80)
+      return 0;
+    c = (c << 6) | (u[i] & 0x3f);
+  }
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+    return 0; /* overlong, out of range, or a UTF-16 surrogate */
+  *cp = c;
+  return len;
+}
+
+bool dc_utf8_valid(const char *s, size_t n) {
+  uint32_t cp;
+  for (size_t i = 0, k; i < n; i += k)
+    if ((k = dc_utf8_decode(s + i, n - i, &cp)) == 0)
+      return false;
+  return true;
+}
+
 int dc_label_term_parse(dc_label_term_t *t, const char *s, char *err, size_t errlen) {
   memset(t, 0, sizeof(*t));
   if (strncmp(s, "label!=", 7) == 0) {
@@ -47,17 +87,22 @@ int dc_label_term_parse(dc_label_term_t *t, const char *s, char *err, size_t err
       snprintf(err, errlen, "label value longer than %d bytes", DC_LABEL_MAX - 1);
       return -EINVAL;
     }
+    /* Labels are JSON strings on the engine and in every filter sent: bytes that are not
+     * UTF-8 can match no label and cannot be encoded (jansson refuses them), so they are a
+     * mistake to report, never a term to drop. */
+    if (!dc_utf8_valid(eq + 1, vlen)) {
+      snprintf(err, errlen, "label value is not valid UTF-8");
+      return -EILSEQ;
+    }
     memcpy(t->value, eq + 1, vlen + 1);
     t->has_value = true;
   }
   return 0;
 }
 
-void dc_label_term_format(const dc_label_term_t *t, char *out, size_t cap) {
-  if (t->has_value)
-    snprintf(out, cap, "%s=%s", t->key, t->value);
-  else
-    snprintf(out, cap, "%s", t->key);
+int dc_label_term_format(const dc_label_term_t *t, char *out, size_t cap) {
+  int n = t->has_value ? snprintf(out, cap, "%s=%s", t->key, t->value) : snprintf(out, cap, "%s", t->key);
+  return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : n;
 }
 
 bool dc_label_present(const dc_label_term_t *t, const json_t *labels) {

@@ -22,11 +22,21 @@ typedef struct dc_label_term {
 } dc_label_term_t;
 
 /* Parses one term: k, k=v, !k, !k=v, label=k[=v], label!=k[=v].
- * Returns 0, or -EINVAL with a reason in err. */
+ * Returns 0, or -EINVAL with a reason in err (-EILSEQ when the value is not valid UTF-8:
+ * such a term could neither match a label nor be sent). */
 int dc_label_term_parse(dc_label_term_t *t, const char *s, char *err, size_t errlen);
 
-/* Renders a term without its sign ("k" or "k=v"), as the daemon's filter map key. */
-void dc_label_term_format(const dc_label_term_t *t, char *out, size_t cap);
+/* Renders a term without its sign ("k" or "k=v"), as the daemon's filter map key.
+ * Returns the length, or -ENAMETOOLONG when it does not fit in cap. */
+int dc_label_term_format(const dc_label_term_t *t, char *out, size_t cap);
+
+/* The length (1 to 4) of the valid UTF-8 sequence at s (at most n bytes), with its code
+ * point in *cp; 0 when the bytes there are not valid UTF-8 (a stray continuation byte, a
+ * truncated, overlong or surrogate sequence, beyond U+10FFFF), as jansson judges them. */
+size_t dc_utf8_decode(const char *s, size_t n, uint32_t *cp);
+
+/* True when the n bytes at s are valid UTF-8. */
+bool dc_utf8_valid(const char *s, size_t n);
 
 /* True when a labels object (JSON object of strings, or NULL/null for none) carries the
  * label the term names (ignoring the term's sign). */

@@ -141,7 +141,12 @@ static int on_body(llhttp_t *lp, const char *at, size_t len) {
 static int on_message_complete(llhttp_t *lp) {
   dc_http_parser_t *p = self(lp);
   if (lp->status_code < 200) {
-    /* An interim 1xx response: the real one follows on the same stream. */
+    /* An interim 1xx response: the real one follows on the same stream. An engine has no
+     * reason to send more than one or two; an endless stream of them (each with an empty
+     * reason phrase, so that almost nothing counts against the header cap) must end the
+     * request, not run until the deadline. */
+    if (++p->interim > DC_HTTP_MAX_INTERIM)
+      return user_error(lp, "too many interim (1xx) responses");
     return 0;
   }
   p->complete = true;

@@ -10,6 +10,7 @@
 #define DC_HTTP_MAX_HEADER_BYTES (64 * 1024)
 #define DC_HTTP_MAX_HEADERS 128
 #define DC_HTTP_MAX_BODY (64 * 1024 * 1024)
+#define DC_HTTP_MAX_INTERIM 16 /* 1xx responses before the final one */
 
 /* Writes a request with no body into out. host is the Host header value.
  * Returns the length, or -ENAMETOOLONG when it does not fit in cap. */
@@ -34,6 +35,7 @@ typedef struct dc_http_parser {
   size_t body_alloc;
   size_t header_bytes;
   size_t nheaders;
+  size_t interim; /* 1xx responses read so far */
   char field[64];       /* current header name, lower-cased (longer names are not ours) */
   size_t field_len;
   bool field_overflow;

@@ -79,13 +79,6 @@ static int send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, cons
   return rc;
 }
 
-static const dc_resource_t *find_by_name(const dc_resource_list_t *l, const char *name) {
-  for (size_t i = 0; i < l->n; i++)
-    if (l->items[i].name && strcmp(l->items[i].name, name) == 0)
-      return &l->items[i];
-  return NULL;
-}
-
 /* --- inventories taken before deleting, for the audit trail --- */
 
 static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -154,6 +147,99 @@ static void on_retry_timer(uv_timer_t *t) {
   }
 }
 
+typedef struct named {
+  const char *name;
+  size_t idx;
+} named_t;
+
+static int cmp_named(const void *a, const void *b) {
+  const named_t *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The range [*lo, *hi) of v (sorted by name) whose entries are named name. */
+static void named_range(const named_t *v, size_t n, const char *name, size_t *lo, size_t *hi) {
+  size_t a = 0, b = n;
+  while (a < b) {
+    size_t m = a + (b - a) / 2;
+    if (strcmp(v[m].name, name) < 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  *lo = a;
+  for (b = n; a < b;) {
+    size_t m = a + (b - a) / 2;
+    if (strcmp(v[m].name, name) <= 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  *hi = a;
+}
+
+/* s as printable ASCII ('?' for anything else), at most cap - 1 bytes: names and IDs come
+ * from the engine and must not carry a line break or an escape into the warning. */
+static const char *ascii_only(char *buf, size_t cap, const char *s) {
+  size_t o = 0;
+  for (; *s && o + 1 < cap; s++)
+    buf[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+  buf[o] = '\0';
+  return buf;
+}
+
+/* Names the networks a prune removed. The reply gives only names, and engines before API
+ * 1.44 allow several networks of one name: the k-th reply entry of a name takes the k-th
+ * listed network of that name, so no ID is named twice. When more networks of a name were
+ * listed than the reply removed, which ones went cannot be known: those entries keep the
+ * bare name, and one warning lists the IDs they were among. O((L + R) log(L + R)). */
+static void report_networks(dc_op_t *op, const dc_prune_result_t *r) {
+  const dc_resource_list_t *l = &op->run->inv[DC_NETWORKS].list;
+  named_t *listed = calloc(l->n ? l->n : 1, sizeof(*listed));
+  named_t *reply = calloc(r->n ? r->n : 1, sizeof(*reply));
+  size_t *rank = calloc(r->n ? r->n : 1, sizeof(*rank));
+  size_t nl = 0;
+  if (listed && reply && rank) {
+    for (size_t j = 0; j < l->n; j++)
+      if (l->items[j].name)
+        listed[nl++] = (named_t){l->items[j].name, j};
+    for (size_t i = 0; i < r->n; i++)
+      reply[i] = (named_t){r->ids[i], i};
+    qsort(listed, nl, sizeof(*listed), cmp_named);
+    qsort(reply, r->n, sizeof(*reply), cmp_named);
+    for (size_t k = 0; k < r->n; k++)
+      rank[reply[k].idx] = k; /* made relative to the name's range below */
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    const char *name = r->ids[i], *id = name;
+    if (listed && reply && rank) {
+      size_t llo, lhi, rlo, rhi;
+      named_range(listed, nl, name, &llo, &lhi);
+      named_range(reply, r->n, name, &rlo, &rhi);
+      size_t nlisted = lhi - llo, nremoved = rhi - rlo, k = rank[i] - rlo;
+      if (nlisted > 0 && nlisted <= nremoved) {
+        if (k < nlisted)
+          id = l->items[listed[llo + k].idx].id;
+      } else if (nlisted > 1 && k == 0) {
+        char ids[160] = "", one[13], sname[101];
+        size_t o = 0, shown = 0;
+        for (; shown < nlisted && o + 16 < sizeof(ids); shown++)
+          o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%s", shown ? ", " : "",
+                                ascii_only(one, sizeof(one), l->items[listed[llo + shown].idx].id));
+        dc_warn("networks: the engine removed %zu of the %zu networks named %s (%s%s) and names them only by "
+                "name: which %s is not known", nremoved, nlisted, ascii_only(sname, sizeof(sname), name), ids,
+                shown < nlisted ? ", ..." : "", nremoved == 1 ? "one" : "ones");
+      }
+    }
+    dc_report_deleted(op->kind, id, name, -1);
+    op->count++;
+  }
+  free(listed);
+  free(reply);
+  free(rank);
+}
+
 static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   dc_run_t *run = op->run;
   const dc_resource_list_t *names = &run->inv[op->kind].list;
@@ -177,6 +263,10 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
     dc_resource_index_free(&ix);
     return;
   }
+  if (op->kind == DC_NETWORKS) {
+    report_networks(op, r);
+    return;
+  }
   for (size_t i = 0; i < r->n; i++) {
     const char *id = r->ids[i], *name = NULL;
     if (op->kind == DC_CONTAINERS) {
@@ -185,11 +275,6 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
       name = c ? c->name : NULL;
       if (c)
         c->doomed = true;
-    } else if (op->kind == DC_NETWORKS) {
-      /* The reply names networks; the inventory gives their IDs. */
-      const dc_resource_t *n = find_by_name(names, id);
-      name = id;
-      id = n ? n->id : id;
     }
     dc_report_deleted(op->kind, id, name, -1);
     op->count++;
@@ -272,31 +357,41 @@ static void start_prune(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_config_t *cfg = run->cfg;
   char *filters;
-  char query[4096];
+  char query[sizeof(op->req.path)];
+  int rc;
   if (op->kind == DC_BUILD_CACHE) {
     /* Build cache records carry no labels: the daemon ignores label filters here. */
-    filters = dc_api_filters(cfg, DC_F_UNTIL_AGE, NULL);
+    rc = dc_api_filters_build(cfg, DC_F_UNTIL_AGE, NULL, &filters);
   } else {
-    filters = dc_api_filters(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
-                             op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL);
+    rc = dc_api_filters_build(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
+                              op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL, &filters);
   }
-  if (!filters) {
-    op_end(op, OP_FAILED, "out of memory");
+  /* A prune is sent with exactly the filters configured or not at all: one term less would
+   * remove more than asked. */
+  if (rc < 0) {
+    op_end(op, OP_FAILED, "%s: nothing sent",
+           rc == -EILSEQ ? "cannot encode the filters (a label is not valid UTF-8)"
+           : rc == -ENOMEM ? "out of memory" : "cannot encode the filters");
     return;
   }
-  snprintf(query, sizeof(query), "%s%s%s%s", (op->kind == DC_BUILD_CACHE && cfg->prune_all) ? "all=1" : "",
-           (op->kind == DC_BUILD_CACHE && cfg->prune_all && *filters) ? "&" : "", *filters ? "filters=" : "",
-           filters);
+  int n = snprintf(query, sizeof(query), "%s%s%s%s", (op->kind == DC_BUILD_CACHE && cfg->prune_all) ? "all=1" : "",
+                   (op->kind == DC_BUILD_CACHE && cfg->prune_all && *filters) ? "&" : "", *filters ? "filters=" : "",
+                   filters);
   free(filters);
+  if (n < 0 || (size_t)n >= sizeof(query)) {
+    op_end(op, OP_FAILED, "filters too long (%d bytes encoded): nothing sent", n);
+    return;
+  }
   op->req.method = "POST";
   op->req.cb = on_prune;
   op->req.data = op;
   op->req.body_cap = 0;
-  int rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
+  rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
   if (rc == 0)
     rc = dc_client_send(&run->client, &op->req);
   if (rc < 0)
-    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s", rc == -ENAMETOOLONG ? "filters too long" : uv_strerror(rc));
+    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s",
+           rc == -ENAMETOOLONG ? "filters too long: nothing sent" : uv_strerror(rc));
 }
 
 /* --- client-side selection and per-resource deletion --- */
@@ -511,15 +606,12 @@ static void pump_deletes(dc_op_t *op);
 static int send_slot(dc_op_t *op, dc_delete_slot_t *slot, const char *method, const char *prefix,
                      const char *suffix, const char *query, dc_request_cb cb) {
   dc_run_t *run = op->run;
-  char enc[1024], ep[1100];
-  if (dc_urlencode(enc, sizeof(enc), op->from->items[slot->idx].id) < 0)
-    return -ENAMETOOLONG;
-  snprintf(ep, sizeof(ep), "%s%s%s", prefix, enc, suffix);
   slot->req.method = method;
   slot->req.cb = cb;
   slot->req.data = slot;
   slot->req.body_cap = 1 << 20;
-  int rc = dc_api_path(slot->req.path, sizeof(slot->req.path), &run->engine, ep, query);
+  int rc = dc_api_resource_path(slot->req.path, sizeof(slot->req.path), &run->engine, prefix,
+                                op->from->items[slot->idx].id, suffix, query);
   if (rc == 0)
     rc = dc_client_send(&run->client, &slot->req);
   if (rc == 0) {
@@ -552,7 +644,7 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
     dc_report_deleted(op->kind, r->id, r->name, r->size);
     op->count++;
     if (r->size >= 0)
-      op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
+      op->bytes = dc_bytes_add(op->bytes, r->size);
   } else if (status == 0 && (resp->status == 404 || gone_on_podman(run, resp))) {
     op->gone++; /* removed by someone else meanwhile: nothing left to do */
   } else if (status == 0 && (resp->status == 409 || resp->status == 403)) {
@@ -593,7 +685,7 @@ static void pump_deletes(dc_op_t *op) {
       dc_report_deleted(op->kind, r->id, r->name, r->size);
       op->count++;
       if (r->size >= 0)
-        op->bytes = (op->bytes < 0 ? 0 : op->bytes) + r->size;
+        op->bytes = dc_bytes_add(op->bytes, r->size);
     }
     op_end(op, OP_OK, NULL);
     return;
@@ -612,6 +704,8 @@ static void pump_deletes(dc_op_t *op) {
       op->failures++;
       if (rc == -ENAMETOOLONG)
         snprintf(op->last_error, sizeof(op->last_error), "%s name too long", dc_kind_singular(op->kind));
+      else if (rc == -EINVAL)
+        snprintf(op->last_error, sizeof(op->last_error), "%s with an invalid ID: not sent", dc_kind_singular(op->kind));
       else
         snprintf(op->last_error, sizeof(op->last_error), "%s", uv_strerror(rc));
     }
@@ -744,10 +838,16 @@ static void start_client_side(dc_op_t *op) {
     rc = list_with_containers(op, "/images/json");
     break;
   case DC_VOLUMES: {
-    char *f = dc_api_filters(run->cfg, 0, dangling);
+    char *f = NULL;
     char q[256];
-    snprintf(q, sizeof(q), "%s%s", f && *f ? "filters=" : "", f ? f : "");
+    int n = dc_api_filters_build(run->cfg, 0, dangling, &f) < 0
+                ? -1
+                : snprintf(q, sizeof(q), "%s%s", *f ? "filters=" : "", f);
     free(f);
+    if (n < 0 || (size_t)n >= sizeof(q)) {
+      op_end(op, OP_FAILED, "cannot build the volume listing's filters: nothing sent");
+      return;
+    }
     op->listing = 2;
     rc = send_get(run, &op->req, "/volumes", q, on_listing, op);
     /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
@@ -818,7 +918,9 @@ static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot) {
   if (!slot->stopping_first)
     return send_slot(op, slot, "DELETE", "/containers/", "", "v=1&force=1", on_reap);
   char query[32];
-  snprintf(query, sizeof(query), "t=%d", op->run->cfg->reap_stop_timeout_s);
+  int n = snprintf(query, sizeof(query), "t=%d", op->run->cfg->reap_stop_timeout_s);
+  if (n < 0 || (size_t)n >= sizeof(query))
+    return -ENAMETOOLONG;
   return send_slot(op, slot, "POST", "/containers/", "/stop", query, on_reap);
 }
 
@@ -916,7 +1018,7 @@ static void finish(dc_run_t *run) {
       counts[k] = op->count;
       deleted += op->count;
       if (op->bytes > 0)
-        bytes += op->bytes;
+        bytes = dc_bytes_add(bytes, op->bytes);
       if (op->status == OP_OK)
         ok++;
       else if (op->status == OP_FAILED || op->status == OP_TIMEOUT)

@@ -747,6 +747,164 @@ def test_help_and_version_make_no_connection():
     eq(len(res.connections), 0, "connections with --version")
 
 
+# --- audit 2026-11: requests built exactly or not sent (F1, F8), engine-controlled sizes (F9),
+# --- networks sharing a name (F13)
+
+def catch_all_rules(v="1.45"):
+    """The audit's r1 engine: every listing empty, every prune answered {} (nothing removed)."""
+    return [ping_rule(v), {"method": "GET", "path": "/v%s/" % v, "body": []},
+            {"method": "POST", "path": "/v%s/" % v, "body": {}}]
+
+
+@test
+def test_label_not_utf8_is_a_config_error():
+    """Audit F1 (G70, G77, C6): a label value that is not UTF-8 used to vanish from the filters
+    sent ("label":{}), so the prune removed everything unprotected. It is now bad configuration:
+    exit 2, one line with the bytes escaped, no connection at all."""
+    # Python passes \udcXX in an environment value as the raw byte XX.
+    cases = [({"PRUNE_FILTER_LABEL": "team=Jos\udce9"}, [], 'invalid PRUNE_FILTER_LABEL="team=Jos\\xe9"'),
+             ({}, ["--label=team=Jos\udce9"], 'invalid --label="team=Jos\\xe9"'),
+             ({"PROTECT_LABEL": "keep=\udce9"}, [], 'invalid PROTECT_LABEL="keep=\\xe9"')]
+    for env, args, want in cases:
+        env = dict(env, CLEANUP_CONTAINERS="false")
+        res = run(catch_all_rules(), env=env, args=args)
+        eq(res.rc, 2, "exit status with %r %r\n%s" % (env, args, res.dump()))
+        eq(len(res.connections), 0, "connections with %r %r" % (env, args))
+        line = one_stderr_line(res)
+        check(want in line and "not valid UTF-8" in line, "stderr with %r %r" % (env, args), line)
+        check("\ufffd" not in line, "the raw byte reached stderr", line)
+        eq(res.stdout, "", "stdout")
+
+
+@test
+def test_long_filters_sent_whole_or_not_at_all():
+    """Audit F8 (C8): sixteen valid terms of 401 bytes used to be cut at 4095 characters and
+    sent unterminated. They fit a request path, so now they go whole: the engine gets every
+    term. Sixteen terms of 509 bytes do not fit: the prunes that need them fail with "filters
+    too long" and are never sent (the build cache is skipped with a label filter: every
+    operation failed, exit 2)."""
+    terms = ["k%02d%s=%s" % (i, "a" * 200, "b" * 200) for i in range(16)]
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"CLEANUP_CONTAINERS": "false"},
+              args=["--label=" + t for t in terms])
+    wire_rules(res)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    for op in ("networks", "images"):
+        sent = [p for p in res.paths("POST") if p.startswith("/v1.45/%s/prune?" % op)]
+        eq(len(sent), 1, op + " prunes")
+        eq(sorted(filters_of(sent[0])["label"]), sorted(terms), op + " label terms sent")
+
+    terms = ["k%02d%s=%s" % (i, "a" * 250, "b" * 255) for i in range(16)]
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"CLEANUP_CONTAINERS": "false"},
+              args=["--label=" + t for t in terms])
+    wire_rules(res)
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    eq(res.paths("POST"), [], "prunes sent")
+    for op in ("networks", "images"):
+        check(re.search(r"^docker-cleaner: warn: %s: filters too long \(\d+ bytes encoded\): nothing sent$" % op,
+                        res.stderr, re.M), "no 'filters too long' for " + op, res.dump())
+
+
+@test
+def test_huge_sizes_and_old_until_no_overflow():
+    """Audit F9 (r9): sizes and SpaceReclaimed of INT64_MAX, summed, and an `until` before 1733,
+    are computed without signed overflow: the totals saturate, the age is exact. Run under the
+    sanitizer build, UBSan would print "runtime error" on stderr."""
+    M = 9223372036854775807
+    v = "/v1.45"
+
+    def rules():
+        return [ping_rule("1.45"),
+                {"method": "GET", "path": v + "/images/json", "body": [
+                    {"Id": "sha256:" + ("%02x" % i) * 32, "RepoTags": None, "Created": 1, "Size": M, "Labels": {}}
+                    for i in range(3)]},
+                {"method": "GET", "path": v + "/containers/json", "body": [
+                    {"Id": "a" * 64, "Names": ["/v"], "State": "exited", "Created": 1600000000,
+                     "ImageID": "sha256:" + "ff" * 32, "Labels": {}}]},
+                {"method": "GET", "path": v + "/system/df", "body": {"BuildCache": [
+                    {"ID": "bc1", "Type": "regular", "InUse": False, "Shared": False, "Size": 1,
+                     "LastUsedAt": None}]}},
+                {"method": "GET", "path": v + "/", "body": []},
+                {"method": "POST", "path": v + "/containers/prune",
+                 "body": {"ContainersDeleted": ["a" * 64], "SpaceReclaimed": M}},
+                {"method": "POST", "path": v + "/images/prune", "body": {"ImagesDeleted": None, "SpaceReclaimed": M}},
+                {"method": "POST", "path": v + "/build/prune", "body": {"CachesDeleted": ["bc1"], "SpaceReclaimed": M}},
+                {"method": "POST", "path": v + "/", "body": {}}]
+
+    for env in ({"DRY_RUN": "true", "PRUNE_ALL": "true"}, {"DRY_RUN": "false"}):
+        res = run(rules(), env=dict(env, LOG_FORMAT="json"))
+        check("runtime error" not in res.stderr, "UBSan report with %r" % env, res.dump())
+        eq(res.rc, 0, "exit status with %r\n%s" % (env, res.dump()))
+        events = [json.loads(l) for l in res.stdout.splitlines()]
+        summary = [e for e in events if e["event"] == "summary"]
+        eq(len(summary), 1, "summary events")
+        check(0 < summary[0]["bytes"] <= M, "total bytes out of range: %r" % summary[0], res.dump())
+        for e in events:
+            if e["event"] == "operation":
+                check(e.get("bytes") is None or 0 <= e["bytes"] <= M, "bytes of %r" % e, res.dump())
+    # 1700-01-01T00:00:00Z is -8520336000 s: its age does not fit int64 nanoseconds.
+    until = -8520336000
+    t0 = time.time()
+    res = run(rules(), env={"PRUNE_FILTER_UNTIL": "1700-01-01T00:00:00Z", "CLEANUP_CONTAINERS": "false",
+                            "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false"})
+    t1 = time.time()
+    check("runtime error" not in res.stderr, "UBSan report with an until before 1733", res.dump())
+    eq(res.rc, 0, "exit status with an until before 1733\n" + res.dump())
+    build = [r["path"] for r in res.requests if r["path"].startswith(v + "/build/prune")]
+    eq(len(build), 1, "build cache prunes")
+    age = filters_of(build[0])["until"]
+    eq(len(age), 1, "until terms")
+    ms = list(age)[0]
+    check(re.match(r"^\d+ms$", ms), "until is not an age in ms: " + ms)
+    check(int((t0 - until) * 1000) - 1000 <= int(ms[:-2]) <= int((t1 - until) * 1000) + 1000,
+          "until age %s is not now - 1700-01-01" % ms)
+
+
+NET_A, NET_B, NET_C = "a" * 64, "b" * 64, "c" * 64
+
+
+def dup_network_rules(listed, deleted):
+    v = "/v1.45"
+    return [ping_rule("1.45"),
+            {"method": "GET", "path": v + "/networks", "body": [
+                {"Id": i, "Name": n, "Driver": "bridge", "Labels": {}} for i, n in listed]},
+            {"method": "GET", "path": v + "/", "body": []},
+            {"method": "POST", "path": v + "/networks/prune", "body": {"NetworksDeleted": deleted}},
+            {"method": "POST", "path": v + "/", "body": {}}]
+
+
+@test
+def test_networks_sharing_a_name_each_named_once():
+    """Audit F13 (r13): two networks called ci, both removed: the audit trail names each with
+    its own ID (it used to name the first one twice)."""
+    env = {"CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false"}
+    res = run(dup_network_rules([(NET_A, "ci"), (NET_B, "ci"), (NET_C, "other")], ["ci", "ci"]), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    lines = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted network"))
+    eq(lines, ["Deleted network aaaaaaaaaaaa ci", "Deleted network bbbbbbbbbbbb ci"], "audit lines")
+    res = run(dup_network_rules([(NET_A, "ci"), (NET_B, "ci")], ["ci", "ci"]),
+              env=dict(env, LOG_FORMAT="json"))
+    ids = sorted(e["id"] for e in map(json.loads, res.stdout.splitlines()) if e["event"] == "deleted")
+    eq(ids, [NET_A, NET_B], "deleted events")
+
+
+@test
+def test_networks_sharing_a_name_ambiguous_said_so():
+    """Audit F13: three networks called ci, one removed: which one cannot be known from the
+    reply. No ID is claimed; one warning says so and lists the candidates."""
+    env = {"CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false"}
+    res = run(dup_network_rules([(NET_A, "ci"), (NET_B, "ci"), (NET_C, "ci")], ["ci"]), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    lines = [l for l in res.stdout.splitlines() if l.startswith("Deleted network")]
+    eq(lines, ["Deleted network ci ci"], "audit lines")
+    warn = [l for l in res.stderr.splitlines() if "networks named ci" in l]
+    eq(warn, ["docker-cleaner: warn: networks: the engine removed 1 of the 3 networks named ci (aaaaaaaaaaaa, "
+              "bbbbbbbbbbbb, cccccccccccc) and names them only by name: which one is not known"], "warning")
+    # A name the engine sends with a line break in it stays on one line.
+    res = run(dup_network_rules([(NET_A, "ci\nDeleted network x"), (NET_B, "ci\nDeleted network x")],
+                                ["ci\nDeleted network x"]), env=env)
+    check("named ci?Deleted network x (" in res.stderr, "warning not on one line", res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""

@@ -304,6 +304,107 @@ static void test_filters_labels(void **state) {
   free(f);
 }
 
+/* Audit F1, defence in depth: a term jansson cannot encode (bytes that are not UTF-8, set
+ * here past the configuration's own check) makes the builder fail: no filter without it. */
+static void test_filters_refuse_unencodable(void **state) {
+  (void)state;
+  dc_config_t cfg;
+  base_config(&cfg);
+  add_label(&cfg, "env=ci");
+  snprintf(cfg.labels[cfg.nlabels].key, sizeof(cfg.labels[0].key), "team");
+  snprintf(cfg.labels[cfg.nlabels].value, sizeof(cfg.labels[0].value), "Jos\xe9");
+  cfg.labels[cfg.nlabels].has_value = true;
+  cfg.nlabels++;
+  char *f = (char *)"untouched";
+  assert_rc(dc_api_filters_build(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true", &f), -EILSEQ);
+  assert_null(f);
+  assert_null(dc_api_filters(&cfg, DC_F_LABELS, NULL));
+  /* Without the label terms, the rest builds. */
+  assert_rc(dc_api_filters_build(&cfg, DC_F_PROTECT, NULL, &f), 0);
+  assert_str(f, "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D");
+  free(f);
+
+  /* The protection label and the dangling value are checked the same way. */
+  base_config(&cfg);
+  snprintf(cfg.protect.value, sizeof(cfg.protect.value), "\xff");
+  cfg.protect.has_value = true;
+  assert_rc(dc_api_filters_build(&cfg, DC_F_PROTECT, NULL, &f), -EILSEQ);
+  assert_null(f);
+  base_config(&cfg);
+  assert_rc(dc_api_filters_build(&cfg, 0, "tr\xc3", &f), -EILSEQ);
+  assert_null(f);
+
+  /* A key that does not fit the term buffer is refused, not cut. */
+  base_config(&cfg);
+  memset(cfg.labels[0].key, 'k', sizeof(cfg.labels[0].key));
+  cfg.labels[0].key[sizeof(cfg.labels[0].key) - 1] = '\0';
+  memset(cfg.labels[0].value, 'v', sizeof(cfg.labels[0].value));
+  cfg.labels[0].value[sizeof(cfg.labels[0].value) - 1] = '\0';
+  cfg.labels[0].has_value = true;
+  cfg.nlabels = 1;
+  assert_rc(dc_api_filters_build(&cfg, DC_F_LABELS, NULL, &f), 0); /* 255 + 1 + 255 bytes: fits */
+  json_t *j = decode_filters(f);
+  assert_i64(json_object_size(json_object_get(j, "label")), 1);
+  json_decref(j);
+  free(f);
+}
+
+/* Audit F9: the `until` age for a cut-off long before now (about 1733 and earlier) must not
+ * overflow; it is computed exactly. */
+static void test_until_age_ms(void **state) {
+  (void)state;
+  const int64_t now = INT64_C(1764480000) * SEC; /* 2025-11-30 */
+  assert_i64(dc_api_until_age_ms(now, now - 90 * SEC), 90000);
+  assert_i64(dc_api_until_age_ms(now, now), 0);
+  assert_i64(dc_api_until_age_ms(now, now + SEC), 0);
+  /* 1700-01-01T00:00:00Z, as parsed: now - until exceeds INT64_MAX ns. */
+  const int64_t y1700 = INT64_C(-8520336000) * SEC;
+  assert_i64(dc_api_until_age_ms(now, y1700), (INT64_C(1764480000) + INT64_C(8520336000)) * 1000);
+  assert_i64(dc_api_until_age_ms(INT64_MAX, INT64_MIN), (int64_t)(UINT64_MAX / 1000000));
+  assert_i64(dc_api_until_age_ms(INT64_MIN, INT64_MAX), 0);
+}
+
+/* Audit F9: byte sums over what the engine reports saturate instead of overflowing. */
+static void test_bytes_add(void **state) {
+  (void)state;
+  assert_i64(dc_bytes_add(3, 4), 7);
+  assert_i64(dc_bytes_add(-1, 5), 5); /* unknown so far: now known */
+  assert_i64(dc_bytes_add(-1, 0), 0);
+  assert_i64(dc_bytes_add(5, -3), 5); /* a negative size adds nothing */
+  assert_i64(dc_bytes_add(5, INT64_MIN), 5);
+  assert_i64(dc_bytes_add(INT64_MAX, 1), INT64_MAX);
+  assert_i64(dc_bytes_add(INT64_MAX - 1, INT64_MAX), INT64_MAX);
+  assert_i64(dc_bytes_add(INT64_MAX - 1, 1), INT64_MAX);
+  assert_i64(dc_bytes_add(INT64_MIN, INT64_MAX), INT64_MAX);
+}
+
+/* Audit N2: an ID that is empty, a dot segment or holds a "/" never becomes a path. */
+static void test_resource_path(void **state) {
+  (void)state;
+  dc_engine_t e;
+  memset(&e, 0, sizeof(e));
+  snprintf(e.version, sizeof(e.version), "1.45");
+  char out[256];
+  static const char *const bad[] = {"", ".", "..", "a/b", "../../networks/net-keep", "/", "x/..", "./"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    strcpy(out, "untouched");
+    if (dc_api_resource_path(out, sizeof(out), &e, "/containers/", bad[i], "", NULL) != -EINVAL) {
+      print_error("the ID \"%s\" was accepted: %s\n", bad[i], out);
+      fail();
+    }
+  }
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/containers/", "abc", "/stop", "t=10"), 0);
+  assert_str(out, "/v1.45/containers/abc/stop?t=10");
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/images/", "sha256:ab", "", "force=1"), 0);
+  assert_str(out, "/v1.45/images/sha256%3Aab?force=1");
+  /* Dots inside an ID are fine: not a dot segment. */
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/volumes/", "..a", "", NULL), 0);
+  assert_str(out, "/v1.45/volumes/..a");
+  assert_rc(dc_api_resource_path(out, sizeof(out), &e, "/volumes/", "x%2e%2e", "", NULL), 0);
+  assert_str(out, "/v1.45/volumes/x%252e%252e");
+  assert_rc(dc_api_resource_path(out, 20, &e, "/volumes/", "abcdefghijkl", "", NULL), -ENAMETOOLONG);
+}
+
 static void test_api_path(void **state) {
   (void)state;
   dc_engine_t e;
@@ -1216,6 +1317,10 @@ int main(void) {
       cmocka_unit_test(test_filters_until),
       cmocka_unit_test(test_filters_labels),
       cmocka_unit_test(test_api_path),
+      cmocka_unit_test(test_filters_refuse_unencodable),
+      cmocka_unit_test(test_until_age_ms),
+      cmocka_unit_test(test_bytes_add),
+      cmocka_unit_test(test_resource_path),
       cmocka_unit_test(test_decode_containers),
       cmocka_unit_test(test_decode_images),
       cmocka_unit_test(test_decode_networks),

@@ -731,6 +731,108 @@ static void test_control_characters_stay_on_one_line(void **state) {
   EXPECT_INVALID(LOAD("--bo\rgus"), "--bo", "gus");
 }
 
+/* Audit F1 (G70, G77): label values that are not UTF-8 are a configuration error, shown
+ * escaped; never a term dropped from the filter. */
+static void test_labels_not_utf8(void **state) {
+  (void)state;
+  env("PRUNE_FILTER_LABEL", "team=Jos\xe9");
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL=\"team=Jos\\xe9\"", "not valid UTF-8");
+  assert_null(strchr(err, '\xe9'));
+  reset(NULL);
+  env("PRUNE_FILTER_LABEL", "env=ci,!team=Jos\xe9");
+  EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL=\"!team=Jos\\xe9\"", "UTF-8");
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--label", "team=\xc3"), "--label=\"team=\\xc3\"", "UTF-8");
+  reset(NULL);
+  env("PROTECT_LABEL", "keep=\xe9");
+  EXPECT_INVALID(LOAD0(), "PROTECT_LABEL=\"keep=\\xe9\"", "not valid UTF-8");
+  assert_null(strchr(err, '\xe9'));
+  reset(NULL);
+  EXPECT_INVALID(LOAD("--protect-label", "keep=\xed\xa0\x80"), "--protect-label=\"keep=\\xed\\xa0\\x80\"", "UTF-8");
+  reset(NULL);
+  env("REAP_LABEL", "job=\xff");
+  env("REAP_AFTER", "1h");
+  EXPECT_INVALID(LOAD0(), "REAP_LABEL=\"job=\\xff\"", "UTF-8");
+  /* Valid UTF-8 is a label value like any other, and is kept as given. */
+  reset(NULL);
+  env("PRUNE_FILTER_LABEL", "team=Jos\xc3\xa9");
+  env("PROTECT_LABEL", "keep=\xe4\xb8\xad");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_str(cfg.labels[0].value, "Jos\xc3\xa9");
+  assert_str(cfg.protect.value, "\xe4\xb8\xad");
+}
+
+/* Audit F10 (G5, G6, G16, G17, G19): DOCKER_HOST values with control characters, spaces in
+ * a host, user@, or junk in brackets are refused at load, in one line, escaped. */
+static void test_hosts_sane(void **state) {
+  (void)state;
+  static const struct {
+    const char *value, *shown;
+  } bad[] = {
+      {"unix:///tmp/x.sock\nFinished in 0.01s: success (exit 0)", "unix:///tmp/x.sock?Finished in 0.01s"}, /* G5 */
+      {"unix:///tmp/\x1b[31mred", "unix:///tmp/?[31mred"},                                                /* G6 */
+      {"tcp://user@127.0.0.1:2375", "tcp://user@127.0.0.1:2375"},                                       /* G16 */
+      {"tcp://127.0.0.1 :2375", "tcp://127.0.0.1 :2375"},                                               /* G17 */
+      {"tcp://[::1\r\nX: y]:2375", "tcp://[::1??X: y]:2375"},                                           /* G19 */
+      {"tcp://[::1 ]:2375", "tcp://[::1 ]:2375"},
+      {"tcp://[]:2375", "tcp://[]:2375"},
+      {"tcp://[fe80::1%]:2375", "tcp://[fe80::1%]:2375"},
+      {"tcp://[%eth0]:2375", "tcp://[%eth0]:2375"},
+      {"tcp://[host.example]:2375", "tcp://[host.example]:2375"},
+      {"tcp://h\xc3\xa9:2375", "tcp://h\xc3\xa9:2375"},
+      {"tcp://a\tb:2375", "tcp://a?b:2375"},
+      {"unix:///tmp/\xe9.sock", "unix:///tmp/\\xe9.sock"},
+      {"unix:///tmp/\xc2\x85x.sock", "unix:///tmp/\\xc2\\x85x.sock"},
+      {"unix:///tmp/a\xe2\x80\xa8" "b", "unix:///tmp/a\\xe2\\x80\\xa8b"},
+      {"unix:///tmp/a\x7f", "unix:///tmp/a?"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    reset(NULL);
+    env("DOCKER_HOST", bad[i].value);
+    int rc = LOAD0();
+    if (rc != -EINVAL) {
+      print_error("DOCKER_HOST case %zu was accepted (rc %d)\n", i, rc);
+      fail();
+    }
+    assert_one_line();
+    assert_contains(err, bad[i].shown);
+    assert_null(strchr(err, '\x1b'));
+  }
+  reset(NULL);
+  EXPECT_INVALID(LOAD("-H", "tcp://me@host:2375"), "-H=\"tcp://me@host:2375\"", "no user@");
+
+  /* What people do write stays accepted. */
+  static const struct {
+    const char *value, *host;
+    int port;
+  } good[] = {
+      {"tcp://docker_dind:2375", "docker_dind", 2375},
+      {"tcp://dind-1.ci.example.com:2376", "dind-1.ci.example.com", 2376},
+      {"tcp://[fe80::1%eth0]:2375", "fe80::1%eth0", 2375},
+      {"tcp://[::ffff:192.0.2.1]", "::ffff:192.0.2.1", 2375},
+      {"tcp://10.0.0.1:2375/", "10.0.0.1", 2375},
+  };
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+    reset(NULL);
+    env("DOCKER_HOST", good[i].value);
+    assert_rc(LOAD0(), DC_CONFIG_OK);
+    assert_i64(cfg.host_kind, DC_HOST_TCP);
+    assert_str(cfg.tcp_host, good[i].host);
+    assert_i64(cfg.tcp_port, good[i].port);
+  }
+  static const char *const paths[] = {"/run/user/1000/docker.sock", "/home/Jos\xc3\xa9 Dupont/.docker/run/docker.sock",
+                                      "/var/run/docker-1.sock"};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    char v[200];
+    snprintf(v, sizeof(v), "unix://%s", paths[i]);
+    reset(NULL);
+    env("DOCKER_HOST", v);
+    assert_rc(LOAD0(), DC_CONFIG_OK);
+    assert_i64(cfg.host_kind, DC_HOST_UNIX);
+    assert_str(cfg.socket_path, paths[i]);
+  }
+}
+
 static void test_value_too_long(void **state) {
   (void)state;
   static char big[5000];
@@ -769,6 +871,8 @@ int main(void) {
       cmocka_unit_test_setup(test_reaper, reset),
       cmocka_unit_test_setup(test_control_characters_stay_on_one_line, reset),
       cmocka_unit_test_setup(test_value_too_long, reset),
+      cmocka_unit_test_setup(test_labels_not_utf8, reset),
+      cmocka_unit_test_setup(test_hosts_sane, reset),
   };
   return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

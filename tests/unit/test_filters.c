@@ -308,6 +308,58 @@ static void test_label_term_format(void **state) {
   assert_str(out, "k");
 }
 
+/* Values that are not UTF-8 are refused with -EILSEQ (audit F1: jansson would drop them from
+ * the filter sent, widening the prune); valid UTF-8 of every length is kept. */
+static void test_label_term_utf8(void **state) {
+  (void)state;
+  static const char *const bad[] = {"team=Jos\xe9",       "k=\x80",         "k=a\xc3",          "k=\xc0\xaf",
+                                    "k=\xe0\x80\xaf",     "k=\xed\xa0\x80", "k=\xf4\x90\x80\x80", "k=\xf8\x88\x80\x80\x80",
+                                    "!team=Jos\xe9",      "label!=k=\xff",  "k=\xe2\x82"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    dc_label_term_t t;
+    char err[200] = "";
+    int rc = dc_label_term_parse(&t, bad[i], err, sizeof(err));
+    if (rc != -EILSEQ) {
+      print_error("dc_label_term_parse(term %zu) returned %d, expected -EILSEQ\n", i, rc);
+      fail();
+    }
+    assert_contains(err, "UTF-8");
+  }
+  dc_label_term_t t = term("team=Jos\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80");
+  assert_str(t.value, "Jos\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80");
+}
+
+static void test_utf8_decode(void **state) {
+  (void)state;
+  uint32_t cp = 0;
+  assert_i64(dc_utf8_decode("A", 1, &cp), 1);
+  assert_i64(cp, 'A');
+  assert_i64(dc_utf8_decode("\xc3\xa9", 2, &cp), 2);
+  assert_i64(cp, 0xe9);
+  assert_i64(dc_utf8_decode("\xe2\x80\xa8", 3, &cp), 3);
+  assert_i64(cp, 0x2028);
+  assert_i64(dc_utf8_decode("\xf4\x8f\xbf\xbf", 4, &cp), 4);
+  assert_i64(cp, 0x10ffff);
+  assert_i64(dc_utf8_decode("\xc3\xa9", 1, &cp), 0);     /* cut short by n */
+  assert_i64(dc_utf8_decode("\xc1\xbf", 2, &cp), 0);     /* overlong */
+  assert_i64(dc_utf8_decode("\xe0\x9f\xbf", 3, &cp), 0); /* overlong */
+  assert_i64(dc_utf8_decode("\xed\xbf\xbf", 3, &cp), 0); /* surrogate */
+  assert_i64(dc_utf8_decode("\xbf", 1, &cp), 0);         /* continuation */
+  assert_i64(dc_utf8_decode("", 0, &cp), 0);
+  assert_true(dc_utf8_valid("", 0));
+  assert_true(dc_utf8_valid("Jos\xc3\xa9", 5));
+  assert_false(dc_utf8_valid("Jos\xe9", 4));
+}
+
+static void test_label_term_format_fits(void **state) {
+  (void)state;
+  char out[2 * DC_LABEL_MAX + 2];
+  dc_label_term_t t = term("k=v");
+  assert_i64(dc_label_term_format(&t, out, sizeof(out)), 3);
+  assert_i64(dc_label_term_format(&t, out, 3), -ENAMETOOLONG);
+  assert_i64(dc_label_term_format(&t, out, 4), 3);
+}
+
 /* --- matching --- */
 
 static void test_labels_match(void **state) {
@@ -404,6 +456,9 @@ int main(void) {
       cmocka_unit_test(test_label_term_forms),
       cmocka_unit_test(test_label_term_bad),
       cmocka_unit_test(test_label_term_format),
+      cmocka_unit_test(test_label_term_utf8),
+      cmocka_unit_test(test_utf8_decode),
+      cmocka_unit_test(test_label_term_format_fits),
       cmocka_unit_test(test_labels_match),
       cmocka_unit_test(test_until_selects_boundary),
   };

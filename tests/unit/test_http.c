@@ -314,6 +314,47 @@ static void test_interim_100_continue(void **state) {
   assert_false(o.extra);
 }
 
+/* Audit N4: an endless stream of "HTTP/1.1 100 \r\n\r\n" (an empty reason, so nothing counts
+ * against the header cap) ends in an error after DC_HTTP_MAX_INTERIM interim responses; up
+ * to that many are still fine. */
+static void expect_error(const char *data, size_t len, bool eof, size_t cap, const char *reason);
+
+static void test_interim_responses_bounded(void **state) {
+  (void)state;
+  static const char one[] = "HTTP/1.1 100 \r\n\r\n";
+  static const char final[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK";
+  char buf[4096];
+  size_t n = 0;
+  for (int i = 0; i < DC_HTTP_MAX_INTERIM; i++, n += sizeof(one) - 1)
+    memcpy(buf + n, one, sizeof(one) - 1);
+  memcpy(buf + n, final, sizeof(final) - 1);
+  outcome_t o = feed_all_ways(buf, n + sizeof(final) - 1, false, CAP);
+  assert_rc(o.rc, DC_HTTP_DONE);
+  assert_i64(o.status, 200);
+  assert_str(o.body, "OK");
+
+  /* One more interim response than allowed: an error, whatever follows. */
+  n = 0;
+  for (int i = 0; i <= DC_HTTP_MAX_INTERIM; i++, n += sizeof(one) - 1)
+    memcpy(buf + n, one, sizeof(one) - 1);
+  memcpy(buf + n, final, sizeof(final) - 1);
+  expect_error(buf, n + sizeof(final) - 1, false, CAP, "too many interim (1xx) responses");
+
+  /* And a stream that never ends: fed in one go, 64 KiB of them, the parser stops. */
+  static char stream[65536];
+  size_t m = 0;
+  while (m + sizeof(one) - 1 <= sizeof(stream)) {
+    memcpy(stream + m, one, sizeof(one) - 1);
+    m += sizeof(one) - 1;
+  }
+  dc_http_parser_t p;
+  bool extra;
+  dc_http_parser_init(&p, CAP);
+  assert_rc(dc_http_parser_feed(&p, stream, m, &extra), -EPROTO);
+  assert_str(p.error, "too many interim (1xx) responses");
+  dc_http_parser_free(&p);
+}
+
 static void test_extra_bytes(void **state) {
   (void)state;
   static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOKHTTP/1.1 200 OK\r\n";
@@ -603,6 +644,7 @@ int main(void) {
       cmocka_unit_test(test_keep_alive),
       cmocka_unit_test(test_error_statuses),
       cmocka_unit_test(test_interim_100_continue),
+      cmocka_unit_test(test_interim_responses_bounded),
       cmocka_unit_test(test_extra_bytes),
       cmocka_unit_test(test_body_exactly_at_cap),
       cmocka_unit_test(test_large_body),
