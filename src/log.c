@@ -65,7 +65,7 @@ void dc_log(dc_log_level_t level, const char *fmt, ...) {
     dc_format_time(ts, sizeof(ts), dc_now_ms());
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "time", ts, "event", "log", "level",
                           level_names[level], "message", msg);
-    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *line = dc_json_line(o, JSON_COMPACT);
     if (line)
       fprintf(stderr, "%s\n", line);
     free(line);

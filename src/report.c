@@ -32,7 +32,7 @@ static void emit(json_t *o) {
   char ts[40];
   dc_format_time(ts, sizeof(ts), dc_now_ms());
   json_object_set_new(o, "time", json_string(ts));
-  char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  char *line = dc_json_line(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
   if (line)
     printf("%s\n", line);
   free(line);

@@ -135,3 +135,49 @@ json_t *dc_json_text(const char *s) {
   free(buf);
   return j;
 }
+
+char *dc_json_line(const json_t *o, size_t flags) {
+  char *line = o ? json_dumps(o, flags) : NULL;
+  if (!line)
+    return NULL;
+  /* The structure is ASCII, so these can only be inside strings, where an escape means the
+   * same character. Each takes at most 6 bytes for at least 1. */
+  size_t n = strlen(line), extra = 0;
+  const unsigned char *p = (const unsigned char *)line;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp;
+    size_t len = utf8_seq(p + i, n - i, &cp);
+    if (len == 0)
+      len = 1; /* jansson writes valid UTF-8 only */
+    else if (cp >= 0x7f && unsafe(cp))
+      extra += 6 - len;
+    i += len;
+  }
+  if (extra == 0)
+    return line;
+  char *out = malloc(n + extra + 1);
+  if (!out) {
+    free(line);
+    return NULL;
+  }
+  size_t o2 = 0;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t len = utf8_seq(p + i, n - i, &cp);
+    if (len && cp >= 0x7f && unsafe(cp)) {
+      static const char hex[] = "0123456789ABCDEF"; /* as jansson writes its own */
+      char esc[6] = {'\\', 'u', hex[(cp >> 12) & 0xf], hex[(cp >> 8) & 0xf], hex[(cp >> 4) & 0xf], hex[cp & 0xf]};
+      memcpy(out + o2, esc, 6);
+      o2 += 6;
+    } else {
+      if (len == 0)
+        len = 1;
+      memcpy(out + o2, p + i, len);
+      o2 += len;
+    }
+    i += len ? len : 1;
+  }
+  out[o2] = '\0';
+  free(line);
+  return out;
+}

@@ -37,4 +37,10 @@ void dc_utf8_trim(char *s);
  * by U+FFFD, so that it always encodes. NULL when s is NULL or memory runs out. */
 json_t *dc_json_text(const char *s);
 
+/* json_dumps(o, flags), with every character that dc_text_clean would replace (DEL, C1
+ * controls, separators, bidi controls; jansson escapes C0 itself) written as a \uXXXX escape:
+ * the same JSON value, but one line for any splitter and inert on a terminal. Caller frees;
+ * NULL when o is NULL or memory runs out. */
+char *dc_json_line(const json_t *o, size_t flags);
+
 #endif

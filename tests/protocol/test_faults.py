@@ -596,6 +596,14 @@ def test_hostile_names_dry_run():
     check("Would delete network ffffffffffff x?Deleted network 000000000000 forged?Finished in 0.01s: success "
           "(exit 0)" in res.stdout.splitlines(), "the sanitised line", res.dump())
     check(not [x for x in res.stdout.splitlines() if x.startswith("Deleted")], "a Deleted line", res.dump())
+    # JSON: the exact name, with the separators escaped, so still one line per event.
+    res = run(rules, env={"DRY_RUN": "true", "CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false",
+                          "LOG_FORMAT": "json"})
+    no_crash(res)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    one_line_each(res, False)
+    out, _ = json_events(res)
+    eq([e.get("name") for e in out if e["event"] == "deleted" and e["type"] == "network"], [name], "deleted networks\n" + res.dump())
 
 
 @test

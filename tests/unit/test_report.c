@@ -270,6 +270,7 @@ static void invalid_json_run(void) {
   dc_report_untagged("app:\xff");
   dc_report_reaped("c\xe9", "r\xc3", 90, -1);
   dc_report_operation(DC_NETWORKS, "failed", 0, -1, 10, "1 of 1 removals failed; last: network a\xc3\xa9\xc3");
+  dc_report_deleted(DC_NETWORKS, "n2", "x\xe2\x80\xa8y\xc2\x85z\xe2\x80\xae", -1);
 }
 
 static void test_invalid_utf8_json_report(void **state) {
@@ -280,8 +281,13 @@ static void test_invalid_utf8_json_report(void **state) {
   cfg.log_format = DC_FMT_JSON;
   dc_report_init(&cfg);
   char *out = capture_stdout(invalid_json_run);
+  /* A Unicode separator, NEL or bidi control in a value travels escaped: one line each. */
+  assert_null(strstr(out, "\xe2\x80\xa8"));
+  assert_null(strstr(out, "\xc2\x85"));
+  assert_contains(out, "\"name\":\"x\\u2028y\\u0085z\\u202E\"");
   json_t *ev = json_lines(out);
-  assert_i64(json_array_size(ev), 7); /* no event dropped */
+  assert_i64(json_array_size(ev), 8); /* no event dropped */
+  assert_str(field(ev, 7, "name"), "x\xe2\x80\xa8y\xc2\x85z\xe2\x80\xae"); /* the exact name */
   assert_str(field(ev, 0, "event"), "start");
   assert_str(field(ev, 0, "host"), "unix:///run/\xef\xbf\xbd.sock");
   assert_str(field(ev, 1, "event"), "engine");

@@ -222,6 +222,27 @@ static void test_json_text(void **state) {
   free(name);
 }
 
+/* JSON lines: separators, C1 and bidi controls and DEL travel as escapes, the value is the same. */
+static void test_json_line(void **state) {
+  (void)state;
+  static const char name[] = "a\xe2\x80\xa8" "b\xc2\x85" "c\xe2\x80\xae" "d\x7f" "e\n\x1b caf\xc3\xa9 \xe6\x97\xa5";
+  json_t *o = json_pack("{s:s}", "name", name);
+  assert_non_null(o);
+  char *line = dc_json_line(o, JSON_COMPACT);
+  assert_str(line, "{\"name\":\"a\\u2028b\\u0085c\\u202Ed\\u007Fe\\n\\u001B caf\xc3\xa9 \xe6\x97\xa5\"}");
+  json_t *back = json_loads(line, 0, NULL);
+  assert_true(json_equal(o, back));
+  json_decref(back);
+  free(line);
+  /* Nothing to escape: jansson's own line. */
+  json_object_set_new(o, "name", json_string("plain"));
+  line = dc_json_line(o, JSON_COMPACT);
+  assert_str(line, "{\"name\":\"plain\"}");
+  free(line);
+  json_decref(o);
+  assert_null(dc_json_line(NULL, 0));
+}
+
 /* The decoders cut names at 4096 bytes between characters (audit B12), and jansson's
  * "near '...'" quote of a malformed reply reaches the message printable (audit N3). */
 static void test_decoder_text(void **state) {
@@ -270,6 +291,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hostile_table), cmocka_unit_test(test_cut_sequences), cmocka_unit_test(test_bounded_output),
       cmocka_unit_test(test_ascii_blanks),  cmocka_unit_test(test_json_text),      cmocka_unit_test(test_decoder_text),
+      cmocka_unit_test(test_json_line),
   };
   return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }
