@@ -60,8 +60,7 @@ int dc_api_version_cmp(const char *a, const char *b) {
 int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engine_t *out, char *err,
                      size_t errlen) {
   memset(out, 0, sizeof(*out));
-  snprintf(out->server, sizeof(out->server), "%.*s", (int)dc_utf8_prefix(ping->server, sizeof(out->server) - 1),
-           ping->server);
+  snprintf(out->server, sizeof(out->server), "%s", ping->server);
   out->podman = ping->libpod_api_version[0] != '\0';
   if (ping->status != 200) {
     snprintf(err, errlen, "the engine answered /_ping with HTTP %d", ping->status);
