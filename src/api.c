@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "text.h"
 
 #define MAX_STRING 4096
 
@@ -227,6 +228,14 @@ int dc_api_resource_path(char *out, size_t cap, const dc_engine_t *e, const char
 
 /* --- decoding --- */
 
+/* "invalid JSON in reply: <jansson's reason>": its "near '...'" quotes the reply, so the
+ * quote goes through dc_printable like any text from the engine. */
+static void json_error_text(char *err, size_t errlen, const json_error_t *je) {
+  char why[81];
+  dc_printable(why, sizeof(why), je->text);
+  snprintf(err, errlen, "invalid JSON in reply: %s", why);
+}
+
 static json_t *load(const char *body, size_t len, char *err, size_t errlen) {
   json_error_t je;
   if (!body || len == 0) {
@@ -235,7 +244,7 @@ static json_t *load(const char *body, size_t len, char *err, size_t errlen) {
   }
   json_t *root = json_loadb(body, len, 0, &je);
   if (!root)
-    snprintf(err, errlen, "invalid JSON in reply: %.80s", je.text);
+    json_error_text(err, errlen, &je);
   return root;
 }
 
@@ -356,7 +365,9 @@ static int container_item(json_t *o, dc_resource_t *r) {
   json_t *first = json_is_array(names) ? json_array_get(names, 0) : NULL;
   if (json_is_string(first)) {
     const char *n = json_string_value(first);
-    r->name = strndup(n[0] == '/' ? n + 1 : n, MAX_STRING);
+    if (n[0] == '/')
+      n++;
+    r->name = strndup(n, dc_utf8_prefix(n, MAX_STRING));
   }
   copy_field(o, "State", r->state, sizeof(r->state));
   r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
@@ -379,7 +390,7 @@ static int image_item(json_t *o, dc_resource_t *r) {
     r->tags = json_incref(tags);
     json_t *first = json_array_get(tags, 0);
     if (json_is_string(first) && strcmp(json_string_value(first), "<none>:<none>") != 0)
-      r->name = strndup(json_string_value(first), MAX_STRING);
+      r->name = strndup(json_string_value(first), dc_utf8_prefix(json_string_value(first), MAX_STRING));
   }
   r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
   r->labels = labels_of(o);
@@ -488,7 +499,7 @@ static json_t *next_value(cursor_t *c) {
   /* DISABLE_EOF_CHECK: stop after the value; DECODE_ANY: keys and scalars too. */
   json_t *v = json_loadb(c->p, left, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &je);
   if (!v) {
-    snprintf(c->err, c->errlen, "invalid JSON in reply: %.80s", je.text);
+    json_error_text(c->err, c->errlen, &je);
     return NULL;
   }
   /* jansson sets the position on success too: the bytes the value took. After a number or
@@ -987,13 +998,8 @@ void dc_api_error_message(const char *body, size_t len, char *out, size_t cap) {
       n = len;
     }
   }
-  size_t o = 0;
-  for (size_t i = 0; src && i < n && o + 1 < cap; i++) {
-    unsigned char c = (unsigned char)src[i];
-    if (c == '\n' || c == '\r' || c == '\t')
-      c = ' ';
-    out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
+  /* ASCII only, as it always was: every other byte is a '?'. */
+  size_t o = dc_text_clean(out, cap, src, n, DC_TEXT_ASCII | DC_TEXT_BLANKS);
   while (o > 0 && out[o - 1] == ' ')
     o--;
   out[o] = '\0';

@@ -4,8 +4,11 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
+
+#include "text.h"
 
 static dc_log_level_t log_threshold = DC_LOG_INFO;
 static dc_log_format_t log_format = DC_FMT_TEXT;
@@ -49,15 +52,20 @@ void dc_log(dc_log_level_t level, const char *fmt, ...) {
   char msg[2048];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
+  /* Messages quote names and replies from the engine: one line, no control sequence, never
+   * a character cut in half (which would also make the JSON line below fail to encode). */
+  if (n >= (int)sizeof(msg))
+    dc_utf8_trim(msg);
+  dc_text_clean(msg, sizeof(msg), msg, strlen(msg), 0);
 
   if (log_format == DC_FMT_JSON) {
     char ts[40];
     dc_format_time(ts, sizeof(ts), dc_now_ms());
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "time", ts, "event", "log", "level",
                           level_names[level], "message", msg);
-    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *line = dc_json_line(o, JSON_COMPACT);
     if (line)
       fprintf(stderr, "%s\n", line);
     free(line);

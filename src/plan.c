@@ -14,6 +14,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "report.h"
+#include "text.h"
 
 static void advance(dc_run_t *run);
 
@@ -44,8 +45,10 @@ static void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
   if (fmt) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(op->error, sizeof(op->error), fmt, ap);
+    int n = vsnprintf(op->error, sizeof(op->error), fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof(op->error))
+      dc_utf8_trim(op->error); /* the cut may fall inside a character of a name */
   }
   long long dur = op->start_ms ? dc_now_ms() - op->start_ms : 0;
   if (status == OP_FAILED || status == OP_TIMEOUT)
@@ -59,12 +62,19 @@ static void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
 static void describe_failure(char *out, size_t cap, const dc_request_t *req, int status,
                              const dc_http_response_t *resp) {
   if (status < 0) {
-    snprintf(out, cap, "%s", req->error[0] ? req->error : uv_strerror(status));
+    dc_printable(out, cap, req->error[0] ? req->error : uv_strerror(status));
     return;
   }
   char msg[200];
   dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
   snprintf(out, cap, "HTTP %d%s%s", resp->status, msg[0] ? ": " : "", msg);
+}
+
+/* A resource as messages name it: its name (else its ID) from the engine, made one printable
+ * line of at most cap - 1 bytes, cut between characters. Returns out. */
+static const char *shown_name(char *out, size_t cap, const dc_resource_t *r) {
+  dc_printable(out, cap, r->name ? r->name : r->id);
+  return out;
 }
 
 static int send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const char *query,
@@ -650,15 +660,15 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   } else if (status == 0 && (resp->status == 409 || resp->status == 403)) {
     /* In use (again) since the listing: the engine refused, which is right. Docker says 409
      * for containers, images and volumes, 403 for a network with active endpoints. */
-    char msg[200];
+    char msg[200], name[256];
     dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
-    dc_info("kept %s %s: %s", dc_kind_singular(op->kind), r->name ? r->name : r->id, msg);
+    dc_info("kept %s %s: %s", dc_kind_singular(op->kind), shown_name(name, sizeof(name), r), msg);
   } else {
-    char why[256];
+    char why[256], name[101];
     describe_failure(why, sizeof(why), req, status, resp);
     op->failures++;
-    snprintf(op->last_error, sizeof(op->last_error), "%s %.100s: %.256s", dc_kind_singular(op->kind),
-             r->name ? r->name : r->id, why);
+    snprintf(op->last_error, sizeof(op->last_error), "%s %s: %s", dc_kind_singular(op->kind),
+             shown_name(name, sizeof(name), r), why);
     dc_warn("could not remove %s", op->last_error);
   }
   pump_deletes(op);
@@ -892,9 +902,10 @@ static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
     slot->stop_ms = dc_now_ms() - slot->t0;
     slot->stopping_first = false;
     if (send_reap_step(op, slot) < 0) {
+      char name[101];
       op->failures++;
-      snprintf(op->last_error, sizeof(op->last_error), "container %.100s: cannot send the removal",
-               c->name ? c->name : c->id);
+      snprintf(op->last_error, sizeof(op->last_error), "container %s: cannot send the removal",
+               shown_name(name, sizeof(name), c));
     }
   } else if (ok) {
     c->doomed = c->reaped = true;
@@ -903,11 +914,11 @@ static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
   } else if (status == 0 && resp->status == 404) {
     op->gone++; /* removed by someone else meanwhile */
   } else {
-    char why[256];
+    char why[256], name[101];
     describe_failure(why, sizeof(why), req, status, resp);
     op->failures++;
-    snprintf(op->last_error, sizeof(op->last_error), "could not %s container %.100s: %.256s",
-             slot->stopping_first ? "stop" : "remove", c->name ? c->name : c->id, why);
+    snprintf(op->last_error, sizeof(op->last_error), "could not %s container %s: %s",
+             slot->stopping_first ? "stop" : "remove", shown_name(name, sizeof(name), c), why);
     dc_warn("%s", op->last_error);
   }
   pump_reaps(op);
@@ -938,9 +949,10 @@ static void pump_reaps(dc_op_t *op) {
     slot->t0 = dc_now_ms();
     slot->stop_ms = -1;
     if (send_reap_step(op, slot) < 0) {
+      char name[101];
       op->failures++;
-      snprintf(op->last_error, sizeof(op->last_error), "container %.100s: cannot send the request",
-               c->name ? c->name : c->id);
+      snprintf(op->last_error, sizeof(op->last_error), "container %s: cannot send the request",
+               shown_name(name, sizeof(name), c));
     }
   }
   removals_done(op);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "text.h"
 #include "version.h"
 
 static dc_log_format_t fmt = DC_FMT_TEXT;
@@ -23,21 +24,15 @@ void dc_human_size(char *out, size_t cap, int64_t bytes) {
   snprintf(out, cap, "%.4g%s", v, units[i]);
 }
 
-/* Names and IDs come from the engine: keep terminal control sequences out of the text. */
-static void printable(char *out, size_t cap, const char *s) {
-  size_t o = 0;
-  for (; s && *s && o + 1 < cap; s++) {
-    unsigned char c = (unsigned char)*s;
-    out[o++] = (c >= 0x20 && c != 0x7f) ? (char)c : '?';
-  }
-  out[o] = '\0';
-}
+/* Names, IDs and messages come from the engine: in text they go through dc_printable (one
+ * line, no control sequence), in JSON through dc_json_text (always encodes), so that no line,
+ * event or field is forged or lost. */
 
 static void emit(json_t *o) {
   char ts[40];
   dc_format_time(ts, sizeof(ts), dc_now_ms());
   json_object_set_new(o, "time", json_string(ts));
-  char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  char *line = dc_json_line(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
   if (line)
     printf("%s\n", line);
   free(line);
@@ -52,32 +47,37 @@ void dc_report_init(const dc_config_t *cfg) {
 
 void dc_report_start(const char *host) {
   if (fmt == DC_FMT_JSON)
-    emit(json_pack("{s:s, s:s, s:s, s:b}", "event", "start", "version", DC_VERSION_STRING, "host", host,
-                   "dry_run", dry));
+    emit(json_pack("{s:s, s:s, s:o, s:b}", "event", "start", "version", DC_VERSION_STRING, "host",
+                   dc_json_text(host), "dry_run", dry));
   else
     dc_info("%s the engine at %s", dry ? "dry run (nothing is deleted) on" : "cleaning", host);
 }
 
 void dc_report_engine(const dc_engine_t *e) {
-  if (fmt == DC_FMT_JSON)
-    emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "event", "engine", "api_version", e->version,
-                   "engine_api_version", e->daemon_max, "server", e->server, "podman", e->podman, "dry_run", dry));
-  else
-    dc_info("engine %s%s, API %s (engine supports %s)", e->server[0] ? e->server : "(unnamed)",
-            e->podman ? " (Podman)" : "", e->version, e->daemon_max);
+  if (fmt == DC_FMT_JSON) {
+    emit(json_pack("{s:s, s:o, s:o, s:o, s:b, s:b}", "event", "engine", "api_version", dc_json_text(e->version),
+                   "engine_api_version", dc_json_text(e->daemon_max), "server", dc_json_text(e->server), "podman",
+                   e->podman, "dry_run", dry));
+    return;
+  }
+  char server[sizeof(e->server)], max[sizeof(e->daemon_max)];
+  dc_printable(server, sizeof(server), e->server);
+  dc_printable(max, sizeof(max), e->daemon_max);
+  dc_info("engine %s%s, API %s (engine supports %s)", server[0] ? server : "(unnamed)", e->podman ? " (Podman)" : "",
+          e->version, max);
 }
 
 static const char *short_id(const char *id, char *buf, size_t cap) {
   if (strncmp(id, "sha256:", 7) == 0)
     id += 7;
-  printable(buf, cap < 13 ? cap : 13, id);
+  dc_printable(buf, cap < 13 ? cap : 13, id);
   return buf;
 }
 
 void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t bytes) {
   if (fmt == DC_FMT_JSON) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:b}", "event", "deleted", "type", dc_kind_json(kind), "id", id,
-                          "name", name, "dry_run", dry);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o?, s:b}", "event", "deleted", "type", dc_kind_json(kind), "id",
+                          dc_json_text(id), "name", dc_json_text(name), "dry_run", dry);
     if (o && bytes >= 0)
       json_object_set_new(o, "bytes", json_integer(bytes));
     if (o)
@@ -85,7 +85,7 @@ void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t
     return;
   }
   char sid[16], sname[256];
-  printable(sname, sizeof(sname), name ? name : "");
+  dc_printable(sname, sizeof(sname), name);
   /* Networks and volumes are known by name; an ID adds nothing for volumes. */
   const char *verb = dry ? "Would delete" : "Deleted";
   if (kind == DC_VOLUMES)
@@ -97,12 +97,12 @@ void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t
 
 void dc_report_untagged(const char *reference) {
   if (fmt == DC_FMT_JSON) {
-    emit(json_pack("{s:s, s:s, s:s, s:b}", "event", "untagged", "type", "image", "reference", reference, "dry_run",
-                   dry));
+    emit(json_pack("{s:s, s:s, s:o, s:b}", "event", "untagged", "type", "image", "reference",
+                   dc_json_text(reference), "dry_run", dry));
     return;
   }
   char s[256];
-  printable(s, sizeof(s), reference);
+  dc_printable(s, sizeof(s), reference);
   printf("Untagged image %s\n", s);
   fflush(stdout);
 }
@@ -123,8 +123,9 @@ static void human_age(char *out, size_t cap, int64_t s) {
 
 void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long stop_ms) {
   if (fmt == DC_FMT_JSON) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:b}", "event", "reaped", "type", "container", "id", id, "name",
-                          name, "age_seconds", (json_int_t)age_s, "dry_run", dry);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o?, s:I, s:b}", "event", "reaped", "type", "container", "id",
+                          dc_json_text(id), "name", dc_json_text(name), "age_seconds", (json_int_t)age_s, "dry_run",
+                          dry);
     if (o && stop_ms >= 0)
       json_object_set_new(o, "stop_ms", json_integer(stop_ms));
     if (o)
@@ -132,7 +133,7 @@ void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long
     return;
   }
   char sid[16], sname[256], stopped[48] = "", age[32];
-  printable(sname, sizeof(sname), name ? name : "");
+  dc_printable(sname, sizeof(sname), name);
   human_age(age, sizeof(age), age_s);
   if (stop_ms >= 0)
     snprintf(stopped, sizeof(stopped), ", stopped in %.2fs", (double)stop_ms / 1000.0);
@@ -143,6 +144,9 @@ void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long
 
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
                          const char *error) {
+  /* The reason quotes names and messages from the engine. */
+  char why[512];
+  dc_printable(why, sizeof(why), error);
   if (fmt == DC_FMT_JSON) {
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:b}", "event", "operation", "type", dc_kind_json_plural(kind),
                           "status", status, "count", (json_int_t)count, "dry_run", dry);
@@ -151,8 +155,8 @@ void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int6
     if (bytes >= 0)
       json_object_set_new(o, "bytes", json_integer(bytes));
     json_object_set_new(o, "duration_ms", json_integer(duration_ms));
-    if (error && *error)
-      json_object_set_new(o, "error", json_string(error));
+    if (why[0])
+      json_object_set_new(o, "error", json_string(why));
     emit(o);
     return;
   }
@@ -161,7 +165,7 @@ void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int6
     dc_human_size(size, sizeof(size), bytes);
   printf("%-12s %-8s %6lld %s %10s %s %7.2fs%s%s\n", dc_kind_plural(kind), status, (long long)count,
          dry ? "to delete" : "deleted", size, dry ? "reclaimable" : "reclaimed", (double)duration_ms / 1000.0,
-         error && *error ? "  " : "", error ? error : "");
+         why[0] ? "  " : "", why);
   fflush(stdout);
 }
 

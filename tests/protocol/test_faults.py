@@ -18,6 +18,7 @@ wrapper) and the stall tests' CLEANUP_TIMEOUT is 3 s instead of 1 s: valgrind it
 and runs slowly, which says nothing about the program.
 """
 
+import json
 import os
 import re
 import signal
@@ -498,6 +499,169 @@ def test_api_version_far_above():
     outcome(res, 0, r"engine supports 9\.99")
     for r in res.requests[1:]:
         check(r["path"].startswith("/v1.51/"), "not our newest version: " + r["path"])
+
+
+# --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
+
+# Forged lines after LF, U+2028 and NEL; cursor moves by ESC and by CSI (U+009B); a bidi override.
+FORGED = ("evil\nDeleted network 0123456789ab prod-net\nFinished in 0.01s: success (exit 0)\n\x1b[2K\x1b[1A"
+          "\x1b[31mRED\u2028Deleted container 000000000000 forged\u0085Finished in 0.02s: success (exit 0)"
+          "\u009b31m\u202eRLO")
+# Characters no output line may hold: controls but the line end, C1 controls, separators, bidi controls.
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\ufffd]")
+
+
+def one_line_each(res, text):
+    """Every line of the output is one line to every splitter (Python's splitlines() splits at
+    U+2028, NEL, VT, FF, FS, GS, RS too) and holds nothing a terminal acts on."""
+    for name, out in (("stdout", res.stdout), ("stderr", res.stderr)):
+        lines = out.split("\n")
+        eq(lines[-1], "", name + " ends with a newline\n" + res.dump())
+        eq(out.splitlines(), lines[:-1], name + " lines as splitlines() reads them\n" + res.dump())
+        m = UNSAFE.search(out)
+        check(not m, "%s holds %r" % (name, m and m.group()), res.dump())
+        if text and name == "stderr":
+            for line in lines[:-1]:
+                check(line.startswith("docker-cleaner: "), "a stderr line not from docker-cleaner: %r" % line,
+                      res.dump())
+    finished = [x for x in res.stdout.splitlines() + res.stderr.splitlines() if x.startswith("Finished")]
+    if text:
+        eq(len(finished), 1, "lines starting with Finished\n" + res.dump())
+        check(res.stdout.splitlines()[-1] == finished[0], "Finished is not the last line", res.dump())
+
+
+def json_events(res):
+    """Each line of stdout and stderr as JSON (every one must parse)."""
+    out = {}
+    for name, text in (("stdout", res.stdout), ("stderr", res.stderr)):
+        out[name] = []
+        for line in text.splitlines():
+            try:
+                out[name].append(json.loads(line))
+            except ValueError:
+                raise Failure("%s line is not JSON: %r\n%s" % (name, line, res.dump()))
+    return out["stdout"], out["stderr"]
+
+
+def network(name, n=0xf):
+    return {"Id": ("%x" % n) * 64, "Name": name, "Driver": "bridge", "Labels": {}}
+
+
+CLIENT_SIDE = {"PRUNE_FILTER_LABEL": "!keep", "CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false"}
+
+
+@test
+def test_hostile_names_client_side():
+    """r4 and B3/B4: a container removal the engine refuses (409: "kept ..."), a network removal
+    that fails (500: "could not remove ..."): the name reaches stdout and stderr as one line."""
+    rules = [ping_rule(),
+             on("GET", "/containers/json", body=[{"Id": "c" * 64, "Names": ["/" + FORGED], "State": "exited",
+                                                   "Created": 1000000000, "Labels": {}}]),
+             on("GET", "/networks", body=[network(FORGED)]),
+             on("DELETE", "/containers/", status=409, body={"message": "container is in use: " + FORGED}),
+             on("DELETE", "/networks/", status=500, body={"message": "boom " + FORGED})] + engine_rules("1.45")
+    res = run(rules, env=CLIENT_SIDE)
+    # The container was kept (not a failure), the network failed: partial.
+    outcome(res, 1, r"info: kept container evil\?Deleted network", r"warn: could not remove network evil\?Deleted")
+    one_line_each(res, True)
+    check(not [x for x in res.stdout.splitlines() if x.startswith("Deleted")], "a Deleted line", res.dump())
+    # The name is cut at 100 bytes in the message.
+    check(re.search(r"^networks +failed .*last: network evil\?Deleted network 0123456789ab prod-net\?Finished"
+                    r" in 0\.01s: success \(exit 0\)\?\?\[2K\?\[1A\?\[31mRED\?Dele: HTTP 500: boom evil", res.stdout,
+                    re.M),
+          "the operation line", res.dump())
+
+
+@test
+def test_hostile_names_reaper():
+    """The reaper's failure message names the container: one line."""
+    rules = [ping_rule(),
+             on("GET", "/containers/json", body=[{"Id": "c" * 64, "Names": ["/" + FORGED], "State": "exited",
+                                                   "Created": 1000000000, "Labels": {"job": "ci"}}]),
+             on("DELETE", "/containers/", status=500, body={"message": FORGED})] + engine_rules("1.45")
+    res = run(rules, env={"REAP_LABEL": "job=ci", "REAP_AFTER": "1h", "CLEANUP_CONTAINERS": "false",
+                          "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false", "CLEANUP_BUILD_CACHE": "false"})
+    outcome(res, 2, r"warn: could not remove container evil\?Deleted network")
+    one_line_each(res, True)
+
+
+@test
+def test_hostile_names_dry_run():
+    """F7 and B10: a dry run lists a name with U+2028 and NEL as one line."""
+    name = "x\u2028Deleted network 000000000000 forged\u0085Finished in 0.01s: success (exit 0)"
+    rules = [ping_rule(), on("GET", "/networks", body=[network(name)])] + engine_rules("1.45")
+    res = run(rules, env={"DRY_RUN": "true", "CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false"})
+    outcome(res, 0)
+    one_line_each(res, True)
+    check("Would delete network ffffffffffff x?Deleted network 000000000000 forged?Finished in 0.01s: success "
+          "(exit 0)" in res.stdout.splitlines(), "the sanitised line", res.dump())
+    check(not [x for x in res.stdout.splitlines() if x.startswith("Deleted")], "a Deleted line", res.dump())
+    # JSON: the exact name, with the separators escaped, so still one line per event.
+    res = run(rules, env={"DRY_RUN": "true", "CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false",
+                          "LOG_FORMAT": "json"})
+    no_crash(res)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    one_line_each(res, False)
+    out, _ = json_events(res)
+    eq([e.get("name") for e in out if e["event"] == "deleted" and e["type"] == "network"], [name], "deleted networks\n" + res.dump())
+
+
+@test
+def test_hostile_names_json_cut_names():
+    """r5 and B13: a name of 'a' and 60 x U+00E9, cut at 100 bytes inside a character in the
+    failure message: the operation keeps its "error" and stderr its two warnings."""
+    rules = [ping_rule(), on("GET", "/networks", body=[network("a" + "\u00e9" * 60)]),
+             on("DELETE", "/networks/", status=500, body={"message": "boom"})] + engine_rules("1.45")
+    res = run(rules, env=dict(CLIENT_SIDE, LOG_FORMAT="json", CLEANUP_CONTAINERS="false"))
+    no_crash(res)
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    out, err = json_events(res)
+    ops = [e for e in out if e["event"] == "operation" and e["type"] == "networks"]
+    eq(len(ops), 1, "network operation events\n" + res.dump())
+    want = "network a" + "\u00e9" * 49 + ": HTTP 500: boom"
+    eq(ops[0].get("error"), "1 of 1 removals failed; last: " + want, "the operation's error\n" + res.dump())
+    msgs = [e["message"] for e in err if e.get("level") == "warn"]
+    eq(msgs, ["could not remove " + want, "networks: 1 of 1 removals failed; last: " + want],
+       "warnings\n" + res.dump())
+    eq([e["event"] for e in out][-1], "summary", "the last event\n" + res.dump())
+
+
+@test
+def test_hostile_names_json_invalid_utf8():
+    """r6, B8 and B12: a Server header that is not UTF-8, and a container name of 4095 bytes and
+    a character cut at 4096: the engine event and every deleted event are there."""
+    c = lambda i, n: {"Id": "%064x" % i, "Names": ["/" + n], "State": "exited", "Created": 1600000000, "Labels": {}}
+    long_name = "a" * 4095 + "\u00e9tail"
+    rules = [ping_rule(extra_headers={"Server": "Docker/\u00e9\u009b31m"}),  # sent as latin-1: not UTF-8
+             on("GET", "/containers/json", body=[c(1, long_name), c(2, "short")]),
+             on("POST", "/containers/prune", body={"ContainersDeleted": ["%064x" % 1, "%064x" % 2],
+                                                    "SpaceReclaimed": 0})] + engine_rules("1.45")
+    res = run(rules, env={"LOG_FORMAT": "json", "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false",
+                          "CLEANUP_BUILD_CACHE": "false"})
+    no_crash(res)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    out, err = json_events(res)
+    eq([e["event"] for e in out], ["start", "engine", "deleted", "deleted", "operation", "summary"],
+       "events\n" + res.dump())
+    eq(out[1]["server"], "Docker/\ufffd\ufffd31m", "the engine's Server header, repaired\n" + res.dump())
+    eq({e["id"]: e["name"] for e in out if e["event"] == "deleted"}, {"%064x" % 1: "a" * 4095, "%064x" % 2: "short"},
+       "deleted containers\n" + res.dump())
+    eq(out[4]["count"], 2, "count\n" + res.dump())
+    # And in text: the header goes through the sanitiser.
+    res = run(rules, env={"CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false", "CLEANUP_BUILD_CACHE": "false"})
+    outcome(res, 0, r"info: engine Docker/\?\?31m, API 1\.45")
+    one_line_each(res, True)
+
+
+@test
+def test_malformed_reply_quoted_printable():
+    """N3 and B6: jansson's "near '...'" quotes the malformed reply: no raw ESC on stderr."""
+    rules = [ping_rule(), on("GET", "/containers/json", body="[\n\x1b[31mDeleted container 0123456789ab web")]
+    res = run(rules + engine_rules("1.45"), env=CLIENT_SIDE)
+    no_crash(res)
+    reported(res)
+    check(re.search(r"invalid JSON in reply: .*near '\?'", res.stderr), "the near text", res.dump())
+    one_line_each(res, True)
 
 
 def configure(binary, version):
