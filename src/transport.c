@@ -141,7 +141,7 @@ static void conn_close(dc_conn_t *conn) {
 static void start_request(dc_conn_t *conn, dc_request_t *req);
 
 static void conn_release(dc_conn_t *conn, bool reusable) {
-  if (!reusable || conn->client->aborting || conn->client->closing) {
+  if (!reusable || conn->client->closing) {
     conn_close(conn);
     return;
   }
@@ -359,7 +359,7 @@ static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *ai) {
              uv_strerror(c->resolve_status));
   }
   uv_freeaddrinfo(ai);
-  if (c->closing || c->aborting)
+  if (c->closing)
     maybe_closed(c);
   else
     start_pending(c);
@@ -388,7 +388,7 @@ static bool address_ready(dc_client_t *c) {
 }
 
 static void start_pending(dc_client_t *c) {
-  while (c->pending_head && !c->aborting && !c->closing) {
+  while (c->pending_head && !c->closing) {
     dc_conn_t *idle = NULL;
     for (dc_conn_t *conn = c->conns; conn; conn = conn->next)
       if (conn->state == C_IDLE) {
@@ -437,7 +437,7 @@ static void start_pending(dc_client_t *c) {
 }
 
 int dc_client_send(dc_client_t *c, dc_request_t *req) {
-  if (c->aborting || c->closing)
+  if (c->closing || (c->reads_only && strcmp(req->method, "GET") != 0))
     return UV_ECANCELED;
   req->client = c;
   req->conn = NULL;
@@ -465,8 +465,7 @@ static void cancel_resolver(dc_client_t *c) {
 }
 
 void dc_client_abort(dc_client_t *c) {
-  c->aborting = true;
-  close_spares(c);
+  c->reads_only = true;
   cancel_resolver(c);
   while (c->pending_head) {
     dc_request_t *req = c->pending_head;
@@ -475,9 +474,13 @@ void dc_client_abort(dc_client_t *c) {
       c->pending_tail = NULL;
     finish_request(req, UV_ECANCELED, NULL);
   }
+  /* Idle connections carry nothing the engine is working on: they stay for the reads that
+   * may follow (on a root-only socket no other connection can be had). */
   dc_conn_t *next;
   for (dc_conn_t *conn = c->conns; conn; conn = next) {
     next = conn->next;
+    if (conn->state == C_IDLE)
+      continue;
     conn_close(conn);
     fail_request(conn, UV_ECANCELED, "abandoned");
   }

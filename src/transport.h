@@ -47,7 +47,7 @@ struct dc_client {
   dc_request_t *pending_head, *pending_tail;
   uv_idle_t kick; /* starts queued requests from the loop, never inside dc_client_send */
   bool kick_open;
-  bool aborting;
+  bool reads_only; /* aborted: only GET requests may still be sent */
   bool closing;
   /* tcp://: the host is resolved once, on libuv's thread pool, before the first connection. */
   uv_getaddrinfo_t resolver;
@@ -77,11 +77,13 @@ void dc_client_adopt(dc_client_t *c, const int *fds, int n, int status);
 
 /* Queues req; it starts from the loop, on the next iteration. Returns 0 (req->cb will run
  * exactly once, later, from the loop: never inside this call), or UV_ECANCELED when the client
- * is aborting or closing (then the callback never runs). */
+ * is closing, or aborted and req is not a GET (then the callback never runs). */
 int dc_client_send(dc_client_t *c, dc_request_t *req);
 
 /* Abandons every request in flight or queued: their connections are closed (the engine then
- * stops between items) and each callback runs with UV_ECANCELED. Later sends fail. */
+ * stops between items) and each callback runs with UV_ECANCELED. From then on the client sends
+ * only GET requests (reads, to learn what the abandoned requests did); anything else is
+ * refused, so nothing that deletes can leave after an abort. */
 void dc_client_abort(dc_client_t *c);
 
 /* Closes every connection and the client's handle; cb (may be NULL) runs from the loop when the
