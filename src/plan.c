@@ -370,8 +370,12 @@ static void start_prune(dc_op_t *op) {
   char query[sizeof(op->req.path)];
   int rc;
   if (op->kind == DC_BUILD_CACHE) {
-    /* Build cache records carry no labels: the daemon ignores label filters here. */
-    rc = dc_api_filters_build(cfg, DC_F_UNTIL_AGE, NULL, &filters);
+    /* Build cache records carry no labels: the daemon ignores label filters here. Docker 20.10
+     * takes `until` only as a duration (the cut-off's age, counted when sent); Docker 26 takes
+     * a timestamp too, and cuts a duration down to whole seconds, which would keep records of
+     * the second before the cut-off: it gets the cut-off itself. */
+    rc = dc_api_filters_build(cfg, dc_api_version_cmp(run->engine.version, "1.45") >= 0 ? DC_F_UNTIL : DC_F_UNTIL_AGE,
+                              NULL, &filters);
   } else {
     rc = dc_api_filters_build(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
                               op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL, &filters);

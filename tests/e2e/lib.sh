@@ -17,7 +17,8 @@
 #   DC_ENGINE_DIR   where engine.sh keeps the engines (default /tmp/dc-engines)
 #   DC_DOCKER_CLI   Docker CLI for set-up and checks (default /usr/bin/docker, 20.10 with BuildKit)
 #   DC_E2E_AUTOSTART=0   do not start the engine if it is not running (default: start it)
-#   DC_E2E_RUN_TIMEOUT   seconds before a cleaner run is killed (default 120)
+#   DC_E2E_RUN_TIMEOUT   seconds before a cleaner run is killed (default 420: a hang guard only,
+#                        beyond the cleaner's own 5 min deadline, which ends a slow run first)
 #   DC_E2E_KEEP=1   keep the test's work dir (cleaner outputs) even when it passes
 
 set -Eeuo pipefail
@@ -332,7 +333,8 @@ mk_network() {
 }
 
 # mk_build_cache NAME: BuildKit cache records from a COPY-only build FROM testbase, tagged
-# NAME:latest (docker engines only: the 20.10 CLI's built-in BuildKit; podman has none).
+# NAME:latest (docker engines only: the 20.10 CLI's built-in BuildKit; podman has none). Returns
+# once BuildKit holds none of its records in use any more.
 mk_build_cache() {
 	is_docker || die "mk_build_cache: docker engines only"
 	local name="$1" ctx="$WORK/build/$1"
@@ -341,6 +343,7 @@ mk_build_cache() {
 	printf 'FROM testbase:latest\nCOPY f /f\n' >"$ctx/Dockerfile"
 	DOCKER_BUILDKIT=1 timeout -k 5 120 /usr/bin/docker -H "unix://$DC_ENGINE_SOCK" build -q -t "$name:latest" "$ctx" >/dev/null
 	[ "$(build_cache_count)" -gt 0 ] || die "mk_build_cache: no build cache records after the build"
+	wait_build_cache_idle
 }
 
 # build_cache_count: every build-cache record (from /system/df).
@@ -350,10 +353,128 @@ build_cache_reclaimable() {
 	api GET /system/df | jq '[.BuildCache // [] | .[] | select((.Shared | not) and (.InUse | not))] | length'
 }
 
+# wait_build_cache_idle: wait until BuildKit has let go of every build-cache record (it releases
+# a build's session records a moment after the client returns; a record in use is never pruned,
+# so a test that counts on it must wait for the engine to say so, not for a fixed time).
+wait_build_cache_idle() {
+	is_docker || return 0
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ "$(api GET /system/df | jq '[.BuildCache // [] | .[] | select(.InUse)] | length')" = 0 ] && return 0
+		sleep 0.1
+	done
+	die "build cache records still in use after 600 polls"
+}
+
+# ------------------------------------------------------------------ the engine's clock
+# Time-based tests take their cut-offs from the timestamps the engine itself recorded (docker
+# inspect, /system/df), never from a sleep and the test's own clock: how long the machine took
+# cannot move a resource to the other side of a cut-off. A cut-off is a whole second C that no
+# earlier resource is newer than; later resources are made only once the clock has passed C + 1 s,
+# so even a list that reports whole seconds (Docker's /containers/json and /images/json, which
+# client-side selection reads) puts them after C.
+
+# engine_times: "NS TYPE ID" for every container, image, user network, volume and build-cache
+# record (its LastUsedAt, else CreatedAt) of the selected engine, NS in Unix nanoseconds.
+engine_times() {
+	{
+		local ids
+		ids="$(d ps -aq --no-trunc)"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || d inspect -f 'container {{.Id}} {{json .Created}}' $ids
+		ids="$(d images -aq --no-trunc | sort -u)"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || d image inspect -f 'image {{.Id}} {{json .Created}}' $ids
+		ids="$(d network ls -q --no-trunc)" # the default ones too: made at engine start, older
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || d network inspect -f 'network {{.Id}} {{json .Created}}' $ids
+		ids="$(d volume ls -q)"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || d volume inspect -f 'volume {{.Name}} {{json .CreatedAt}}' $ids
+		if is_docker; then
+			api GET /system/df | jq -r '.BuildCache // [] | .[] | "build_cache \(.ID) \(.LastUsedAt // .CreatedAt | tojson)"'
+		fi
+	} | python3 -c '
+import re, sys, calendar
+pat = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?")
+for line in sys.stdin:
+    t, key, ts = line.split(None, 2)
+    m = pat.search(ts)
+    if not m:
+        sys.exit("engine_times: no time in: " + line.strip())
+    y, mo, d, h, mi, s, frac, tz = m.groups()
+    sec = calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s)))
+    if tz and tz != "Z":
+        off = (int(tz[1:3]) * 60 + int(tz[-2:])) * 60
+        sec -= off if tz[0] == "+" else -off
+    ns = sec * 10**9 + int(((frac or "") + "000000000")[:9])
+    print(ns, t, key)
+'
+}
+
+# newest_ns: the newest timestamp the engine holds for any resource.
+newest_ns() { engine_times | sort -n | tail -n1 | cut -d' ' -f1; }
+
+# _engine_times_checked: engine_times into $WORK/times, or die (a command substitution would
+# not stop the test on a failed docker call).
+_engine_times_checked() {
+	engine_times >"$WORK/times" || die "engine_times failed"
+	[ -s "$WORK/times" ] || die "engine_times: no resources"
+}
+
+# now_ns: this machine's clock (the engine's too: it runs here).
+now_ns() { date +%s%N; }
+
+# wait_clock_past NS: return once the clock reads later than NS (a wait for an instant, not a
+# margin: it only makes sure the next resource is made after it).
+wait_clock_past() {
+	local left
+	while :; do
+		left=$(($1 - $(now_ns)))
+		[ "$left" -lt 0 ] && return 0
+		sleep "$(awk -v n="$left" 'BEGIN { s = n / 1e9 + 0.01; if (s > 1) s = 1; printf "%.3f", s }')"
+	done
+}
+
+# cut_after: sets CUT_NS to a whole second no resource the engine holds is newer than, and waits
+# for the clock to pass CUT_NS + ${1:-1} s, so that what is made next lies after the cut-off.
+# CUT_SEEN holds the IDs that existed then (for check_after_cut).
+cut_after() {
+	local newest
+	_engine_times_checked
+	newest="$(sort -n "$WORK/times" | tail -n1 | cut -d' ' -f1)"
+	CUT_NS=$(((newest / 1000000000 + 1) * 1000000000))
+	CUT_SEEN="$(cut -d' ' -f3 "$WORK/times" | sort -u)"
+	wait_clock_past $((CUT_NS + ${1:-1} * 1000000000))
+}
+
+# check_after_cut: every resource made since cut_after is, by the engine's own record, newer
+# than CUT_NS + 1 s (a broken set-up dies here instead of failing an assertion later).
+check_after_cut() {
+	local ns t id
+	_engine_times_checked
+	while read -r ns t id; do
+		grep -qxF "$id" <<<"$CUT_SEEN" && continue
+		[ "$ns" -ge $((CUT_NS + 1000000000)) ] || die "check_after_cut: $t $id made at $ns, not after the cut-off $CUT_NS + 1 s"
+	done <"$WORK/times"
+}
+
+# rfc3339_of NS: NS as RFC3339 in UTC (whole seconds, Z).
+rfc3339_of() { date -u -d "@$(($1 / 1000000000))" +%Y-%m-%dT%H:%M:%SZ; }
+
+# start_ms_of N: run N's own clock when it started (its "start" event, LOG_FORMAT=json), in Unix
+# milliseconds: it read the clock for a relative PRUNE_FILTER_UNTIL no later than this + 1 ms.
+start_ms_of() {
+	local t
+	t="$(jq -r 'select(.event == "start") | .time' "$WORK/run$1.out")"
+	[ -n "$t" ] || die "run $1: no start event"
+	echo $(($(date -u -d "$t" +%s%N) / 1000000))
+}
+
 # ------------------------------------------------------------------ running the cleaner
 # run_cleaner [VAR=VALUE...]: run $DC_BIN against the selected engine in a clean environment
 # (only PATH, HOME, LOG_LEVEL=debug, sanitizer options, DOCKER_HOST and the given variables,
-# which win), stdin not a terminal, under `timeout 120`. Sets RC; the outputs stay in
+# which win), stdin not a terminal, under `timeout ${DC_E2E_RUN_TIMEOUT:-420}`. Sets RC; the outputs stay in
 # $WORK/runN.{out,err} and are printed if the test fails. A run killed by a signal or by the
 # timeout, or one with a sanitizer/crash report on stderr, is a failure at once.
 run_cleaner() {
@@ -377,7 +498,7 @@ start_cleaner() {
 		date +%s%N >"$base.t0"
 		# shellcheck disable=SC2086 # DC_WRAPPER is a command line: split on purpose
 		env -i PATH="$PATH" HOME="${HOME:-/root}" LOG_LEVEL=debug "${envs[@]}" "$@" \
-			timeout -k 5 "${DC_E2E_RUN_TIMEOUT:-120}" ${DC_WRAPPER:-} "$DC_BIN" >"$base.out" 2>"$base.err" </dev/null || rc=$?
+			timeout -k 5 "${DC_E2E_RUN_TIMEOUT:-420}" ${DC_WRAPPER:-} "$DC_BIN" >"$base.out" 2>"$base.err" </dev/null || rc=$?
 		date +%s%N >"$base.t1"
 		echo "$rc" >"$base.rc"
 	) &
@@ -409,7 +530,7 @@ check_no_crash() {
 	local base="$WORK/run$1" rc
 	rc="$(cat "$base.rc")"
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		fail "run $1 timed out (exit $rc after ${DC_E2E_RUN_TIMEOUT:-120}s)"
+		fail "run $1 timed out (exit $rc after ${DC_E2E_RUN_TIMEOUT:-420}s)"
 	elif [ "$rc" -gt 128 ]; then
 		fail "run $1 killed by signal $((rc - 128))"
 	fi

@@ -4,10 +4,15 @@
 # then deletes (build cache too on the engines that have it), and the dry run changes nothing.
 # The workload has the cases a naive preview gets wrong: images, networks and volumes that only
 # a stopped container (removed first) holds; a running container's network and volume; labelled,
-# protected, dangling, tagged, anonymous and named resources; an older and a newer batch.
+# protected, dangling, tagged, anonymous and named resources; an older and a newer batch, with
+# the `until` cut-off between them taken from the engine's own timestamps (lib.sh cut_after).
+#
+#   test-dryrun.sh KIND [CONFIG]   # CONFIG: one of the names below; none: every one in turn
+# ctest runs each configuration as its own test (e2e_KIND_dryrun_CONFIG).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 use_engine "${1:-}"
+ONLY="${2:-}"
 
 fill() { # a mixed workload; sets CUT, an instant between the older batch A and the newer B
 	reset_engine
@@ -39,14 +44,12 @@ fill() { # a mixed workload; sets CUT, an instant between the older batch A and 
 			mk_network "n_running" >/dev/null
 			mk_volume "v_running" >/dev/null
 			mk_running --network n_running -v v_running:/v c_running >/dev/null
-			if is_docker; then mk_build_cache "bc_$b"; fi
-			sleep 2
-			CUT="$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)"
-			sleep 2
+			if is_docker; then mk_build_cache "bc_$b"; fi # returns once no record is in use
+			cut_after 1
+			CUT="$(rfc3339_of "$CUT_NS")"
 		fi
 	done
-	# BuildKit lets go of a build's session records a moment after the client returns.
-	sleep 1
+	check_after_cut
 }
 
 inventory() { # everything the engine holds, one line each, sorted
@@ -64,9 +67,12 @@ deleted_set() { # RUN TYPE: the IDs run N reported as deleted, sorted
 		"$WORK/run$1.out" | sort -u
 }
 
+CONFIGS=" "
 check_config() { # NAME VAR=VALUE...
 	local name="$1" a
 	shift
+	CONFIGS+="$name "
+	[ -z "$ONLY" ] || [ "$ONLY" = "$name" ] || return 0
 	fill
 	local args=()
 	for a in "$@"; do args+=("${a//__CUT__/$CUT}"); done
@@ -108,4 +114,5 @@ check_config volumes_all CLEANUP_VOLUMES=true PRUNE_VOLUMES_ALL=true PRUNE_ALL=t
 check_config until PRUNE_FILTER_UNTIL=__CUT__ CLEANUP_VOLUMES=true PRUNE_VOLUMES_ALL=true PRUNE_ALL=true
 check_config labels PRUNE_FILTER_LABEL=env=ci CLEANUP_VOLUMES=true PRUNE_VOLUMES_ALL=true PRUNE_ALL=true
 check_config negative_label 'PRUNE_FILTER_LABEL=!keep' CLEANUP_VOLUMES=true PRUNE_VOLUMES_ALL=true
+case "$CONFIGS" in *" ${ONLY:-default} "*) ;; *) die "unknown configuration '$ONLY' (one of:$CONFIGS)" ;; esac
 finish

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# PRUNE_FILTER_UNTIL in its three forms: RFC3339, Go duration, Unix time. Batches of stopped
-# containers, dangling images and networks are made a few seconds apart; each run's cut-off lies
-# in the middle of a gap, so the batch before it goes and the batches after it stay. The margins
-# (GAP/2 on each side, 2 s by default) absorb start-up time and whole-second rounding.
+# PRUNE_FILTER_UNTIL in its three forms: RFC3339, Go duration, Unix time. Batches A, B, C, D of
+# stopped containers, dangling images and networks; each cut-off is a whole second taken from the
+# engine's own creation timestamps (docker inspect): no resource of the batches before it is
+# newer, and the batches after it were made once the clock had passed it by a second or more
+# (lib.sh cut_after). The batch before the cut-off goes and the batches after it stay, however
+# long the machine takes. A Go duration counts back from the cleaner's own clock at start-up,
+# which the test reads back from the run's "start" event.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 use_engine "${1:-}"
 reset_engine
-
-GAP="${DC_E2E_UNTIL_GAP:-4}"
-HALF="$(awk -v g="$GAP" 'BEGIN { print g / 2 }')"
 
 batch() { # NAME: one stopped container, one dangling image, one network
 	mk_stopped --novol "c_$1" >/dev/null
@@ -30,34 +30,47 @@ assert_batch_stays() {
 }
 
 batch A
-sleep "$HALF"
-t_ab_rfc="$(date -u +%Y-%m-%dT%H:%M:%SZ)" # whole seconds: up to 1 s before the middle of the gap
-sleep "$HALF"
+cut_after
+cut_ab=$CUT_NS
 batch B
-sleep "$HALF"
-t_bc="$(date +%s.%N)"
-sleep "$HALF"
+check_after_cut
+# The Go duration's cut-off moves with the cleaner's start-up time: C comes 2 s after it.
+cut_after 2
+cut_bc=$CUT_NS
 batch C
-sleep "$HALF"
-t_cd_unix="$(date +%s)"
-sleep "$HALF"
+check_after_cut
+cut_after
+cut_cd=$CUT_NS
 batch D
+check_after_cut
 
 # RFC3339 (UTC, Z): A goes; B, C, D stay.
-run_cleaner "PRUNE_FILTER_UNTIL=$t_ab_rfc"
+t_ab_rfc="$(rfc3339_of "$cut_ab")"
+run_cleaner LOG_FORMAT=json "PRUNE_FILTER_UNTIL=$t_ab_rfc"
 assert_exit 0
 assert_batch_gone A "$t_ab_rfc"
 for b in B C D; do assert_batch_stays "$b" "$t_ab_rfc"; done
 
-# Go duration: now minus the duration is the middle of the B-C gap: B goes; C, D stay.
-dur="$(awk -v t="$t_bc" -v now="$(date +%s.%N)" 'BEGIN { printf "%ds", now - t + 0.5 }')"
-run_cleaner "PRUNE_FILTER_UNTIL=$dur"
+# Go duration, counted from the cleaner's clock when it reads its settings, some time T after
+# t0 below: its cut-off is cut_bc + T (>= cut_bc, so B goes). C and D were made at or after
+# cut_bc + 2 s: they must stay when the run shows T was shorter than that, which its "start"
+# event tells (read after the clock, at most 1 ms late); otherwise their fate says nothing.
+t0_ms=$(($(now_ns) / 1000000))
+dur_ms=$((t0_ms - cut_bc / 1000000))
+dur="${dur_ms}ms"
+run_cleaner LOG_FORMAT=json "PRUNE_FILTER_UNTIL=$dur"
 assert_exit 0
 assert_batch_gone B "$dur"
-for b in C D; do assert_batch_stays "$b" "$dur"; done
+cut_hi_ms=$(($(start_ms_of "$RUNS") + 1 - dur_ms))
+if [ "$cut_hi_ms" -lt $((cut_bc / 1000000 + 2000)) ]; then
+	for b in C D; do assert_batch_stays "$b" "$dur (cut-off at most $cut_hi_ms ms)"; done
+else
+	log "note: the run started $((cut_hi_ms - cut_bc / 1000000)) ms after t0: its cut-off reached C's second, C and D not checked"
+fi
 
 # Unix time (seconds): C goes; D stays.
-run_cleaner "PRUNE_FILTER_UNTIL=$t_cd_unix"
+t_cd_unix=$((cut_cd / 1000000000))
+run_cleaner LOG_FORMAT=json "PRUNE_FILTER_UNTIL=$t_cd_unix"
 assert_exit 0
 assert_batch_gone C "$t_cd_unix"
 assert_batch_stays D "$t_cd_unix"

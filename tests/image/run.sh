@@ -15,7 +15,8 @@
 #    with the permission error naming the socket and the fix; on a root-only socket (0755 and 0600
 #    root:root, as Docker Desktop and a hand-started podman make it) the root start with the
 #    hardened flags cleans and `--user 65532` alone exits 2; `docker stop` ends a run that waits
-#    on a silent server within 1 s, with the report printed.
+#    on a silent server by itself (SIGTERM, not the kill after the stop timeout), with the report
+#    printed.
 #
 # The engine is tests/engines/engine.sh's docker26 under DC_ENGINE_DIR (default /tmp/dc-img) with
 # address pool DC_POOL_BASE (default 22), so it can run next to the e2e engines. The containers
@@ -24,7 +25,9 @@
 #
 # Environment: DC_IMAGE_CONTEXT (build context, default this tree), DC_IMAGE_KEEP=1 (keep the
 # outputs), DC_IMAGE_BUILDKIT=1 (build with BuildKit instead of the classic builder), DC_CACHE,
-# DC_DEBIAN_MIRROR, DC_DOCKER_CLI, DC_STOP_MAX_MS (default 1000).
+# DC_DEBIAN_MIRROR, DC_DOCKER_CLI, DC_STOP_TIMEOUT (docker stop -t, default 30 s: a run still
+# there then is killed, exit 137), DC_WAIT_POLLS (tenths of a second to wait for the silent
+# server and the connection, default 600). No check depends on how fast the machine is.
 set -Eeuo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -39,7 +42,8 @@ ROOTFS_TAR="$CACHE/bookworm-minbase-rootfs.tar"
 DOCKER_CLI="${DC_DOCKER_CLI:-/usr/bin/docker}"
 IMAGE="docker-cleaner:image-test"
 MAX_SIZE=1048576
-STOP_MAX_MS="${DC_STOP_MAX_MS:-1000}"
+STOP_TIMEOUT="${DC_STOP_TIMEOUT:-30}"
+WAIT_POLLS="${DC_WAIT_POLLS:-600}"
 GID=4242
 
 unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
@@ -241,21 +245,21 @@ while True:
 EOF
 python3 "$WORK/silent.py" "$WORK/silent/silent.sock" "$WORK/silent/accepted" "$GID" &
 SERVER_PID=$!
-for _ in $(seq 50); do [ -S "$WORK/silent/silent.sock" ] && break; sleep 0.1; done
+for _ in $(seq "$WAIT_POLLS"); do [ -S "$WORK/silent/silent.sock" ] && break; sleep 0.1; done
 [ -S "$WORK/silent/silent.sock" ] || die "the silent server did not start"
 dk run -d --name dc-img-stop --network none "${HARDENED[@]}" \
 	-v "$WORK/silent/silent.sock:/var/run/docker.sock" "$IMAGE" >/dev/null
-for _ in $(seq 100); do [ -s "$WORK/silent/accepted" ] && break; sleep 0.1; done
+for _ in $(seq "$WAIT_POLLS"); do [ -s "$WORK/silent/accepted" ] && break; sleep 0.1; done
 check "silent server: the cleaner connected" [ -s "$WORK/silent/accepted" ]
 check "silent server: the cleaner is still waiting" \
 	[ "$(dk container inspect -f '{{.State.Running}}' dc-img-stop)" = true ]
 t=$(ms)
-dk stop dc-img-stop >/dev/null
+dk stop -t "$STOP_TIMEOUT" dc-img-stop >/dev/null
 elapsed=$(($(ms) - t))
 echo "docker stop took ${elapsed} ms"
-check "docker stop ended it in ${elapsed} ms (< ${STOP_MAX_MS} ms, not docker's 10 s kill)" [ "$elapsed" -lt "$STOP_MAX_MS" ]
+# Ended by SIGTERM: its own exit status, not the kill (137) after the stop timeout.
 code="$(dk container inspect -f '{{.State.ExitCode}}' dc-img-stop)"
-check "docker stop: it exited by itself (exit $code, not 137)" [ "$code" != 137 ]
+check "docker stop: it exited by itself on SIGTERM (exit $code, not 137 after ${STOP_TIMEOUT} s)" [ "$code" != 137 ]
 dk logs dc-img-stop >"$WORK/stop.out" 2>&1 || true
 check "docker stop: the report was printed (\"Finished in\")" grep -q "Finished in" "$WORK/stop.out"
 [ "$FAILS" = "$f" ] || show "$WORK/stop.out"

@@ -418,13 +418,11 @@ def test_until_absolute():
     until = "%7B%22until%22%3A%7B%221704164645.000000000%22%3Atrue%7D%7D"
     protect_until = ("%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%2C%22until%22%3A%7B%22"
                      "1704164645.000000000%22%3Atrue%7D%7D")
-    # Build prune before Docker 23 takes `until` only as a duration: the cut-off's age.
+    # Docker 26 (API 1.45) takes the cut-off itself for the build prune: a duration would be cut
+    # down to whole seconds there.
     builds = [p for p in res.paths("POST") if p.startswith("/v1.45/build/prune?all=1&filters=")]
     eq(len(builds), 1, "build prunes")
-    (age,) = filters_of(builds[0])["until"].keys()
-    check(re.match(r"^\d+ms$", age), "build prune until is not <n>ms: " + age)
-    expected_ms = (time.time() - 1704164645) * 1000
-    check(abs(int(age[:-2]) - expected_ms) < 60000, "build prune until %s is not the cut-off's age" % age)
+    eq(filters_of(builds[0]), {"until": {"1704164645.000000000": True}}, "build prune filters")
     res.request("POST", "/v1.45/containers/prune?filters=" + protect_until)
     res.request("POST", "/v1.45/networks/prune?filters=" + protect_until)
     images = [p for p in res.paths("POST") if p.startswith("/v1.45/images/prune")]
@@ -447,14 +445,37 @@ def test_until_relative():
         f = filters_of(p)
         check(f is not None and "until" in f, "no until in " + p)
         (value,) = f["until"].keys()
-        if "/build/prune" in p:
-            check(re.match(r"^\d+ms$", value), "build prune until is not <n>ms: " + value)
-            check(abs(int(value[:-2]) - 86400000) < 60000, "build prune until %s is not 24h" % value)
-            continue
         check(re.match(r"^\d+\.\d{9}$", value), "until is not <sec>.<9 digits>: " + value)
         check(before - 86400 - 1 <= float(value) <= after_t - 86400 + 1, "until %s is not now-24h" % value)
         values.add(value)
-    eq(len(values), 1, "one cut-off for every prune")
+    eq(len(values), 1, "one cut-off for every prune (the build prune's too)")
+
+
+@test
+def test_until_build_prune_fraction():
+    """A cut-off inside a second reaches Docker 26's build prune whole: its fraction is kept."""
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"PRUNE_FILTER_UNTIL": "1704164645.25"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    builds = [p for p in res.paths("POST") if p.startswith("/v1.45/build/prune")]
+    eq(len(builds), 1, "build prunes\n" + res.dump())
+    eq(filters_of(builds[0]), {"until": {"1704164645.250000000": True}}, "build prune filters")
+
+
+@test
+def test_until_build_prune_age_before_1_45():
+    """Docker 20.10 (API 1.41) takes the build prune's `until` only as a duration: the cut-off's
+    age, in milliseconds, counted when the prune is sent."""
+    before = time.time()
+    res = run([ping_rule("1.41")] + engine_rules("1.41"), env={"PRUNE_FILTER_UNTIL": "1704164645.25"})
+    after_t = time.time()
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    builds = [p for p in res.paths("POST") if p.startswith("/v1.41/build/prune")]
+    eq(len(builds), 1, "build prunes\n" + res.dump())
+    (age,) = filters_of(builds[0])["until"].keys()
+    check(re.match(r"^\d+ms$", age), "build prune until is not <n>ms: " + age)
+    # Sent between the two clock readings: the age lies between their ages (ms, floored).
+    lo, hi = int((before - 1704164645.25) * 1000) - 1, int((after_t - 1704164645.25) * 1000) + 1
+    check(lo <= int(age[:-2]) <= hi, "build prune until %s is not the cut-off's age (%d..%d ms)" % (age, lo, hi))
 
 
 @test
@@ -810,10 +831,10 @@ def test_huge_sizes_and_old_until_no_overflow():
     are computed without signed overflow: the totals saturate, the age is exact. Run under the
     sanitizer build, UBSan would print "runtime error" on stderr."""
     M = 9223372036854775807
-    v = "/v1.45"
 
-    def rules():
-        return [ping_rule("1.45"),
+    def rules(ver="1.45"):
+        v = "/v" + ver
+        return [ping_rule(ver),
                 {"method": "GET", "path": v + "/images/json", "body": [
                     {"Id": "sha256:" + ("%02x" % i) * 32, "RepoTags": None, "Created": 1, "Size": M, "Labels": {}}
                     for i in range(3)]},
@@ -841,10 +862,12 @@ def test_huge_sizes_and_old_until_no_overflow():
         for e in events:
             if e["event"] == "operation":
                 check(e.get("bytes") is None or 0 <= e["bytes"] <= M, "bytes of %r" % e, res.dump())
-    # 1700-01-01T00:00:00Z is -8520336000 s: its age does not fit int64 nanoseconds.
+    # 1700-01-01T00:00:00Z is -8520336000 s: its age does not fit int64 nanoseconds. The build
+    # prune gets the age below API 1.45 (from 1.45 it gets the cut-off itself).
     until = -8520336000
+    v = "/v1.44"
     t0 = time.time()
-    res = run(rules(), env={"PRUNE_FILTER_UNTIL": "1700-01-01T00:00:00Z", "CLEANUP_CONTAINERS": "false",
+    res = run(rules("1.44"), env={"PRUNE_FILTER_UNTIL": "1700-01-01T00:00:00Z", "CLEANUP_CONTAINERS": "false",
                             "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false"})
     t1 = time.time()
     check("runtime error" not in res.stderr, "UBSan report with an until before 1733", res.dump())
