@@ -521,9 +521,11 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
    * only DOCKER_HOST counts, as before: a cron job does not follow someone's `docker context use`. */
   char ctx_host[1024];
   if (cfg->plugin && raws[O_HOST].origin[0] != '-') {
-    if (globals.tls)
-      return fail(err, errlen, "docker --tls", "true",
-                  "TLS is not supported; use a unix socket or plain tcp:// (e.g. through docker context)");
+    if (globals.tls) {
+      snprintf(err, errlen, "docker --tls, --tlsverify and the TLS files are not supported: docker-cleaner speaks "
+               "to unix sockets and plain tcp:// only");
+      return -EINVAL;
+    }
     char origin[sizeof(raws[O_HOST].origin)];
     if ((rc = dc_context_resolve(&globals, env, ctx_host, sizeof(ctx_host), origin, sizeof(origin), err, errlen)) < 0)
       return rc;
