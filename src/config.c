@@ -89,8 +89,8 @@ static const struct opt {
     [O_REAP_STOP_TIMEOUT] = {"REAP_STOP_TIMEOUT", "reap-stop-timeout", 0, K_STRING,
                              "grace period before a reaped container is killed (default 10s)"},
     [O_METRICS_FILE] = {"METRICS_FILE", "metrics-file", 0, K_STRING,
-                        "write the run's result to this file in Prometheus text format (temp file + rename; "
-                        "the directory must be writable by RUN_UID)"},
+                        "write the run's result to this file in Prometheus text format, atomically "
+                        "(its directory writable by RUN_UID)"},
 };
 
 #define RAW_MAX 4096
