@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "context.h"
 #include "version.h"
 
 enum opt_id {
@@ -38,6 +39,7 @@ enum opt_id {
   O_REAP_LABEL,
   O_REAP_AFTER,
   O_REAP_STOP_TIMEOUT,
+  O_METRICS_FILE,
   O__COUNT
 };
 
@@ -86,6 +88,9 @@ static const struct opt {
                       "reap labelled containers created longer ago than this, running or not (e.g. 2h)"},
     [O_REAP_STOP_TIMEOUT] = {"REAP_STOP_TIMEOUT", "reap-stop-timeout", 0, K_STRING,
                              "grace period before a reaped container is killed (default 10s)"},
+    [O_METRICS_FILE] = {"METRICS_FILE", "metrics-file", 0, K_STRING,
+                        "write the run's result to this file in Prometheus text format, atomically "
+                        "(its directory writable by RUN_UID)"},
 };
 
 #define RAW_MAX 4096
@@ -177,6 +182,9 @@ void dc_config_usage(FILE *out) {
   fprintf(out, "  %-30s %s\n", "-h, --help", "show this help");
   fprintf(out, "  %-30s %s\n", "    --version", "show the version");
   fprintf(out, "\nBooleans accept true/false/1/0/yes/no; PRUNE_VOLUMES is an alias of CLEANUP_VOLUMES.\n");
+  fprintf(out, "\nAs a Docker CLI plugin (installed as ~/.docker/cli-plugins/docker-cleaner), run as\n"
+               "`docker [--context NAME] cleaner [OPTIONS]`: it cleans the engine of the CLI's context\n"
+               "(--context, -H, DOCKER_HOST, DOCKER_CONTEXT, then currentContext, as the CLI).\n");
 }
 
 static int find_long(const char *name, size_t len, bool *negated) {
@@ -231,9 +239,9 @@ static int add_filter(struct raw *raws, struct raw_list *lists, const char *v, c
   return fail(err, errlen, "--filter", v, "accepted filters are until=V, label=V and label!=V");
 }
 
-static int parse_args(int argc, char **argv, struct raw *raws, struct raw_list *lists, char *err,
+static int parse_args(int first, int argc, char **argv, struct raw *raws, struct raw_list *lists, char *err,
                       size_t errlen) {
-  for (int i = 1; i < argc; i++) {
+  for (int i = first; i < argc; i++) {
     const char *a = argv[i];
     const char *value = NULL;
     int id;
@@ -492,9 +500,37 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
       set_raw(&raws[i], v, opts[i].env);
     }
   }
-  rc = parse_args(argc, argv, raws, lists, err, errlen);
+  /* Run by the Docker CLI as a plugin: its global options come first, then our name. */
+  dc_cli_globals_t globals = {0};
+  int first = 1;
+  const char *cli = env("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND");
+  if (cli && *cli) {
+    if ((rc = dc_plugin_args(argc, argv, &globals, err, errlen)) < 0)
+      return rc;
+    if (rc > 0) {
+      cfg->plugin = true;
+      first = rc;
+    }
+  }
+  rc = parse_args(first, argc, argv, raws, lists, err, errlen);
   if (rc != 0)
     return rc;
+
+  /* As a plugin, the engine is the CLI's: --context, -H, DOCKER_HOST, DOCKER_CONTEXT, then
+   * currentContext. Our own --host after the plugin's name still wins, as any flag. Standalone,
+   * only DOCKER_HOST counts, as before: a cron job does not follow someone's `docker context use`. */
+  char ctx_host[1024];
+  if (cfg->plugin && raws[O_HOST].origin[0] != '-') {
+    if (globals.tls) {
+      snprintf(err, errlen, "docker --tls, --tlsverify and the TLS files are not supported: docker-cleaner speaks "
+               "to unix sockets and plain tcp:// only");
+      return -EINVAL;
+    }
+    char origin[sizeof(raws[O_HOST].origin)];
+    if ((rc = dc_context_resolve(&globals, env, ctx_host, sizeof(ctx_host), origin, sizeof(origin), err, errlen)) < 0)
+      return rc;
+    set_raw(&raws[O_HOST], ctx_host, origin);
+  }
 
   /* TLS is not spoken: refuse rather than send in the clear what the user meant to protect. */
   const char *tls = env("DOCKER_TLS_VERIFY");
@@ -663,6 +699,16 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     return rc;
   if (raws[O_RUN_GID].value && (rc = parse_uint_id(&raws[O_RUN_GID], &gid, err, errlen)) < 0)
     return rc;
+  const struct raw *rm = &raws[O_METRICS_FILE];
+  if (rm->value && *rm->value) {
+    size_t len = strlen(rm->value);
+    if (len >= sizeof(cfg->metrics_file) || rm->value[len - 1] == '/' || !sane_path(rm->value))
+      return fail(err, errlen, rm->origin, rm->value, "expected the path of a file, such as "
+                  "/var/lib/prometheus/node-exporter/docker_cleaner.prom");
+    memcpy(cfg->metrics_file, rm->value, len + 1);
+  } else if (rm->value && rm->origin[0] == '-') {
+    return fail(err, errlen, rm->origin, "", "expected the path of a file");
+  }
   cfg->run_uid = (uid_t)uid;
   cfg->run_gid = (gid_t)gid;
   return DC_CONFIG_OK;

@@ -51,6 +51,8 @@ typedef struct dc_config {
   int64_t timeout_ms;
   dc_log_level_t log_level;
   dc_log_format_t log_format;
+  char metrics_file[1024]; /* METRICS_FILE: the Prometheus text file to write, or empty */
+  bool plugin;             /* run by the Docker CLI as `docker cleaner` */
 
   /* Privilege drop when started as root. */
   uid_t run_uid;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "plan.h"
 #include "privdrop.h"
 #include "report.h"
@@ -45,11 +46,31 @@ static bool confirmed(const dc_config_t *cfg) {
   return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
+/* The Docker CLI asks each plugin for this before it lists or runs it: JSON and nothing else. */
+static int plugin_metadata(void) {
+  printf("{\"SchemaVersion\":\"0.1.0\",\"Vendor\":\"docker-cleaner\",\"Version\":\"%s\","
+         "\"ShortDescription\":\"Remove unused containers, images, networks, volumes and build cache\"}\n",
+         DC_VERSION);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* The metrics file follows the report: it is written when the summary is (also on failure). */
+static void metrics_summary(int exit_code, long long duration_ms) {
+  char err[1400];
+  if (dc_metrics_commit(exit_code, duration_ms, err, sizeof(err)) < 0)
+    dc_error("%s", err);
+}
+static const dc_report_observer_t metrics_observer = {dc_metrics_operation, metrics_summary};
+
 int main(int argc, char **argv) {
   static dc_config_t cfg;
   static dc_run_t run;
   char err[512];
   uv_loop_t loop;
+
+  /* Before anything else: no configuration, no privilege drop, no connection. */
+  if (argc >= 2 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0)
+    return plugin_metadata();
 
   /* A write to a connection the engine closed must be an error, not a death. */
   signal(SIGPIPE, SIG_IGN);
@@ -76,10 +97,21 @@ int main(int argc, char **argv) {
     fprintf(stderr, "Aborted: nothing was removed.\n");
     return 0;
   }
+  long long t0 = dc_now_ms();
   dc_preconnect_t pre;
   if (dc_privdrop(&cfg, &pre, err, sizeof(err)) < 0) {
     dc_error("%s", err);
     return 2;
+  }
+  /* After the drop, so that the directory is checked for the user that will write the file at
+   * the end, before anything is removed. */
+  if (cfg.metrics_file[0]) {
+    char merr[1400];
+    if (dc_metrics_open(cfg.metrics_file, cfg.dry_run, merr, sizeof(merr)) < 0) {
+      dc_error("%s", merr);
+      return 2;
+    }
+    dc_report_observe(&metrics_observer);
   }
 
   char host[300];
@@ -91,6 +123,7 @@ int main(int argc, char **argv) {
 
   if ((rc = uv_loop_init(&loop)) < 0) {
     dc_error("cannot start the event loop: %s", uv_strerror(rc));
+    metrics_summary(2, dc_now_ms() - t0);
     return 2;
   }
   if ((rc = dc_run_start(&run, &loop, &cfg, &pre)) < 0) {
@@ -98,6 +131,7 @@ int main(int argc, char **argv) {
     uv_run(&loop, UV_RUN_DEFAULT); /* lets the handles opened so far close */
     if (uv_loop_close(&loop) != 0)
       dc_error("internal error: handles left open at exit");
+    metrics_summary(2, dc_now_ms() - t0);
     return 2;
   }
   while (uv_run(&loop, UV_RUN_ONCE) != 0) {

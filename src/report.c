@@ -12,6 +12,9 @@
 
 static dc_log_format_t fmt = DC_FMT_TEXT;
 static bool dry = false;
+static const dc_report_observer_t *observer;
+
+void dc_report_observe(const dc_report_observer_t *obs) { observer = obs; }
 
 void dc_human_size(char *out, size_t cap, int64_t bytes) {
   static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
@@ -147,6 +150,8 @@ void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int6
   /* The reason quotes names and messages from the engine. */
   char why[512];
   dc_printable(why, sizeof(why), error);
+  if (observer && observer->operation)
+    observer->operation(kind, count, bytes);
   if (fmt == DC_FMT_JSON) {
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:b}", "event", "operation", "type", dc_kind_json_plural(kind),
                           "status", status, "count", (json_int_t)count, "dry_run", dry);
@@ -172,6 +177,8 @@ void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int6
 void dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms) {
   static const char *const names[] = {"success", "partial", "failure"};
   const char *status = names[exit_code < 0 || exit_code > 2 ? 2 : exit_code];
+  if (observer && observer->summary)
+    observer->summary(exit_code, duration_ms);
   if (fmt == DC_FMT_JSON) {
     json_t *deleted = json_object();
     for (int k = 0; k < DC_KIND__COUNT; k++)

@@ -30,6 +30,16 @@ void dc_report_untagged(const char *reference);
 void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long stop_ms);
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
                          const char *error);
+/* An observer of the run's results (the metrics file): it gets each operation's numbers and
+ * the end of the run, exactly as the report prints them. */
+typedef struct dc_report_observer {
+  void (*operation)(dc_kind_t kind, int64_t count, int64_t bytes);
+  void (*summary)(int exit_code, long long duration_ms);
+} dc_report_observer_t;
+
+/* Sets the observer (NULL: none); obs must outlive the run. */
+void dc_report_observe(const dc_report_observer_t *obs);
+
 /* exit_code 0/1/2; bytes is the total reclaimed. */
 void dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms);
 

@@ -35,6 +35,9 @@ PKGS_TOOLS=(busybox-static curl jq python3 python3-yaml shellcheck systemd man-d
 # Robustness checks: clang with libFuzzer and the sanitizer runtimes (tests/fuzz/run.sh), valgrind
 # (tests/sanitize.sh valgrind).
 PKGS_TOOLS+=(clang libclang-rt-14-dev valgrind)
+# promtool (Debian's prometheus, ~96 MB installed: the real checker, no smaller package has it)
+# checks the METRICS_FILE output (tests/protocol/test_metrics.py).
+PKGS_TOOLS+=(prometheus)
 
 is_installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
