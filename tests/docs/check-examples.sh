@@ -20,7 +20,8 @@ check() { # NAME COMMAND...
 }
 
 check "shellcheck examples" shellcheck "$ex"/contexts/*.sh "$ex"/swarm/*.sh
-check "systemd units" systemd-analyze verify --man=no "$ex"/systemd/docker-cleaner.service "$ex"/systemd/docker-cleaner.timer
+check "systemd units" systemd-analyze verify --man=no "$ex"/systemd/docker-cleaner.service "$ex"/systemd/docker-cleaner.timer \
+	"$ex"/systemd/docker-cleaner-metrics.service
 check "CI snippets are YAML" /usr/bin/python3 -c '
 import sys, yaml
 for f in sys.argv[1:]:
