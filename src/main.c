@@ -45,6 +45,30 @@ static bool confirmed(const dc_config_t *cfg) {
   return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
+/* A SIGTERM or SIGINT that comes before the run's own handlers (uv_signal, in dc_run_start)
+ * are in place is recorded here and raised again once they are, so that it too ends the run
+ * with the report rather than killing the process silently. */
+static volatile sig_atomic_t early_signal;
+
+static void on_early_signal(int sig) { early_signal = sig; }
+
+/* Installed first thing in main. No SA_RESTART: a signal at the confirmation prompt ends the
+ * read, and so the run. The two signals are unblocked too, in case they were inherited
+ * blocked: as PID 1 the program must end on them. */
+static void catch_early_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_early_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv) {
   static dc_config_t cfg;
   static dc_run_t run;
@@ -53,6 +77,7 @@ int main(int argc, char **argv) {
 
   /* A write to a connection the engine closed must be an error, not a death. */
   signal(SIGPIPE, SIG_IGN);
+  catch_early_signals();
 
   int rc = dc_config_load(&cfg, argc, argv, env_lookup, dc_now_ns(), err, sizeof(err));
   if (rc == DC_CONFIG_HELP) {
@@ -97,6 +122,9 @@ int main(int argc, char **argv) {
       dc_error("internal error: handles left open at exit");
     return 2;
   }
+  /* The run's handlers are in place: a signal that came before goes to them. */
+  if (early_signal)
+    raise(early_signal);
   uv_run(&loop, UV_RUN_DEFAULT);
   if ((rc = uv_loop_close(&loop)) != 0) {
     dc_error("internal error: handles left open at exit (%s)", uv_strerror(rc));
