@@ -424,16 +424,22 @@ typedef struct cursor {
   bool timed_out; /* gave up at the decode deadline (err says so) */
 } cursor_t;
 
-/* The decode deadline (CLOCK_MONOTONIC, ns; 0: none), read every DEADLINE_STRIDE values. */
+/* The decode deadline (CLOCK_MONOTONIC, ns; 0: none). The clock is read before every
+ * DEADLINE_STRIDE-th value, and before any value once DEADLINE_BYTES have been parsed since
+ * the last reading: a few dozen small values or one large entry (at most DC_MAX_VALUE_NODES
+ * values, some milliseconds) pass between two readings. */
 #define DEADLINE_STRIDE 64
+#define DEADLINE_BYTES (64 * 1024)
 static uint64_t decode_deadline_ns;
 static unsigned decode_ticks;
+static size_t decode_bytes;
 
 void dc_api_set_decode_deadline(uint64_t mono_ns) { decode_deadline_ns = mono_ns; }
 
 static bool out_of_time(cursor_t *c) {
-  if (decode_deadline_ns == 0 || ++decode_ticks % DEADLINE_STRIDE != 0)
+  if (decode_deadline_ns == 0 || (++decode_ticks % DEADLINE_STRIDE != 0 && decode_bytes < DEADLINE_BYTES))
     return false;
+  decode_bytes = 0;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   if ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec < decode_deadline_ns)
@@ -543,6 +549,7 @@ static json_t *next_value(cursor_t *c) {
     return NULL;
   }
   c->p += je.position;
+  decode_bytes += (size_t)je.position;
   return v;
 }
 

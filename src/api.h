@@ -22,16 +22,18 @@
 #define DC_MAX_VALUE_NODES 65536
 
 /* Memory bound of the decoders (F3 of the 2026-11 audit). A reply is never one jansson tree:
- * the walkers below read its structure themselves and hand jansson one entry, key or scalar
- * at a time, so decoding a reply costs, on top of its body (at most DC_HTTP_MAX_BODY):
+ * the walkers in api.c read its structure themselves and hand jansson one entry, key or
+ * scalar at a time, and skip what they do not read down to its scalars. So one reply costs,
+ * on top of its body (at most DC_HTTP_MAX_BODY, 64 MiB):
  *   - one entry's tree, at most DC_MAX_VALUE_NODES values (about 10 MiB), or one scalar
- *     (at most its text, twice while jansson grows it);
- *   - what the run keeps: at most DC_MAX_ITEMS records (or prune IDs) per reply, each with
- *     copied strings, only the labels the run decides by (dc_api_keep_labels), and at most
- *     two tags per image.
- * Measured (tests/protocol/test_faults.py, test_hostile_reply_memory): a 60 MB prune reply
- * and a list entry of 55 MB of labels each stay under 300 MiB peak RSS for the whole run,
- * where they took 1.4 GB and 1.05 GB before. */
+ *     (its text, twice while jansson grows it: at most 128 MiB for a 64 MiB string);
+ *   - what the run keeps: at most DC_MAX_ITEMS records (about 200 B each) or prune IDs per
+ *     reply, with copied strings (at most the body's size), only the labels that decisions
+ *     read (dc_api_keep_labels) and at most two tags per image.
+ * Stated bound: a run whose replies are each within the 64 MiB cap peaks under 300 MiB RSS
+ * for any one hostile reply (tests/protocol/test_faults.py, test_hostile_reply_memory:
+ * a 60 MB prune reply 103 MB, one 55 MB list entry 66 MB, where they took 1.4 GB and
+ * 1.05 GB; a list of 1,000,000 minimal entries 213 MB). Replies in flight together add up. */
 
 struct dc_config;
 

@@ -30,7 +30,8 @@ Fault modes (tests/protocol/test_faults.py), per rule:
     "raw": "..."              send these bytes (latin-1) instead of a reply, then close
 and for the whole script "silent": true accepts connections and never reads from them.
 
-RECORD gets one JSON object per line, flushed as it happens:
+RECORD gets one JSON object per line, flushed as it happens, each with "t", the engine's
+time.monotonic() when it happened:
     {"event": "connect", "conn": n}
     {"event": "request", "conn": n, "seq": k, "raw": <request bytes as latin-1>, "method",
      "path", "body_len", "rule": index or null, "eof_before_answer": bool}
@@ -70,6 +71,7 @@ class Engine:
         self.seq = 0
 
     def record(self, **event):
+        event["t"] = time.monotonic()  # CLOCK_MONOTONIC: when the engine saw it
         with self.lock:
             self.record_file.write(json.dumps(event) + "\n")
             self.record_file.flush()
