@@ -798,8 +798,9 @@ static void start_client_side(dc_op_t *op) {
   default:
     break;
   }
-  if (rc < 0)
-    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s", uv_strerror(rc));
+  /* Not sent because the run is stopping: stop() ends the operation, saying why. */
+  if (rc < 0 && !run->stopping)
+    op_end(op, OP_FAILED, "%s", uv_strerror(rc));
 }
 
 /* --- the reaper: labelled containers past their age, running or not --- */
