@@ -492,8 +492,6 @@ static int syntax_error(cursor_t *c, const char *expected) {
   return -EPROTO;
 }
 
-/* Parses the one value that comes next (jansson skips the whitespace before it) and steps
- * past it. NULL on error, with err set. */
 /* A bound on the values in the array or object at p (its ',' ':' '[' and '{' outside strings,
  * plus one), counted without building anything and without checking anything: jansson still
  * checks the value. Stops at the end of that value or past limit (returning more than limit). */
@@ -504,7 +502,7 @@ static size_t count_values(const char *p, const char *end, size_t limit) {
     char ch = *p;
     if (ch == '"') {
       for (p++; p < end && *p != '"'; p++)
-        if (*p == '\\')
+        if (*p == '\\' && p + 1 < end)
           p++;
     } else if (ch == '[' || ch == '{') {
       depth++;
@@ -520,6 +518,8 @@ static size_t count_values(const char *p, const char *end, size_t limit) {
   return n;
 }
 
+/* Parses the one value that comes next (jansson skips the whitespace before it) and steps
+ * past it. NULL on error, with err set. */
 static json_t *next_value(cursor_t *c) {
   json_error_t je;
   size_t left = (size_t)(c->end - c->p);
