@@ -465,9 +465,10 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
   }
 }
 
+/* Past the deadline the answer is yes: the prune that follows is then not sent anyway. */
 static bool any_selected(const dc_op_t *op, const dc_resource_list_t *l) {
   for (size_t i = 0; i < l->n; i++)
-    if (selects(op, &l->items[i]))
+    if (past_deadline(op->run) || selects(op, &l->items[i]))
       return true;
   return false;
 }
@@ -673,9 +674,14 @@ static void select_and_delete(dc_op_t *op) {
     op_end(op, OP_FAILED, "out of memory");
     return;
   }
-  for (size_t i = 0; i < from->n; i++)
+  /* A selection can be long (networks: every listed one against every container), so the
+   * deadline is checked as it goes; past it, stop() ends the operation. */
+  for (size_t i = 0; i < from->n; i++) {
+    if (past_deadline(op->run))
+      return;
     if (selects(op, &from->items[i]))
       op->sel[op->nsel++] = i;
+  }
   dc_debug("%s: %zu of %zu listed selected", dc_kind_plural(op->kind), op->nsel, from->n);
   pump_deletes(op);
 }

@@ -591,6 +591,29 @@ def test_deadline_during_a_slow_decode():
         outcome(res, 2, r"deadline of %ds reached" % deadline)
 
 
+@test
+def test_deadline_during_a_slow_selection():
+    """Choosing what goes can take seconds too (on Podman every listed network is judged
+    against every container): no removal leaves after the deadline, and the run ends within
+    the deadline + 0.5 s."""
+    deadline = DEADLINE + 1
+    n = 14000
+    containers = [{"Id": "%064x" % i, "Names": ["/c%d" % i], "State": "running", "Created": 1,
+                   "NetworkSettings": {"Networks": {"other%d" % i: {"NetworkID": "x%d" % i}}}} for i in range(n)]
+    networks = [{"Name": "n%d" % i, "Id": "%063xf" % i, "Driver": "bridge", "Created": "2020-01-01T00:00:00Z"}
+                for i in range(n)]
+    v = "/v1.41"
+    rules = [PODMAN_PING, {"method": "GET", "path": v + "/containers/json", "body": containers},
+             {"method": "GET", "path": v + "/networks", "body": networks},
+             {"method": "DELETE", "path": v + "/", "status": 204, "body": ""}] + engine_rules("1.41")
+    res = run(rules, env={"CLEANUP_TIMEOUT": "%ds" % deadline, "CLEANUP_IMAGES": "false"})
+    eq(["%s %s" % (r["method"], r["path"]) for r in sent_after(res, deadline)], [],
+       "destructive requests after the deadline\n" + res.dump())
+    check(res.elapsed <= deadline + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    outcome(res, 2, r"deadline of %ds reached" % deadline)
+
+
 def asan_binary():
     with open(BINARY, "rb") as f:
         return b"__asan_init" in f.read()
