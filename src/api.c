@@ -492,18 +492,24 @@ static int syntax_error(cursor_t *c, const char *expected) {
   return -EPROTO;
 }
 
-/* A bound on the values in the array or object at p (its ',' ':' '[' and '{' outside strings,
- * plus one), counted without building anything and without checking anything: jansson still
- * checks the value. Stops at the end of that value or past limit (returning more than limit). */
-static size_t count_values(const char *p, const char *end, size_t limit) {
-  size_t n = 1;
-  size_t depth = 0;
-  for (; p < end && n <= limit; p++) {
+/* Is the value at p (up to end) more than jansson should get in one call? Its extent and,
+ * for an array or object, a bound on the values it holds (its ',' ':' '[' and '{' outside
+ * strings, plus one) are found by scanning, without building or checking anything: jansson
+ * still checks the value. The scan stops at the end of the value or at the first limit.
+ * Returns 0, or the message's reason. */
+static const char *value_too_large(const char *p, const char *end) {
+  const char *start = p;
+  size_t n = 1, depth = 0;
+  for (; p < end; p++) {
+    if ((size_t)(p - start) > DC_MAX_VALUE_BYTES)
+      return "larger than " DC_STR(DC_MAX_VALUE_BYTES) " bytes";
     char ch = *p;
     if (ch == '"') {
-      for (p++; p < end && *p != '"'; p++)
+      for (p++; p < end && *p != '"' && (size_t)(p - start) <= DC_MAX_VALUE_BYTES; p++)
         if (*p == '\\' && p + 1 < end)
           p++;
+      if (depth == 0)
+        break; /* a string alone */
     } else if (ch == '[' || ch == '{') {
       depth++;
       n++;
@@ -513,9 +519,17 @@ static size_t count_values(const char *p, const char *end, size_t limit) {
       depth--;
     } else if (ch == ',' || ch == ':') {
       n++;
+      if (depth == 0)
+        break; /* after a number or a literal */
+    } else if (depth == 0 && (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') && p > start) {
+      break;
     }
+    if (n > DC_MAX_VALUE_NODES)
+      return "of more than " DC_STR(DC_MAX_VALUE_NODES) " items";
   }
-  return n;
+  if ((size_t)(p - start) > DC_MAX_VALUE_BYTES)
+    return "larger than " DC_STR(DC_MAX_VALUE_BYTES) " bytes";
+  return NULL;
 }
 
 /* Parses the one value that comes next (jansson skips the whitespace before it) and steps
@@ -525,13 +539,13 @@ static json_t *next_value(cursor_t *c) {
   size_t left = (size_t)(c->end - c->p);
   if (out_of_time(c))
     return NULL;
-  /* One tree costs ~20 times its text: no tree is built of more than DC_MAX_VALUE_NODES
-   * values. The walkers hand jansson only entries, keys and scalars, so this bounds what one
-   * list entry (or any value the decoders keep) costs, whatever the reply holds. */
-  char first = c->p < c->end ? *c->p : '\0';
-  if ((first == '[' || first == '{') && count_values(c->p, c->end, DC_MAX_VALUE_NODES) > DC_MAX_VALUE_NODES) {
-    snprintf(c->err, c->errlen, "reply has a value of more than %d items at byte %zu", DC_MAX_VALUE_NODES,
-             (size_t)(c->p - c->start));
+  /* One tree costs ~20 times its text, and one call cannot be interrupted at the deadline:
+   * no call gets more than DC_MAX_VALUE_NODES values or DC_MAX_VALUE_BYTES bytes. The walkers
+   * hand jansson only entries, keys and scalars, so this bounds the memory and the time of
+   * each step, whatever the reply holds. */
+  const char *too_large = value_too_large(c->p, c->end);
+  if (too_large) {
+    snprintf(c->err, c->errlen, "reply has a value %s at byte %zu", too_large, (size_t)(c->p - c->start));
     return NULL;
   }
   /* DISABLE_EOF_CHECK: stop after the value; DECODE_ANY: keys and scalars too. */

@@ -20,13 +20,18 @@
  * hold when the decoders hand it to jansson whole: a list entry, an image's prune entry. A
  * larger one is refused with the reply. Real entries hold tens to a few hundred. */
 #define DC_MAX_VALUE_NODES 65536
+/* The most bytes of text of such a value, or of any one key or scalar: one jansson call then
+ * takes milliseconds, and the decoders can check the deadline between calls. */
+#define DC_MAX_VALUE_BYTES 4194304
+#define DC_STR_(x) #x
+#define DC_STR(x) DC_STR_(x)
 
 /* Memory bound of the decoders (F3 of the 2026-11 audit). A reply is never one jansson tree:
  * the walkers in api.c read its structure themselves and hand jansson one entry, key or
  * scalar at a time, and skip what they do not read down to its scalars. So one reply costs,
  * on top of its body (at most DC_HTTP_MAX_BODY, 64 MiB):
- *   - one entry's tree, at most DC_MAX_VALUE_NODES values (about 10 MiB), or one scalar
- *     (its text, twice while jansson grows it: at most 128 MiB for a 64 MiB string);
+ *   - one entry's tree, at most DC_MAX_VALUE_NODES values and DC_MAX_VALUE_BYTES of text
+ *     (about 10 MiB), or one scalar (at most DC_MAX_VALUE_BYTES, twice while jansson grows it);
  *   - what the run keeps: at most DC_MAX_ITEMS records (about 200 B each) or prune IDs per
  *     reply, with copied strings (at most the body's size), only the labels that decisions
  *     read (dc_api_keep_labels) and at most two tags per image.

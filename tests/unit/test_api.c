@@ -1262,6 +1262,37 @@ static void test_value_cap(void **state) {
   assert_rc(dc_api_decode_prune(DC_IMAGES, b, off, &r, err, sizeof(err)), -EPROTO);
   assert_contains(err, "more than 65536 items");
   free(b);
+  /* Bytes are bounded too, in a value or one string: one jansson call stays short. */
+  size_t big = DC_MAX_VALUE_BYTES + 1;
+  b = malloc(big + 64);
+  assert_non_null(b);
+  off = (size_t)snprintf(b, 64, "[{\"Id\":\"c\",\"Labels\":{\"k\":\"");
+  memset(b + off, 'v', big);
+  off += big;
+  off += (size_t)snprintf(b + off, 64, "\"}}]");
+  assert_rc(dc_api_decode_containers(b, off, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "reply has a value larger than 4194304 bytes at byte 1");
+  off = (size_t)snprintf(b, 64, "{\"ContainersDeleted\":[\"");
+  memset(b + off, 'a', big);
+  off += big;
+  off += (size_t)snprintf(b + off, 64, "\"]}");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, off, &r, err, sizeof(err)), -EPROTO);
+  assert_str(err, "reply has a value larger than 4194304 bytes at byte 22");
+  off = (size_t)snprintf(b, 64, "{\"SpaceReclaimed\":");
+  memset(b + off, '1', big);
+  off += big;
+  off += (size_t)snprintf(b + off, 64, "}");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, off, &r, err, sizeof(err)), -EPROTO);
+  assert_str(err, "reply has a value larger than 4194304 bytes at byte 18");
+  /* Just under: a long string nobody reads is checked and dropped. */
+  off = (size_t)snprintf(b, 64, "{\"W\":\"");
+  memset(b + off, 'w', DC_MAX_VALUE_BYTES - 2);
+  off += DC_MAX_VALUE_BYTES - 2;
+  off += (size_t)snprintf(b + off, 64, "\",\"ContainersDeleted\":[\"a\"]}");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, off, &r, err, sizeof(err)), 0);
+  assert_i64(r.n, 1);
+  dc_prune_result_free(&r);
+  free(b);
   /* Strings are counted as one value, whatever commas or brackets they hold. */
   dc_resource_list_t one = decode_ok(dc_api_decode_containers, "[{\"Id\":\"a,b:[{\\\"}]\",\"Names\":[\"/x]\"]}]");
   assert_str(one.items[0].id, "a,b:[{\"}]");
