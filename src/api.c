@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "log.h"
@@ -236,18 +237,6 @@ static void json_error_text(char *err, size_t errlen, const json_error_t *je) {
   snprintf(err, errlen, "invalid JSON in reply: %s", why);
 }
 
-static json_t *load(const char *body, size_t len, char *err, size_t errlen) {
-  json_error_t je;
-  if (!body || len == 0) {
-    snprintf(err, errlen, "empty reply");
-    return NULL;
-  }
-  json_t *root = json_loadb(body, len, 0, &je);
-  if (!root)
-    json_error_text(err, errlen, &je);
-  return root;
-}
-
 /* A string field, copied; NULL when absent, not a string, empty or too long. */
 static char *dup_field(json_t *o, const char *name) {
   json_t *v = json_object_get(o, name);
@@ -266,11 +255,42 @@ static void copy_field(json_t *o, const char *name, char *dst, size_t cap) {
     snprintf(dst, cap, "%s", json_string_value(v));
 }
 
-static json_t *labels_of(json_t *o) {
+/* The label keys the run decides by (see dc_api_keep_labels); all of them when not set. */
+static const char *const *kept_keys;
+static size_t nkept_keys;
+static bool keys_set;
+
+void dc_api_keep_labels(const char *const *keys, size_t n) {
+  kept_keys = keys;
+  nkept_keys = keys ? n : 0;
+  keys_set = keys != NULL;
+}
+
+/* Sets *out to the entry's labels that the run decides by (NULL for none). Only those are
+ * kept: a resource's labels stay for the whole run, and a list of many labelled entries would
+ * otherwise cost ~20 times its text. A label the run cannot keep would make the resource look
+ * unprotected, so running out of memory is an error here, not an omission. */
+static int keep_labels(json_t *o, json_t **out) {
   json_t *l = json_object_get(o, "Labels");
+  *out = NULL;
   if (!json_is_object(l))
-    return NULL;
-  return json_incref(l);
+    return 0;
+  if (!keys_set) {
+    *out = json_incref(l);
+    return 0;
+  }
+  json_t *kept = NULL;
+  for (size_t i = 0; i < nkept_keys; i++) {
+    json_t *v = json_object_get(l, kept_keys[i]);
+    if (!v)
+      continue;
+    if ((!kept && !(kept = json_object())) || json_object_set(kept, kept_keys[i], v) < 0) {
+      json_decref(kept);
+      return -ENOMEM;
+    }
+  }
+  *out = kept;
+  return 0;
 }
 
 static int64_t int_field(json_t *o, const char *name, int64_t def) {
@@ -371,7 +391,8 @@ static int container_item(json_t *o, dc_resource_t *r) {
   }
   copy_field(o, "State", r->state, sizeof(r->state));
   r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
-  r->labels = labels_of(o);
+  if (keep_labels(o, &r->labels) < 0)
+    return -ENOMEM;
   r->image_id = dup_field(o, "ImageID");
   json_t *ns = json_object_get(o, "NetworkSettings");
   json_t *nets = json_is_object(ns) ? json_object_get(ns, "Networks") : NULL;
@@ -387,13 +408,24 @@ static int image_item(json_t *o, dc_resource_t *r) {
     return -EPROTO;
   json_t *tags = json_object_get(o, "RepoTags");
   if (json_is_array(tags)) {
-    r->tags = json_incref(tags);
+    /* The run asks only whether an image has no real tag, one, or more: two are kept. */
+    if (!(r->tags = json_array()))
+      return -ENOMEM;
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+      if (json_array_size(r->tags) == 2)
+        break;
+      if (json_is_string(t) && strcmp(json_string_value(t), "<none>:<none>") != 0 && json_array_append(r->tags, t) < 0)
+        return -ENOMEM;
+    }
     json_t *first = json_array_get(tags, 0);
     if (json_is_string(first) && strcmp(json_string_value(first), "<none>:<none>") != 0)
       r->name = strndup(json_string_value(first), dc_utf8_prefix(json_string_value(first), MAX_STRING));
   }
   r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
-  r->labels = labels_of(o);
+  if (keep_labels(o, &r->labels) < 0)
+    return -ENOMEM;
   r->size = int_field(o, "Size", -1);
   return 0;
 }
@@ -404,7 +436,8 @@ static int network_item(json_t *o, dc_resource_t *r) {
   r->name = dup_field(o, "Name");
   copy_field(o, "Driver", r->driver, sizeof(r->driver));
   r->created_ns = rfc3339_field(o, "Created");
-  r->labels = labels_of(o);
+  if (keep_labels(o, &r->labels) < 0)
+    return -ENOMEM;
   return 0;
 }
 
@@ -416,7 +449,8 @@ static int volume_item(json_t *o, dc_resource_t *r) {
   json_t *opts = json_object_get(o, "Options");
   r->has_options = json_is_object(opts) && json_object_size(opts) > 0;
   r->created_ns = rfc3339_field(o, "CreatedAt");
-  r->labels = labels_of(o);
+  if (keep_labels(o, &r->labels) < 0)
+    return -ENOMEM;
   return 0;
 }
 
@@ -447,7 +481,33 @@ typedef struct cursor {
   const char *start, *p, *end;
   char *err;
   size_t errlen;
+  bool timed_out; /* gave up at the decode deadline (err says so) */
 } cursor_t;
+
+/* The decode deadline (CLOCK_MONOTONIC, ns; 0: none). The clock is read before every
+ * DEADLINE_STRIDE-th value, and before any value once DEADLINE_BYTES have been parsed since
+ * the last reading: a few dozen small values or one large entry (at most DC_MAX_VALUE_NODES
+ * values, some milliseconds) pass between two readings. */
+#define DEADLINE_STRIDE 64
+#define DEADLINE_BYTES (64 * 1024)
+static uint64_t decode_deadline_ns;
+static unsigned decode_ticks;
+static size_t decode_bytes;
+
+void dc_api_set_decode_deadline(uint64_t mono_ns) { decode_deadline_ns = mono_ns; }
+
+static bool out_of_time(cursor_t *c) {
+  if (decode_deadline_ns == 0 || (++decode_ticks % DEADLINE_STRIDE != 0 && decode_bytes < DEADLINE_BYTES))
+    return false;
+  decode_bytes = 0;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  if ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec < decode_deadline_ns)
+    return false;
+  c->timed_out = true;
+  snprintf(c->err, c->errlen, "deadline reached while decoding the reply");
+  return true;
+}
 
 /* Starts a walk over body. Returns 0, or -EPROTO when there is nothing to walk. */
 static int cursor_open(cursor_t *c, const char *body, size_t len, char *err, size_t errlen) {
@@ -455,6 +515,7 @@ static int cursor_open(cursor_t *c, const char *body, size_t len, char *err, siz
   c->end = body ? body + len : NULL;
   c->err = err;
   c->errlen = errlen;
+  c->timed_out = false;
   if (!body || len == 0) {
     snprintf(err, errlen, "empty reply");
     return -EPROTO;
@@ -491,11 +552,62 @@ static int syntax_error(cursor_t *c, const char *expected) {
   return -EPROTO;
 }
 
+/* Is the value at p (up to end) more than jansson should get in one call? Its extent and,
+ * for an array or object, a bound on the values it holds (its ',' ':' '[' and '{' outside
+ * strings, plus one) are found by scanning, without building or checking anything: jansson
+ * still checks the value. The scan stops at the end of the value or at the first limit.
+ * Returns 0, or the message's reason. */
+static const char *value_too_large(const char *p, const char *end) {
+  const char *start = p;
+  size_t n = 1, depth = 0;
+  for (; p < end; p++) {
+    if ((size_t)(p - start) > DC_MAX_VALUE_BYTES)
+      return "larger than " DC_STR(DC_MAX_VALUE_BYTES) " bytes";
+    char ch = *p;
+    if (ch == '"') {
+      for (p++; p < end && *p != '"' && (size_t)(p - start) <= DC_MAX_VALUE_BYTES; p++)
+        if (*p == '\\' && p + 1 < end)
+          p++;
+      if (depth == 0)
+        break; /* a string alone */
+    } else if (ch == '[' || ch == '{') {
+      depth++;
+      n++;
+    } else if (ch == ']' || ch == '}') {
+      if (depth <= 1)
+        break;
+      depth--;
+    } else if (ch == ',' || ch == ':') {
+      n++;
+      if (depth == 0)
+        break; /* after a number or a literal */
+    } else if (depth == 0 && (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') && p > start) {
+      break;
+    }
+    if (n > DC_MAX_VALUE_NODES)
+      return "of more than " DC_STR(DC_MAX_VALUE_NODES) " items";
+  }
+  if ((size_t)(p - start) > DC_MAX_VALUE_BYTES)
+    return "larger than " DC_STR(DC_MAX_VALUE_BYTES) " bytes";
+  return NULL;
+}
+
 /* Parses the one value that comes next (jansson skips the whitespace before it) and steps
  * past it. NULL on error, with err set. */
 static json_t *next_value(cursor_t *c) {
   json_error_t je;
   size_t left = (size_t)(c->end - c->p);
+  if (out_of_time(c))
+    return NULL;
+  /* One tree costs ~20 times its text, and one call cannot be interrupted at the deadline:
+   * no call gets more than DC_MAX_VALUE_NODES values or DC_MAX_VALUE_BYTES bytes. The walkers
+   * hand jansson only entries, keys and scalars, so this bounds the memory and the time of
+   * each step, whatever the reply holds. */
+  const char *too_large = value_too_large(c->p, c->end);
+  if (too_large) {
+    snprintf(c->err, c->errlen, "reply has a value %s at byte %zu", too_large, (size_t)(c->p - c->start));
+    return NULL;
+  }
   /* DISABLE_EOF_CHECK: stop after the value; DECODE_ANY: keys and scalars too. */
   json_t *v = json_loadb(c->p, left, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &je);
   if (!v) {
@@ -511,6 +623,7 @@ static json_t *next_value(cursor_t *c) {
     return NULL;
   }
   c->p += je.position;
+  decode_bytes += (size_t)je.position;
   return v;
 }
 
@@ -538,17 +651,49 @@ static int walk_array(cursor_t *c, entry_fn fn, void *ctx) {
   }
 }
 
-/* Checks and drops the value that comes next. An array goes entry by entry, so that a large
- * member nobody reads (an old engine's untyped /system/df) never becomes one tree either. */
-static int skip_value(cursor_t *c) {
-  if (peek(c) == '[')
-    return walk_array(c, NULL, NULL);
-  json_t *v = next_value(c);
-  if (!v)
+/* Checks and drops the value that comes next at nesting depth depth. Arrays and objects go
+ * member by member, down to their scalars, so that a large value nobody reads (an old
+ * engine's untyped /system/df, a hostile member of any size) never becomes a tree: memory is
+ * one scalar and the recursion, which jansson's own depth limit bounds. */
+static int skip_nested(cursor_t *c, int depth) {
+  char open = peek(c), close = open == '[' ? ']' : '}';
+  if (open != '[' && open != '{') {
+    json_t *v = next_value(c);
+    if (!v)
+      return -EPROTO;
+    json_decref(v);
+    return 0;
+  }
+  if (depth >= JSON_PARSER_MAX_DEPTH) {
+    snprintf(c->err, c->errlen, "invalid JSON in reply: maximum parsing depth reached at byte %zu",
+             (size_t)(c->p - c->start));
     return -EPROTO;
-  json_decref(v);
-  return 0;
+  }
+  c->p++;
+  if (take(c, close))
+    return 0;
+  for (;;) {
+    if (open == '{') {
+      if (peek(c) != '"')
+        return syntax_error(c, "string or '}'");
+      json_t *key = next_value(c);
+      if (!key)
+        return -EPROTO;
+      json_decref(key);
+      if (!take(c, ':'))
+        return syntax_error(c, "':'");
+    }
+    int rc = skip_nested(c, depth + 1);
+    if (rc < 0)
+      return rc;
+    if (take(c, close))
+      return 0;
+    if (!take(c, ','))
+      return syntax_error(c, open == '[' ? "',' or ']'" : "',' or '}'");
+  }
 }
+
+static int skip_value(cursor_t *c) { return skip_nested(c, 0); }
 
 typedef int (*member_fn)(cursor_t *c, void *ctx);
 
@@ -709,7 +854,7 @@ static int decode_list(const char *body, size_t len, dc_resource_list_t *out, it
   }
   if (rc < 0)
     dc_resource_list_free(out);
-  return rc;
+  return rc < 0 && c.timed_out ? -ETIMEDOUT : rc;
 }
 
 int dc_api_decode_containers(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
@@ -773,7 +918,7 @@ int dc_api_decode_volume_sizes(const char *body, size_t len, dc_resource_list_t 
     rc = expect_end(&c);
   if (rc < 0)
     dc_resource_list_free(out);
-  return rc;
+  return rc < 0 && c.timed_out ? -ETIMEDOUT : rc;
 }
 
 int dc_api_apply_volume_sizes(dc_resource_list_t *vols, const dc_resource_list_t *sizes) {
@@ -894,77 +1039,161 @@ const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *i
   return NULL;
 }
 
-static int collect_strings(json_t *arr, const char *key, char ***out, size_t *n, char *err, size_t errlen) {
-  *out = NULL;
-  *n = 0;
-  if (!arr || json_is_null(arr))
-    return 0;
-  if (!json_is_array(arr) || json_array_size(arr) > DC_MAX_ITEMS) {
-    snprintf(err, errlen, "prune reply has a malformed list");
+/* --- prune replies ---
+ *
+ * Walked like the lists: member by member, the list of deleted IDs entry by entry, with the
+ * item cap checked as it grows, so that a reply costs the IDs it names (at most DC_MAX_ITEMS)
+ * and one entry, never one tree of the whole reply. */
+
+typedef struct prune_builder {
+  dc_kind_t kind;
+  dc_prune_result_t *out;
+  size_t cap_ids, cap_untagged;
+  size_t entries;   /* of the list being walked */
+  bool bad_space;   /* the last SpaceReclaimed seen is not a count of bytes */
+  char *err;
+  size_t errlen;
+} prune_builder_t;
+
+/* Appends a copy of s to *v (n entries, room for *cap). Returns 0 or -ENOMEM. */
+static int push_string(char ***v, size_t *n, size_t *cap, const char *s) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 16;
+    char **nv = realloc(*v, c * sizeof(*nv));
+    if (!nv)
+      return -ENOMEM;
+    *v = nv;
+    *cap = c;
+  }
+  /* A NULL here would later be printed and compared as an ID: fail the reply instead. */
+  if (!((*v)[*n] = strdup(s)))
+    return -ENOMEM;
+  (*n)++;
+  return 0;
+}
+
+static bool usable_id(json_t *s) {
+  return json_is_string(s) && json_string_length(s) > 0 && json_string_length(s) <= MAX_STRING;
+}
+
+/* One entry of the deleted list: an ID, or for images an object with Deleted or Untagged
+ * (anything else in an image entry is passed over, as the engine may add to it). */
+static int add_pruned(json_t *v, size_t index, void *ctx) {
+  prune_builder_t *b = ctx;
+  dc_prune_result_t *out = b->out;
+  if (++b->entries > DC_MAX_ITEMS) {
+    snprintf(b->err, b->errlen, "prune reply has a malformed list (more than %d entries)", DC_MAX_ITEMS);
     return -EPROTO;
   }
-  size_t cap = json_array_size(arr);
-  *out = calloc(cap ? cap : 1, sizeof(char *));
-  if (!*out)
-    return -ENOMEM;
-  size_t i;
-  json_t *v;
-  json_array_foreach(arr, i, v) {
-    json_t *s = key ? (json_is_object(v) ? json_object_get(v, key) : NULL) : v;
-    if (key && !s)
-      continue;
-    if (!json_is_string(s) || json_string_length(s) == 0 || json_string_length(s) > MAX_STRING) {
-      snprintf(err, errlen, "prune reply has a malformed entry at index %zu", i);
-      return -EPROTO;
-    }
-    /* A NULL here would later be printed and compared as an ID: fail the reply instead. */
-    char *copy = strdup(json_string_value(s));
-    if (!copy) {
-      snprintf(err, errlen, "out of memory");
-      return -ENOMEM;
-    }
-    (*out)[(*n)++] = copy;
+  int rc = 0;
+  if (b->kind != DC_IMAGES) {
+    if (!usable_id(v))
+      rc = -EPROTO;
+    else
+      rc = push_string(&out->ids, &out->n, &b->cap_ids, json_string_value(v));
+  } else if (json_is_object(v)) {
+    json_t *del = json_object_get(v, "Deleted"), *untag = json_object_get(v, "Untagged");
+    if ((del && !usable_id(del)) || (untag && !usable_id(untag)))
+      rc = -EPROTO;
+    if (rc == 0 && del)
+      rc = push_string(&out->ids, &out->n, &b->cap_ids, json_string_value(del));
+    if (rc == 0 && untag)
+      rc = push_string(&out->untagged, &out->nuntagged, &b->cap_untagged, json_string_value(untag));
   }
+  if (rc == -EPROTO)
+    snprintf(b->err, b->errlen, "prune reply has a malformed entry at index %zu", index);
+  else if (rc < 0)
+    snprintf(b->err, b->errlen, "out of memory");
+  return rc;
+}
+
+/* The list member: an array, or null for none. Given twice, the last one counts. */
+static int pruned_list(cursor_t *c, prune_builder_t *b) {
+  dc_prune_result_free(b->out);
+  b->cap_ids = b->cap_untagged = b->entries = 0;
+  if (peek(c) == '[')
+    return walk_array(c, add_pruned, b);
+  json_t *v = next_value(c);
+  if (!v)
+    return -EPROTO;
+  bool null = json_is_null(v);
+  json_decref(v);
+  if (null)
+    return 0;
+  snprintf(b->err, b->errlen, "prune reply has a malformed list");
+  return -EPROTO;
+}
+
+static int space_reclaimed(cursor_t *c, prune_builder_t *b) {
+  if (peek(c) == '[' || peek(c) == '{') {
+    b->bad_space = true;
+    return skip_value(c);
+  }
+  json_t *v = next_value(c);
+  if (!v)
+    return -EPROTO;
+  b->bad_space = false;
+  b->out->space = -1;
+  if (json_is_integer(v) && json_integer_value(v) >= 0)
+    b->out->space = (int64_t)json_integer_value(v);
+  else if (!json_is_null(v))
+    b->bad_space = true;
+  json_decref(v);
   return 0;
+}
+
+/* Walks the reply object: the kind's list, SpaceReclaimed, and every other member checked and
+ * dropped. */
+static int walk_prune(cursor_t *c, prune_builder_t *b) {
+  static const char *const members[] = {"ContainersDeleted", "CachesDeleted", "NetworksDeleted",
+                                        "ImagesDeleted", "VolumesDeleted", "ContainersDeleted"};
+  if (!take(c, '{'))
+    return syntax_error(c, "'{'");
+  if (take(c, '}'))
+    return 0;
+  for (;;) {
+    if (peek(c) != '"')
+      return syntax_error(c, "string or '}'");
+    json_t *key = next_value(c);
+    if (!key)
+      return -EPROTO;
+    const char *k = json_string_value(key);
+    int which = strcmp(k, members[b->kind]) == 0 ? 1 : strcmp(k, "SpaceReclaimed") == 0 ? 2 : 0;
+    json_decref(key);
+    if (!take(c, ':'))
+      return syntax_error(c, "':'");
+    int rc = which == 1 ? pruned_list(c, b) : which == 2 ? space_reclaimed(c, b) : skip_value(c);
+    if (rc < 0)
+      return rc;
+    if (take(c, '}'))
+      return 0;
+    if (!take(c, ','))
+      return syntax_error(c, "',' or '}'");
+  }
 }
 
 int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
                         size_t errlen) {
-  static const char *const members[] = {"ContainersDeleted", "CachesDeleted", "NetworksDeleted",
-                                        "ImagesDeleted", "VolumesDeleted", "ContainersDeleted"};
   memset(out, 0, sizeof(*out));
   out->space = -1;
-  json_t *root = load(body, len, err, errlen);
-  if (!root)
-    return -EPROTO;
-  int rc = 0;
-  if (!json_is_object(root)) {
-    snprintf(err, errlen, "prune reply is not an object");
+  prune_builder_t b = {.kind = kind, .out = out, .err = err, .errlen = errlen};
+  cursor_t c;
+  int rc = cursor_open(&c, body, len, err, errlen);
+  if (rc == 0)
+    rc = expect_top(&c, '{', "prune", "not an object");
+  if (rc == 0)
+    rc = walk_prune(&c, &b);
+  if (rc == 0)
+    rc = expect_end(&c);
+  if (rc == 0 && b.bad_space) {
+    snprintf(err, errlen, "prune reply has an invalid SpaceReclaimed");
     rc = -EPROTO;
-    goto out;
   }
-  json_t *arr = json_object_get(root, members[kind]);
-  if (kind == DC_IMAGES) {
-    rc = collect_strings(arr, "Deleted", &out->ids, &out->n, err, errlen);
-    if (rc == 0)
-      rc = collect_strings(arr, "Untagged", &out->untagged, &out->nuntagged, err, errlen);
-  } else {
-    rc = collect_strings(arr, NULL, &out->ids, &out->n, err, errlen);
-  }
-  json_t *space = json_object_get(root, "SpaceReclaimed");
-  if (space && !json_is_null(space)) {
-    if (!json_is_integer(space) || json_integer_value(space) < 0) {
-      snprintf(err, errlen, "prune reply has an invalid SpaceReclaimed");
-      rc = -EPROTO;
-    } else {
-      out->space = (int64_t)json_integer_value(space);
-    }
-  }
-out:
-  json_decref(root);
-  if (rc < 0)
+  if (rc < 0) {
     dc_prune_result_free(out);
-  return rc;
+    out->space = -1;
+  }
+  return c.timed_out ? -ETIMEDOUT : rc;
 }
 
 static void free_strings(char **v, size_t n) {

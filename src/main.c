@@ -62,6 +62,30 @@ static void metrics_summary(int exit_code, long long duration_ms) {
 }
 static const dc_report_observer_t metrics_observer = {dc_metrics_operation, metrics_summary};
 
+/* A SIGTERM or SIGINT that comes before the run's own handlers (uv_signal, in dc_run_start)
+ * are in place is recorded here and raised again once they are, so that it too ends the run
+ * with the report rather than killing the process silently. */
+static volatile sig_atomic_t early_signal;
+
+static void on_early_signal(int sig) { early_signal = sig; }
+
+/* Installed first thing in main. No SA_RESTART: a signal at the confirmation prompt ends the
+ * read, and so the run. The two signals are unblocked too, in case they were inherited
+ * blocked: as PID 1 the program must end on them. */
+static void catch_early_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_early_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv) {
   static dc_config_t cfg;
   static dc_run_t run;
@@ -74,6 +98,7 @@ int main(int argc, char **argv) {
 
   /* A write to a connection the engine closed must be an error, not a death. */
   signal(SIGPIPE, SIG_IGN);
+  catch_early_signals();
 
   int rc = dc_config_load(&cfg, argc, argv, env_lookup, dc_now_ns(), err, sizeof(err));
   if (rc == DC_CONFIG_HELP) {
@@ -134,6 +159,9 @@ int main(int argc, char **argv) {
     metrics_summary(2, dc_now_ms() - t0);
     return 2;
   }
+  /* The run's handlers are in place: a signal that came before goes to them. */
+  if (early_signal)
+    raise(early_signal);
   while (uv_run(&loop, UV_RUN_ONCE) != 0) {
     /* The report is out and everything is closed but a host-name lookup that libuv cannot
      * cancel: leave now rather than wait for the resolver's own time-out. _exit, because

@@ -17,6 +17,24 @@
 #include "text.h"
 
 static void advance(dc_run_t *run);
+static void on_deadline(uv_timer_t *t);
+
+/* The deadline, checked where work starts and not only when its timer fires: libuv runs due
+ * timers only between callbacks, while a reply's decode and the selection run inside one, so a
+ * request could otherwise leave long after the deadline. Before every request and between
+ * phases the monotonic clock is read; once past the deadline the run is stopping and nothing
+ * more is sent. The abandonment itself (stop) then runs from the loop at once, through the
+ * deadline timer re-armed to 0, rather than under a caller whose state it would free.
+ * Returns true when nothing may be sent. */
+static bool past_deadline(dc_run_t *run) {
+  if (run->stopping)
+    return true;
+  if (uv_hrtime() < run->deadline_ns)
+    return false;
+  run->stopping = true;
+  uv_timer_start(&run->deadline, on_deadline, 0, 0);
+  return true;
+}
 
 static bool terminal(const dc_op_t *op) { return op->status >= OP_OK; }
 
@@ -79,6 +97,8 @@ static const char *shown_name(char *out, size_t cap, const dc_resource_t *r) {
 
 static int send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const char *query,
                     dc_request_cb cb, void *data) {
+  if (past_deadline(run))
+    return UV_ECANCELED;
   req->method = "GET";
   req->cb = cb;
   req->data = data;
@@ -117,7 +137,7 @@ static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp
     inv->state = INV_DONE;
   } else {
     inv->state = INV_FAILED;
-    if (!run->stopping)
+    if (!past_deadline(run))
       dc_warn("could not list %s (%s): the audit trail will lack their names", dc_kind_plural(inv->kind), err);
   }
   advance(run);
@@ -149,7 +169,7 @@ static void on_retry_timer(uv_timer_t *t) {
   dc_request_t *req = op->retry_req;
   op->retry_req = NULL;
   op->listing++;
-  int rc = dc_client_send(&op->run->client, req);
+  int rc = past_deadline(op->run) ? UV_ECANCELED : dc_client_send(&op->run->client, req);
   if (rc < 0) {
     /* Report it as the listing's own failure, through the one path that handles those. */
     snprintf(req->error, sizeof(req->error), "%s", uv_strerror(rc));
@@ -331,12 +351,18 @@ static bool schedule_retry(dc_op_t *op, dc_request_t *req, const char *why) {
 static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_op_t *op = req->data;
   dc_run_t *run = op->run;
+  run->destructive_inflight--;
   if (run->finished || terminal(op))
     return;
   if (status == 0 && resp->status == 200) {
     dc_prune_result_t r;
     char err[256];
-    if (dc_api_decode_prune(op->kind, resp->body, resp->body_len, &r, err, sizeof(err)) < 0) {
+    int rc = dc_api_decode_prune(op->kind, resp->body, resp->body_len, &r, err, sizeof(err));
+    if (rc == -ETIMEDOUT) {
+      /* The prune ran, but the deadline came before its reply was read. */
+      run->cut_destructive = true;
+      op_end(op, OP_TIMEOUT, "%s: what the prune removed is not known", err);
+    } else if (rc < 0) {
       op_end(op, OP_FAILED, "%s", err);
     } else {
       report_prune(op, &r);
@@ -369,6 +395,8 @@ static void start_prune(dc_op_t *op) {
   char *filters;
   char query[sizeof(op->req.path)];
   int rc;
+  if (past_deadline(run))
+    return; /* stop() ends the operation, from the loop */
   if (op->kind == DC_BUILD_CACHE) {
     /* Build cache records carry no labels: the daemon ignores label filters here. Docker 20.10
      * takes `until` only as a duration (the cut-off's age, counted when sent); Docker 26 takes
@@ -403,6 +431,8 @@ static void start_prune(dc_op_t *op) {
   rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
   if (rc == 0)
     rc = dc_client_send(&run->client, &op->req);
+  if (rc == 0)
+    run->destructive_inflight++;
   if (rc < 0)
     op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s",
            rc == -ENAMETOOLONG ? "filters too long: nothing sent" : uv_strerror(rc));
@@ -544,9 +574,10 @@ static bool selects(const dc_op_t *op, const dc_resource_t *r) {
   }
 }
 
+/* Past the deadline the answer is yes: the prune that follows is then not sent anyway. */
 static bool any_selected(const dc_op_t *op, const dc_resource_list_t *l) {
   for (size_t i = 0; i < l->n; i++)
-    if (selects(op, &l->items[i]))
+    if (past_deadline(op->run) || selects(op, &l->items[i]))
       return true;
   return false;
 }
@@ -620,6 +651,8 @@ static void pump_deletes(dc_op_t *op);
 static int send_slot(dc_op_t *op, dc_delete_slot_t *slot, const char *method, const char *prefix,
                      const char *suffix, const char *query, dc_request_cb cb) {
   dc_run_t *run = op->run;
+  if (past_deadline(run))
+    return UV_ECANCELED;
   slot->req.method = method;
   slot->req.cb = cb;
   slot->req.data = slot;
@@ -631,6 +664,7 @@ static int send_slot(dc_op_t *op, dc_delete_slot_t *slot, const char *method, co
   if (rc == 0) {
     slot->busy = true;
     op->inflight++;
+    run->destructive_inflight++;
   }
   return rc;
 }
@@ -640,6 +674,7 @@ static int send_slot(dc_op_t *op, dc_delete_slot_t *slot, const char *method, co
 static dc_op_t *slot_answered(dc_delete_slot_t *slot) {
   dc_op_t *op = slot->op;
   slot->busy = false;
+  op->run->destructive_inflight--;
   if (op->run->finished || terminal(op))
     return NULL;
   op->inflight--;
@@ -681,7 +716,8 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
 
 /* Ends a one-by-one operation once every removal has answered. */
 static void removals_done(dc_op_t *op) {
-  if (op->next < op->nsel || op->inflight > 0 || terminal(op))
+  /* Stopping: stop() ends the operation as cut short, whatever is left unsent. */
+  if (op->next < op->nsel || op->inflight > 0 || terminal(op) || op->run->stopping)
     return;
   if (op->failures)
     op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->last_error);
@@ -704,7 +740,7 @@ static void pump_deletes(dc_op_t *op) {
     op_end(op, OP_OK, NULL);
     return;
   }
-  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run->stopping; i++) {
+  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !past_deadline(run); i++) {
     dc_delete_slot_t *slot = &op->slots[i];
     if (slot->busy)
       continue;
@@ -746,9 +782,14 @@ static void select_and_delete(dc_op_t *op) {
     op_end(op, OP_FAILED, "out of memory");
     return;
   }
-  for (size_t i = 0; i < from->n; i++)
+  /* A selection can be long (networks: every listed one against every container), so the
+   * deadline is checked as it goes; past it, stop() ends the operation. */
+  for (size_t i = 0; i < from->n; i++) {
+    if (past_deadline(op->run))
+      return;
     if (selects(op, &from->items[i]))
       op->sel[op->nsel++] = i;
+  }
   dc_debug("%s: %zu of %zu listed selected", dc_kind_plural(op->kind), op->nsel, from->n);
   pump_deletes(op);
 }
@@ -783,6 +824,10 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   } else {
     describe_failure(err, sizeof(err), req, status, resp);
   }
+  /* A long decode may have run past the deadline: then nothing is acted on (stop() ends
+   * the operation as cut short). */
+  if (past_deadline(run))
+    return;
   if (rc < 0) {
     if (op->kind == DC_VOLUMES && is_aux) {
       dc_warn("could not read volume sizes (%s): reclaimed space for volumes is not known", err);
@@ -873,8 +918,9 @@ static void start_client_side(dc_op_t *op) {
   default:
     break;
   }
-  if (rc < 0)
-    op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s", uv_strerror(rc));
+  /* Not sent because the run is stopping: stop() ends the operation, saying why. */
+  if (rc < 0 && !run->stopping)
+    op_end(op, OP_FAILED, "%s", uv_strerror(rc));
 }
 
 /* --- the reaper: labelled containers past their age, running or not --- */
@@ -941,7 +987,7 @@ static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot) {
 
 static void pump_reaps(dc_op_t *op) {
   dc_run_t *run = op->run;
-  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run->stopping; i++) {
+  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !past_deadline(run); i++) {
     dc_delete_slot_t *slot = &op->slots[i];
     if (slot->busy)
       continue;
@@ -1020,7 +1066,7 @@ static void finish(dc_run_t *run) {
   const dc_config_t *cfg = run->cfg;
   int64_t counts[DC_KIND__COUNT] = {0};
   int64_t bytes = 0, deleted = 0;
-  int ok = 0, bad = 0;
+  int ok = 0, bad = 0, cut = 0;
 
   if (run->ping_state != INV_DONE) {
     run->exit_code = 2;
@@ -1039,8 +1085,18 @@ static void finish(dc_run_t *run) {
         ok++;
       else if (op->status == OP_FAILED || op->status == OP_TIMEOUT)
         bad++;
+      if (op->status == OP_TIMEOUT)
+        cut++;
     }
-    run->exit_code = bad == 0 ? 0 : (ok > 0 || deleted > 0) ? 1 : 2;
+    /* Cut short by the deadline or a signal, the status says only whether anything was
+     * removed: 1 when something was (or may have been: a prune, stop or removal was in
+     * flight), 2 when nothing was. The operations that had ended with nothing to remove do
+     * not count, so the answer is the same on every engine, whether it works through the
+     * daemon's prunes (Docker) or removals one by one (Podman, negative label filters). */
+    if (cut > 0)
+      run->exit_code = deleted > 0 || run->cut_destructive ? 1 : 2;
+    else
+      run->exit_code = bad == 0 ? 0 : (ok > 0 || deleted > 0) ? 1 : 2;
   }
   (void)cfg;
   dc_report_summary(run->exit_code, counts, bytes, dc_now_ms() - run->start_ms);
@@ -1066,9 +1122,12 @@ static void finish(dc_run_t *run) {
 /* Deadline or signal: abandon everything in flight (closing the connections makes the
  * engine stop between items) and report what was done. */
 static void stop(dc_run_t *run, const char *why) {
-  if (run->finished || run->stopping)
+  if (run->finished || run->abandoned)
     return;
-  run->stopping = true;
+  run->stopping = run->abandoned = true;
+  /* What the engine did with these is not known: it may have removed items before it
+   * noticed the closed connection. */
+  run->cut_destructive = run->destructive_inflight > 0;
   dc_warn("%s: abandoning the requests in flight", why);
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
@@ -1106,7 +1165,7 @@ static void advance(dc_run_t *run) {
     return;
   }
   dc_op_t *ops = run->ops;
-  if (!run->stopping) {
+  if (!past_deadline(run)) {
     bool inventory_in = run->inv[DC_CONTAINERS].state != INV_RUNNING;
     if (ops[DC_REAP].selected && ops[DC_REAP].status == OP_WAITING && inventory_in)
       start_op(&ops[DC_REAP]);
@@ -1268,6 +1327,19 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const d
     return rc;
   }
   run->deadline.data = run->sigterm.data = run->sigint.data = run;
+  run->deadline_ns = uv_hrtime() + (uint64_t)cfg->timeout_ms * 1000000u;
+  /* The decoders give up at the deadline too: a reply of any size is abandoned within
+   * milliseconds of it, not after its whole decode. */
+  dc_api_set_decode_deadline(run->deadline_ns);
+  /* Of each resource's labels, only those that decisions read are kept. */
+  size_t nkeys = 0;
+  run->label_keys[nkeys++] = cfg->protect.key;
+  run->label_keys[nkeys++] = "com.docker.volume.anonymous";
+  for (size_t i = 0; i < cfg->nlabels; i++)
+    run->label_keys[nkeys++] = cfg->labels[i].key;
+  for (size_t i = 0; i < cfg->nreap; i++)
+    run->label_keys[nkeys++] = cfg->reap[i].key;
+  dc_api_keep_labels(run->label_keys, nkeys);
   uv_timer_start(&run->deadline, on_deadline, (uint64_t)cfg->timeout_ms, 0);
   uv_signal_start(&run->sigterm, on_signal, SIGTERM);
   uv_signal_start(&run->sigint, on_signal, SIGINT);

@@ -83,7 +83,12 @@ struct dc_run {
   uv_timer_t deadline;
   uv_signal_t sigterm, sigint;
   long long start_ms;
-  bool stopping; /* deadline or signal: abandon everything */
+  uint64_t deadline_ns; /* uv_hrtime() past which nothing more is sent */
+  const char *label_keys[2 * DC_LABEL_TERMS_MAX + 2]; /* the label keys decisions read */
+  bool stopping;  /* deadline or signal: nothing more is sent */
+  bool abandoned; /* stop() has run: everything in flight abandoned */
+  int destructive_inflight; /* prunes, stops and removals sent and not yet answered */
+  bool cut_destructive;     /* some were in flight when the run was stopped */
   bool finished;
   int exit_code;
 };

@@ -2,7 +2,8 @@
  *
  * Input: one selector byte, then a reply body. The selector picks the decoder: the four
  * inventories, the two disk-usage readers, the prune results of each kind, the error
- * message extractor, and version negotiation from a /_ping reply parsed by the real HTTP
+ * message extractor, the container and image lists keeping only some label keys (as a run
+ * does), and version negotiation from a /_ping reply parsed by the real HTTP
  * parser (so the body is then a whole response). Every decoder must return 0 or a negative
  * code with a reason, leave no half-built list behind on error, and never crash or leak. */
 #include <errno.h>
@@ -97,6 +98,30 @@ static void decode_prune(dc_kind_t kind, const char *body, size_t len) {
   dc_prune_result_free(&r);
 }
 
+/* A list decoded keeping only some label keys, as a run does: every label kept has one. */
+static void decode_list_keeping(list_fn fn, const char *body, size_t len) {
+  static const char *const keys[] = {"keep", "docker-cleaner.protect", "a"};
+  dc_api_keep_labels(keys, 3);
+  dc_resource_list_t l;
+  char err[256] = "";
+  int rc = fn(body, len, &l, err, sizeof(err));
+  check_list(rc, &l, err);
+  for (size_t i = 0; rc == 0 && i < l.n; i++) {
+    const char *key;
+    json_t *v;
+    if (l.items[i].labels && json_object_size(l.items[i].labels) == 0)
+      abort(); /* none kept is NULL */
+    json_object_foreach(l.items[i].labels, key, v) {
+      if (strcmp(key, "keep") != 0 && strcmp(key, "docker-cleaner.protect") != 0 && strcmp(key, "a") != 0)
+        abort();
+    }
+    if (json_array_size(l.items[i].tags) > 2)
+      abort();
+  }
+  dc_resource_list_free(&l);
+  dc_api_keep_labels(NULL, 0);
+}
+
 static void decode_error(const char *body, size_t len) {
   char out[128];
   for (size_t cap = 0; cap <= sizeof(out); cap += 64) {
@@ -155,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!copy)
     abort();
   memcpy(copy, body, len);
-  switch (sel % 14) {
+  switch (sel % 16) {
   case 0: decode_list(dc_api_decode_containers, copy, len); break;
   case 1: decode_list(dc_api_decode_images, copy, len); break;
   case 2: decode_list(dc_api_decode_networks, copy, len); break;
@@ -170,6 +195,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   case 11: decode_error(copy, len); break;
   case 12: negotiate(copy, len); break;
   case 13: decode_error(len ? copy : NULL, len); break;
+  case 14: decode_list_keeping(dc_api_decode_containers, copy, len); break;
+  case 15: decode_list_keeping(dc_api_decode_images, copy, len); break;
   }
   free(copy);
   return 0;

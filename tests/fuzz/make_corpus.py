@@ -64,13 +64,20 @@ api = {
     4: ['{"Volumes":[{"Name":"v1","UsageData":{"Size":123,"RefCount":0}},{"Name":"v2","UsageData":{"Size":-1}}]}'],
     5: ['{"BuildCache":[{"ID":"b1","Type":"regular","InUse":false,"Shared":true,"Size":5,'
         '"LastUsedAt":"2020-01-01T00:00:00Z","Description":"mount / from exec"}]}'],
-    6: ['{"ContainersDeleted":["a","b"],"SpaceReclaimed":1000}', '{"ContainersDeleted":null,"SpaceReclaimed":0}'],
+    6: ['{"ContainersDeleted":["a","b"],"SpaceReclaimed":1000}', '{"ContainersDeleted":null,"SpaceReclaimed":0}',
+        # Walked member by member: duplicates (the last counts), nested members nobody reads.
+        '{"ContainersDeleted":["a"],"Warnings":[[{"x":[null,1.5]}],{"y":{}}],"ContainersDeleted":["b"],'
+        '"SpaceReclaimed":[1],"SpaceReclaimed":7}'],
     7: ['{"CachesDeleted":["x"],"SpaceReclaimed":0}'],
     8: ['{"NetworksDeleted":["n"]}'],
-    9: ['{"ImagesDeleted":[{"Untagged":"app:old"},{"Deleted":"sha256:1"}],"SpaceReclaimed":234}'],
+    9: ['{"ImagesDeleted":[{"Untagged":"app:old"},{"Deleted":"sha256:1"}],"SpaceReclaimed":234}',
+        '{"ImagesDeleted":[{"Untagged":"a:1","Deleted":"sha256:2","X":[[]]},5,null,{}],"SpaceReclaimed":0}'],
     10: ['{"VolumesDeleted":[],"SpaceReclaimed":0}'],
     11: ['{"message":"client version 1.99 is too new. Maximum supported API version is 1.45"}',
           '{"cause":"x","message":"podman\\u0000says\\nno","response":500}', "404 page not found\n"],
+    # Containers and images with only the run's label keys kept (dc_api_keep_labels).
+    14: ['[{"Id":"c1","Labels":{"a":"b","keep":"","docker-cleaner.protect":"1"}},{"Id":"c2","Labels":{"k":1}}]'],
+    15: ['[{"Id":"sha256:a","RepoTags":["<none>:<none>","a:1","b:2","c:3"],"Labels":{"keep":"x","z":""}}]'],
     12: [resp(200, PING, b"OK").decode(), resp(200, [("Api-Version", "9.99")], b"OK").decode(),
           resp(500, JSONH, b'{"message":"x"}').decode()],
 }

@@ -32,7 +32,8 @@ and for the whole script "silent": true accepts connections and never reads from
 "socket_mode" (default 0o660, or the octal DC_FAKE_SOCKET_MODE from the environment) and
 "socket_gid" (default 4242; applied when run as root) set the socket's permissions.
 
-RECORD gets one JSON object per line, flushed as it happens:
+RECORD gets one JSON object per line, flushed as it happens, each with "t", the engine's
+time.monotonic() when it happened:
     {"event": "connect", "conn": n}
     {"event": "request", "conn": n, "seq": k, "raw": <request bytes as latin-1>, "method",
      "path", "body_len", "rule": index or null, "eof_before_answer": bool}
@@ -74,6 +75,7 @@ class Engine:
         self.seq = 0
 
     def record(self, **event):
+        event["t"] = time.monotonic()  # CLOCK_MONOTONIC: when the engine saw it
         with self.lock:
             self.record_file.write(json.dumps(event) + "\n")
             self.record_file.flush()

@@ -500,6 +500,212 @@ def test_api_version_far_above():
     for r in res.requests[1:]:
         check(r["path"].startswith("/v1.51/"), "not our newest version: " + r["path"])
 
+# --- the deadline as a hard bound; memory under hostile replies; early signals; exit status ---
+
+TIME = "/usr/bin/time"  # GNU time: its %M is the peak RSS of the one process it runs
+
+
+def run_measured(rules, env=None, preexec_fn=None, signal_at_start=None, measure_rss=False, timeout=120):
+    """As run(), but can start the cleaner with preexec_fn and send it a signal as soon as it
+    is exec'd, or (measure_rss) run it under GNU time for its own peak RSS (res.maxrss_kb).
+    Not os.wait4 here: a child's ru_maxrss includes the RSS of the Python process it was
+    forked from (Linux folds the old mm's peak in at exec), and this one holds the replies."""
+    engine = tp.FakeEngine("dc-faults-", {"peek_ms": 30, "rules": rules})
+    p = None
+    try:
+        sanitizers = {k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS") if k in os.environ}
+        e = engine.env(dict(sanitizers, **(env or {})))
+        out_f = tempfile.TemporaryFile()
+        err_f = tempfile.TemporaryFile()
+        rss_path = os.path.join(engine.dir, "maxrss")
+        prefix = [TIME, "-f", "%M", "-o", rss_path] if measure_rss else []
+        t0 = time.monotonic()
+        p = subprocess.Popen(prefix + WRAPPER + [BINARY], env=e, stdin=subprocess.DEVNULL, stdout=out_f,
+                             stderr=err_f, preexec_fn=preexec_fn)
+        if signal_at_start is not None:
+            p.send_signal(signal_at_start)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Failure("the run did not end within %ds (killed)" % timeout)
+        t_end = time.monotonic()
+        out_f.seek(0)
+        err_f.seek(0)
+        res = Result(p.returncode, out_f.read().decode("utf-8", "replace"), err_f.read().decode("utf-8", "replace"),
+                     engine.events(), t_end - t0, None)
+        if measure_rss:
+            with open(rss_path) as f:
+                res.maxrss_kb = int(f.read().split()[-1])
+        return res
+    finally:
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
+        engine.close()
+
+
+def destructive(res):
+    return [r for r in res.requests if r["method"] in ("POST", "DELETE")]
+
+
+def sent_after(res, deadline_s):
+    """The destructive requests the engine received after the run's deadline, counted from the
+    engine's own clock: from its first connection (which is after the run began), so that a
+    request it logs later than that plus the deadline left after the deadline."""
+    t_start = min(e["t"] for e in res.events if e["event"] == "connect")
+    return [r for r in destructive(res) if r["t"] > t_start + deadline_s]
+
+
+def slow_list(entries, labels):
+    """A container list whose decode takes seconds: entries of `labels` labels each (each under
+    the decoders' per-entry cap), after one stopped container that a prune would remove."""
+    victim = json.dumps({"Id": "a" * 64, "Names": ["/victim"], "State": "exited", "Created": 1600000000,
+                         "Labels": {}})
+    lab = ",".join('"%x":""' % i for i in range(labels))
+    big = ",".join('{"Id":"%064x","Names":["/big%d"],"State":"running","Created":1600000000,"Labels":{%s}}'
+                   % (i + 1, i, lab) for i in range(entries))
+    return "[" + victim + "," + big + "]"
+
+
+@test
+def test_deadline_during_a_slow_decode():
+    """r2 of the 2026-11 audit: the container list arrives just before the deadline and takes
+    seconds to decode. No prune or removal leaves after the deadline, and the run ends within
+    the deadline + 0.5 s (measured around the whole process, start-up included)."""
+    deadline = DEADLINE + 1
+    for podman in (False, True):
+        v = "1.41" if podman else "1.45"
+        ping = ping_rule(v, {"Libpod-Api-Version": "4.3.1", "Server": "Libpod/4.3.1 (linux)"}) if podman \
+            else ping_rule(v)
+        rules = [ping, {"method": "GET", "path": "/v%s/containers/json" % v, "body": slow_list(100, 25000),
+                        "delay_ms": int((deadline - 0.3) * 1000)},
+                 {"method": "DELETE", "path": "/v%s/" % v, "status": 204, "body": ""},
+                 {"method": "POST", "path": "/v%s/build/prune" % v, "status": 404, "body": "404 page not found\n"}] \
+            + engine_rules(v)
+        res = run(rules, env={"CLEANUP_TIMEOUT": "%ds" % deadline, "CLEANUP_BUILD_CACHE": "false"})
+        name = "podman" if podman else "docker"
+        eq(["%s %s" % (r["method"], r["path"]) for r in sent_after(res, deadline)], [],
+           name + ": destructive requests after the deadline\n" + res.dump())
+        check(res.elapsed <= deadline + 0.5 * SLACK, "%s: the run took %.3fs, more than the deadline + 0.5s" % (
+            name, res.elapsed), res.dump())
+        outcome(res, 2, r"deadline of %ds reached" % deadline)
+
+
+@test
+def test_deadline_during_a_slow_selection():
+    """Choosing what goes can take seconds too (on Podman every listed network is judged
+    against every container): no removal leaves after the deadline, and the run ends within
+    the deadline + 0.5 s."""
+    deadline = DEADLINE + 1
+    n = 14000
+    containers = [{"Id": "%064x" % i, "Names": ["/c%d" % i], "State": "running", "Created": 1,
+                   "NetworkSettings": {"Networks": {"other%d" % i: {"NetworkID": "x%d" % i}}}} for i in range(n)]
+    networks = [{"Name": "n%d" % i, "Id": "%063xf" % i, "Driver": "bridge", "Created": "2020-01-01T00:00:00Z"}
+                for i in range(n)]
+    v = "/v1.41"
+    rules = [PODMAN_PING, {"method": "GET", "path": v + "/containers/json", "body": containers},
+             {"method": "GET", "path": v + "/networks", "body": networks},
+             {"method": "DELETE", "path": v + "/", "status": 204, "body": ""}] + engine_rules("1.41")
+    res = run(rules, env={"CLEANUP_TIMEOUT": "%ds" % deadline, "CLEANUP_IMAGES": "false"})
+    eq(["%s %s" % (r["method"], r["path"]) for r in sent_after(res, deadline)], [],
+       "destructive requests after the deadline\n" + res.dump())
+    check(res.elapsed <= deadline + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    outcome(res, 2, r"deadline of %ds reached" % deadline)
+
+
+def asan_binary():
+    with open(BINARY, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+# The bound stated in src/api.h, for a whole run whose replies stay within the 64 MiB cap.
+RSS_BOUND_KB = 300 * 1024
+
+
+@test
+def test_hostile_reply_memory():
+    """r3 of the 2026-11 audit: a 60 MB prune reply, and one 55 MB list entry, each stay
+    under the stated peak RSS (they took 1.4 GB and 1.05 GB), and end clean."""
+    n = 60 * 1024 * 1024 // 4
+    prune = '{"ContainersDeleted":[' + '"a",' * (n - 1) + '"a"],"SpaceReclaimed":0}'
+    victim = {"Id": "a" * 64, "Names": ["/victim"], "State": "exited", "Created": 1600000000, "Labels": {}}
+    cases = [
+        ("60 MB prune reply", [on("GET", "/containers/json", body=[victim]),
+                               on("POST", "/containers/prune", body=prune)],
+         1, r"prune reply has a malformed list"),
+        ("55 MB list entry", [on("GET", "/containers/json", body="[" + json.dumps(victim) + "," +
+                                 '{"Id":"%s","Labels":{%s}}]' % ("b" * 64, ",".join(
+                                     '"%x":""' % i for i in range(5500000))))],
+         # Refused, so the audit trail lacks names; the daemon's prune still runs.
+         0, r"could not list containers \(reply has a value of more than 65536 items"),
+    ]
+    for what, rules, rc, message in cases:
+        measure = os.access(TIME, os.X_OK) and not WRAPPER and not asan_binary()
+        if not measure:
+            sys.stderr.write("note: peak RSS not measured (no %s, or a wrapper or sanitizer)\n" % TIME)
+        res = run_measured([ping_rule()] + rules + engine_rules("1.45"), measure_rss=measure)
+        outcome(res, rc, message)
+        if measure:
+            check(res.maxrss_kb <= RSS_BOUND_KB, "%s: peak RSS %d kB, over the bound of %d kB" % (
+                what, res.maxrss_kb, RSS_BOUND_KB), res.dump())
+
+
+@test
+def test_sigterm_right_after_exec():
+    """N1: a SIGTERM sent the moment the process exists (held pending until main can take it:
+    the cleaner starts with it blocked) still ends the run with the report, nothing removed."""
+    for sig, label in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
+        res = run_measured(ok_rules(), preexec_fn=lambda: signal.pthread_sigmask(
+            signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT}), signal_at_start=sig)
+        outcome(res, 2, label + " received")
+        eq(destructive(res), [], "destructive requests\n" + res.dump())
+
+
+PODMAN_PING = ping_rule("1.41", {"Libpod-Api-Version": "4.3.1", "Server": "Libpod/4.3.1 (linux)"})
+
+
+@test
+def test_exit_status_cut_with_nothing_removed():
+    """The deadline cuts the run before anything was removed: exit 2 on every engine, also
+    when a prune had ended with nothing to remove (Docker's build cache) before the cut."""
+    docker = [ping_rule(), on("GET", "/containers/json", fault="hang")] + engine_rules("1.45")
+    podman = [PODMAN_PING, {"method": "GET", "path": "/v1.41/containers/json", "fault": "hang"},
+              {"method": "POST", "path": "/v1.41/build/prune", "status": 404, "body": ""}] + engine_rules("1.41")
+    for name, rules in (("docker", docker), ("podman", podman)):
+        res = run(rules, env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE})
+        outcome(res, 2, r"deadline of %ds reached" % DEADLINE)
+        if name == "docker":
+            # The build cache was pruned (nothing in it) before the cut: still nothing removed.
+            check([r for r in destructive(res) if "/build/prune" in r["path"]], "no build prune before the cut",
+                  res.dump())
+        else:
+            eq(destructive(res), [], "destructive requests\n" + res.dump())
+
+
+@test
+def test_exit_status_cut_while_removing():
+    """The deadline cuts a removal in flight (it may have removed something) or comes after a
+    removal: exit 1, through the daemon's prune (Docker) and one by one (Podman)."""
+    v = "/v1.41"
+    c = "c0" * 32
+    # Docker: the container prune is in flight at the deadline.
+    res = run([ping_rule(), on("POST", "/containers/prune", fault="hang")] + engine_rules("1.45"),
+              env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE, "CLEANUP_BUILD_CACHE": "false"})
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE)
+    # Podman: the container removal is in flight at the deadline.
+    res = run([PODMAN_PING, {"method": "DELETE", "path": v + "/containers/" + c, "fault": "hang"},
+               {"method": "POST", "path": v + "/build/prune", "status": 404, "body": ""}] + engine_rules("1.41"),
+              env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE})
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE)
+    # Podman: the container went, then the network listing hangs until the deadline.
+    res = run([PODMAN_PING, {"method": "DELETE", "path": v + "/containers/", "status": 204, "body": ""},
+               {"method": "GET", "path": v + "/networks", "fault": "hang"},
+               {"method": "POST", "path": v + "/build/prune", "status": 404, "body": ""}] + engine_rules("1.41"),
+              env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE, "CLEANUP_IMAGES": "false"})
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE)
+    check("Deleted container" in res.stdout, "the removal is not reported", res.dump())
+
 
 # --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
 

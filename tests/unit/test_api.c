@@ -1205,6 +1205,266 @@ static void test_prune_hostile(void **state) {
   free(body);
 }
 
+/* --- prune replies walked entry by entry (F3) --- */
+
+static void prune_truncated_everywhere(dc_kind_t kind, const char *body) {
+  size_t len = strlen(body);
+  for (size_t n = 0; n < len; n++) {
+    /* An exact-size copy, so that a read past the prefix is caught under ASan. */
+    char *copy = malloc(n ? n : 1);
+    assert_non_null(copy);
+    memcpy(copy, body, n);
+    prune_bad(kind, copy, n);
+    free(copy);
+  }
+  dc_prune_result_t r = prune_ok(kind, body);
+  dc_prune_result_free(&r);
+}
+
+static void test_prune_truncated(void **state) {
+  (void)state;
+  prune_truncated_everywhere(DC_CONTAINERS, " {\"Other\":{\"a\":[1,{\"b\":null}],\"c\":\"x\"},\"ContainersDeleted\":"
+                                            "[\"a1\" , \"b\\\"2\"],\"SpaceReclaimed\":12,\"T\":true}");
+  prune_truncated_everywhere(DC_IMAGES, "{\"ImagesDeleted\":[{\"Untagged\":\"app:1\"},{\"Deleted\":\"sha256:1\","
+                                        "\"Other\":[1,2]},5,null],\"SpaceReclaimed\":0}");
+  prune_truncated_everywhere(DC_NETWORKS, "{\"NetworksDeleted\":null,\"Warnings\":[[],{}]}");
+  prune_truncated_everywhere(DC_VOLUMES, "{\"VolumesDeleted\":[],\"SpaceReclaimed\":-0}");
+}
+
+static void test_prune_streaming(void **state) {
+  (void)state;
+  /* A member given twice: the last one counts, as in a whole-document parse. */
+  dc_prune_result_t r = prune_ok(DC_CONTAINERS, "{\"ContainersDeleted\":[\"a\"],\"SpaceReclaimed\":-1,"
+                                                "\"ContainersDeleted\":[\"b\",\"c\"],\"SpaceReclaimed\":5}");
+  assert_i64(r.n, 2);
+  assert_str(r.ids[0], "b");
+  assert_str(r.ids[1], "c");
+  assert_i64(r.space, 5);
+  dc_prune_result_free(&r);
+  r = prune_ok(DC_CONTAINERS, "{\"ContainersDeleted\":[\"a\"],\"ContainersDeleted\":null,\"SpaceReclaimed\":5,"
+                              "\"SpaceReclaimed\":null}");
+  assert_i64(r.n, 0);
+  assert_null(r.ids);
+  assert_i64(r.space, -1);
+  dc_prune_result_free(&r);
+  /* Members nobody reads are checked and dropped, however nested; other kinds' lists too. */
+  r = prune_ok(DC_NETWORKS, "{\"Warnings\":[[[{\"x\":[]}]],{\"y\":{\"z\":[null,1.5,\"s\"]}}],"
+                            "\"ContainersDeleted\":[5],\"NetworksDeleted\":[\"n1\"]}");
+  assert_i64(r.n, 1);
+  assert_str(r.ids[0], "n1");
+  dc_prune_result_free(&r);
+  PRUNE_BAD(DC_NETWORKS, "{\"Warnings\":[[[{\"x\":[]}]],{\"y\":{\"z\":[null,1.5,\"s\"]}]],\"NetworksDeleted\":[]}");
+  PRUNE_BAD(DC_NETWORKS, "{\"Warnings\":{\"a\" 1},\"NetworksDeleted\":[]}");
+  PRUNE_BAD(DC_NETWORKS, "{\"Warnings\":{1:1},\"NetworksDeleted\":[]}");
+  PRUNE_BAD(DC_NETWORKS, "{\"NetworksDeleted\":[]}{}");
+  PRUNE_BAD(DC_NETWORKS, "{\"NetworksDeleted\":[],}");
+  /* An invalid SpaceReclaimed counts, unless a later one replaces it. */
+  PRUNE_BAD(DC_CONTAINERS, "{\"SpaceReclaimed\":5,\"SpaceReclaimed\":[1]}");
+  r = prune_ok(DC_CONTAINERS, "{\"SpaceReclaimed\":[1],\"SpaceReclaimed\":7}");
+  assert_i64(r.space, 7);
+  dc_prune_result_free(&r);
+
+  /* The reasons. */
+  char err[256];
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, "[]", 2, &r, err, sizeof(err)), -EPROTO);
+  assert_str(err, "prune reply is not an object");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, "{\"ContainersDeleted\":[\"a\",1]}", 29, &r, err, sizeof(err)),
+            -EPROTO);
+  assert_str(err, "prune reply has a malformed entry at index 1");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, "{\"ContainersDeleted\":{}}", 24, &r, err, sizeof(err)), -EPROTO);
+  assert_str(err, "prune reply has a malformed list");
+
+  /* Nesting deeper than jansson's limit in a member nobody reads: refused, without a tree. */
+  size_t depth = 3000, len = 8 + 2 * depth;
+  char *deep = malloc(len + 1);
+  assert_non_null(deep);
+  memcpy(deep, "{\"W\":", 5);
+  memset(deep + 5, '[', depth);
+  memset(deep + 5 + depth, ']', depth);
+  memcpy(deep + 5 + 2 * depth, "}", 2);
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, deep, strlen(deep), &r, err, sizeof(err)), -EPROTO);
+  assert_contains(err, "maximum parsing depth");
+  free(deep);
+}
+
+/* A prune reply of n IDs "a". */
+static char *prune_of(size_t n, size_t *len) {
+  size_t cap = n * 4 + 64;
+  char *b = malloc(cap);
+  assert_non_null(b);
+  size_t off = (size_t)snprintf(b, cap, "{\"ContainersDeleted\":[");
+  for (size_t i = 0; i < n; i++) {
+    memcpy(b + off, i ? ",\"a\"" : "\"a\"", i ? 4 : 3);
+    off += i ? 4 : 3;
+  }
+  off += (size_t)snprintf(b + off, cap - off, "]}");
+  *len = off;
+  return b;
+}
+
+static void test_prune_item_cap(void **state) {
+  (void)state;
+  size_t len;
+  char *b = prune_of(DC_MAX_ITEMS, &len);
+  dc_prune_result_t r;
+  char err[256];
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, len, &r, err, sizeof(err)), 0);
+  assert_i64(r.n, DC_MAX_ITEMS);
+  dc_prune_result_free(&r);
+  free(b);
+  /* One more: refused while walking (the reply is not read to its end). */
+  b = prune_of(DC_MAX_ITEMS + 1, &len);
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, len, &r, err, sizeof(err)), -EPROTO);
+  assert_str(err, "prune reply has a malformed list (more than 1000000 entries)");
+  assert_null(r.ids);
+  assert_i64(r.n, 0);
+  free(b);
+}
+
+/* A container list of one entry with n labels, and more after it when tail is set. */
+static char *labelled_entry(size_t n, size_t *len) {
+  size_t cap = n * 16 + 64;
+  char *b = malloc(cap);
+  assert_non_null(b);
+  size_t off = (size_t)snprintf(b, cap, "[{\"Id\":\"c1\",\"Labels\":{");
+  for (size_t i = 0; i < n; i++)
+    off += (size_t)snprintf(b + off, cap - off, "%s\"%zx\":\"\"", i ? "," : "", i);
+  off += (size_t)snprintf(b + off, cap - off, "}}]");
+  *len = off;
+  return b;
+}
+
+static void test_value_cap(void **state) {
+  (void)state;
+  dc_resource_list_t l;
+  char err[256];
+  size_t len;
+  /* 2 * 30000 + 2 values: under the cap. */
+  char *b = labelled_entry(30000, &len);
+  assert_rc(dc_api_decode_containers(b, len, &l, err, sizeof(err)), 0);
+  assert_i64(json_object_size(l.items[0].labels), 30000);
+  dc_resource_list_free(&l);
+  free(b);
+  /* 2 * 40000: over it, refused before any tree is built. */
+  b = labelled_entry(40000, &len);
+  assert_rc(dc_api_decode_containers(b, len, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "reply has a value of more than 65536 items at byte 1");
+  assert_null(l.items);
+  free(b);
+  /* The same in an image's prune entry. */
+  size_t cap = 70000 * 6 + 64, off = 0;
+  b = malloc(cap);
+  assert_non_null(b);
+  off += (size_t)snprintf(b, cap, "{\"ImagesDeleted\":[{\"Deleted\":\"x\",\"L\":[");
+  for (size_t i = 0; i < 70000; i++)
+    off += (size_t)snprintf(b + off, cap - off, "%s1", i ? "," : "");
+  off += (size_t)snprintf(b + off, cap - off, "]}]}");
+  dc_prune_result_t r;
+  assert_rc(dc_api_decode_prune(DC_IMAGES, b, off, &r, err, sizeof(err)), -EPROTO);
+  assert_contains(err, "more than 65536 items");
+  free(b);
+  /* Bytes are bounded too, in a value or one string: one jansson call stays short. */
+  size_t big = DC_MAX_VALUE_BYTES + 1;
+  b = malloc(big + 64);
+  assert_non_null(b);
+  off = (size_t)snprintf(b, 64, "[{\"Id\":\"c\",\"Labels\":{\"k\":\"");
+  memset(b + off, 'v', big);
+  off += big;
+  off += (size_t)snprintf(b + off, 64, "\"}}]");
+  assert_rc(dc_api_decode_containers(b, off, &l, err, sizeof(err)), -EPROTO);
+  assert_str(err, "reply has a value larger than 4194304 bytes at byte 1");
+  off = (size_t)snprintf(b, 64, "{\"ContainersDeleted\":[\"");
+  memset(b + off, 'a', big);
+  off += big;
+  off += (size_t)snprintf(b + off, 64, "\"]}");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, off, &r, err, sizeof(err)), -EPROTO);
+  assert_str(err, "reply has a value larger than 4194304 bytes at byte 22");
+  off = (size_t)snprintf(b, 64, "{\"SpaceReclaimed\":");
+  memset(b + off, '1', big);
+  off += big;
+  off += (size_t)snprintf(b + off, 64, "}");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, off, &r, err, sizeof(err)), -EPROTO);
+  assert_str(err, "reply has a value larger than 4194304 bytes at byte 18");
+  /* Just under: a long string nobody reads is checked and dropped. */
+  off = (size_t)snprintf(b, 64, "{\"W\":\"");
+  memset(b + off, 'w', DC_MAX_VALUE_BYTES - 2);
+  off += DC_MAX_VALUE_BYTES - 2;
+  off += (size_t)snprintf(b + off, 64, "\",\"ContainersDeleted\":[\"a\"]}");
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, b, off, &r, err, sizeof(err)), 0);
+  assert_i64(r.n, 1);
+  dc_prune_result_free(&r);
+  free(b);
+  /* Strings are counted as one value, whatever commas or brackets they hold. */
+  dc_resource_list_t one = decode_ok(dc_api_decode_containers, "[{\"Id\":\"a,b:[{\\\"}]\",\"Names\":[\"/x]\"]}]");
+  assert_str(one.items[0].id, "a,b:[{\"}]");
+  dc_resource_list_free(&one);
+}
+
+static void test_keep_labels(void **state) {
+  (void)state;
+  static const char *const keys[] = {"keep", "docker-cleaner.protect"};
+  dc_api_keep_labels(keys, 2);
+  dc_resource_list_t l = decode_ok(dc_api_decode_containers,
+                                   "[{\"Id\":\"c1\",\"Labels\":{\"a\":\"1\",\"keep\":\"\",\"x\":\"2\"}},"
+                                   "{\"Id\":\"c2\",\"Labels\":{\"a\":\"1\"}},"
+                                   "{\"Id\":\"c3\",\"Labels\":{\"docker-cleaner.protect\":\"true\",\"keep\":\"v\"}}]");
+  assert_i64(json_object_size(l.items[0].labels), 1);
+  assert_str(json_string_value(json_object_get(l.items[0].labels, "keep")), "");
+  assert_null(l.items[1].labels);
+  assert_i64(json_object_size(l.items[2].labels), 2);
+  assert_str(json_string_value(json_object_get(l.items[2].labels, "docker-cleaner.protect")), "true");
+  dc_resource_list_free(&l);
+  l = decode_ok(dc_api_decode_volumes, "{\"Volumes\":[{\"Name\":\"v\",\"Labels\":{\"keep\":\"1\",\"b\":\"2\"}}]}");
+  assert_i64(json_object_size(l.items[0].labels), 1);
+  dc_resource_list_free(&l);
+  dc_api_keep_labels(NULL, 0);
+  l = decode_ok(dc_api_decode_networks, "[{\"Id\":\"n\",\"Labels\":{\"a\":\"1\",\"keep\":\"\"}}]");
+  assert_i64(json_object_size(l.items[0].labels), 2);
+  dc_resource_list_free(&l);
+
+  /* Images keep two real tags at most: the run asks for none, one or more. */
+  l = decode_ok(dc_api_decode_images, "[{\"Id\":\"i\",\"RepoTags\":[\"<none>:<none>\",\"a:1\",5,\"b:2\",\"c:3\"]}]");
+  assert_null(l.items[0].name);
+  assert_i64(json_array_size(l.items[0].tags), 2);
+  assert_str(json_string_value(json_array_get(l.items[0].tags, 0)), "a:1");
+  assert_str(json_string_value(json_array_get(l.items[0].tags, 1)), "b:2");
+  dc_resource_list_free(&l);
+}
+
+static void test_decode_deadline(void **state) {
+  (void)state;
+  /* A deadline long past: a reply of more than a few dozen values is given up. */
+  size_t n = 1000, cap = n * 16 + 16, off = 0;
+  char *b = malloc(cap);
+  assert_non_null(b);
+  b[off++] = '[';
+  for (size_t i = 0; i < n; i++)
+    off += (size_t)snprintf(b + off, cap - off, "%s{\"Id\":\"c%zu\"}", i ? "," : "", i);
+  b[off++] = ']';
+  dc_resource_list_t l;
+  char err[256];
+  dc_api_set_decode_deadline(1);
+  assert_rc(dc_api_decode_containers(b, off, &l, err, sizeof(err)), -ETIMEDOUT);
+  assert_str(err, "deadline reached while decoding the reply");
+  assert_null(l.items);
+  assert_i64(l.n, 0);
+  size_t plen;
+  char *p = prune_of(n, &plen);
+  dc_prune_result_t r;
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, p, plen, &r, err, sizeof(err)), -ETIMEDOUT);
+  assert_null(r.ids);
+  /* No deadline: the same replies decode whole. */
+  dc_api_set_decode_deadline(0);
+  assert_rc(dc_api_decode_containers(b, off, &l, err, sizeof(err)), 0);
+  assert_i64(l.n, n);
+  dc_resource_list_free(&l);
+  assert_rc(dc_api_decode_prune(DC_CONTAINERS, p, plen, &r, err, sizeof(err)), 0);
+  assert_i64(r.n, n);
+  dc_prune_result_free(&r);
+  free(p);
+  free(b);
+}
+
 /* --- error messages --- */
 
 static void test_error_message(void **state) {
@@ -1339,6 +1599,12 @@ int main(void) {
       cmocka_unit_test(test_prune_volumes),
       cmocka_unit_test(test_prune_images),
       cmocka_unit_test(test_prune_hostile),
+      cmocka_unit_test(test_prune_truncated),
+      cmocka_unit_test(test_prune_streaming),
+      cmocka_unit_test(test_prune_item_cap),
+      cmocka_unit_test(test_value_cap),
+      cmocka_unit_test(test_keep_labels),
+      cmocka_unit_test(test_decode_deadline),
       cmocka_unit_test(test_error_message),
       cmocka_unit_test(test_kind_names),
       cmocka_unit_test(test_strset_and_index),
