@@ -53,6 +53,17 @@ static const char *status_name(dc_op_status_t s) {
   }
 }
 
+/* The operation's line (and its warning); op_end's, unless the operation was cut short while
+ * removing, when it waits for the listing that tells what the engine removed. */
+static void op_report(const dc_op_t *op) {
+  long long dur = op->start_ms ? dc_now_ms() - op->start_ms : 0;
+  if (op->status == OP_FAILED || op->status == OP_TIMEOUT)
+    dc_warn("%s: %s", dc_kind_plural(op->kind), op->error);
+  else if (op->status == OP_SKIPPED)
+    dc_info("%s skipped: %s", dc_kind_plural(op->kind), op->error);
+  dc_report_operation(op->kind, status_name(op->status), op->count, op->bytes, dur, op->error);
+}
+
 static void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records an operation's outcome and reports it; the one place an operation ends. */
@@ -68,12 +79,8 @@ static void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
     if (n >= (int)sizeof(op->error))
       dc_utf8_trim(op->error); /* the cut may fall inside a character of a name */
   }
-  long long dur = op->start_ms ? dc_now_ms() - op->start_ms : 0;
-  if (status == OP_FAILED || status == OP_TIMEOUT)
-    dc_warn("%s: %s", dc_kind_plural(op->kind), op->error);
-  else if (status == OP_SKIPPED)
-    dc_info("%s skipped: %s", dc_kind_plural(op->kind), op->error);
-  dc_report_operation(op->kind, status_name(status), op->count, op->bytes, dur, op->error);
+  if (!op->recon)
+    op_report(op);
 }
 
 /* Why a request failed, in words: the transport's reason, or the engine's message. */
@@ -352,6 +359,7 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_op_t *op = req->data;
   dc_run_t *run = op->run;
   run->destructive_inflight--;
+  op->prune_inflight = false;
   if (run->finished || terminal(op))
     return;
   if (status == 0 && resp->status == 200) {
@@ -431,8 +439,10 @@ static void start_prune(dc_op_t *op) {
   rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
   if (rc == 0)
     rc = dc_client_send(&run->client, &op->req);
-  if (rc == 0)
+  if (rc == 0) {
     run->destructive_inflight++;
+    op->prune_inflight = true;
+  }
   if (rc < 0)
     op_end(op, run->stopping ? OP_TIMEOUT : OP_FAILED, "%s",
            rc == -ENAMETOOLONG ? "filters too long: nothing sent" : uv_strerror(rc));
@@ -624,8 +634,8 @@ static void on_build_probe(dc_request_t *req, int status, dc_http_response_t *re
   bool may_remove = true;
   if (status == 0 && resp->status == 200 &&
       dc_api_decode_df_build_cache(resp->body, resp->body_len, &op->list, err, sizeof(err)) == 0) {
+    /* Kept: should the prune be cut short, it is what the listing after the cut is held to. */
     may_remove = any_selected(op, &op->list);
-    dc_resource_list_free(&op->list);
   }
   prune_unless_idle(op, may_remove);
   advance(run);
@@ -1104,11 +1114,14 @@ static void finish(dc_run_t *run) {
   close_handle((uv_handle_t *)&run->deadline);
   close_handle((uv_handle_t *)&run->sigterm);
   close_handle((uv_handle_t *)&run->sigint);
+  close_handle((uv_handle_t *)&run->recon_timer);
   for (int k = 0; k < DC_KIND__COUNT; k++)
     close_handle((uv_handle_t *)&run->ops[k].retry_timer);
   dc_client_close(&run->client, NULL);
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
+    free(op->cand);
+    op->cand = NULL;
     dc_resource_list_free(&run->inv[k].list);
     dc_resource_list_free(&op->list);
     dc_resource_list_free(&op->aux_list);
@@ -1117,6 +1130,187 @@ static void finish(dc_run_t *run) {
     dc_strset_free(&op->used);
     dc_strset_free(&op->reaped_mounts);
   }
+}
+
+/* --- after a cut: what the engine removed before it noticed ---
+ *
+ * Closing a prune's connection makes the engine stop between two items, and a removal in
+ * flight may still complete: either way the reply that would name what went never comes.
+ * So the resources the cut operation could have removed (what its selection or the engine's
+ * rules pick from the inventory, or the removals in flight) are held against a fresh listing,
+ * taken once the engine has had DC_RECON_SETTLE_MS to notice, with GETs only: what is missing
+ * was removed and is named like any other removal. A removal in flight whose resource is still
+ * listed may yet complete (Podman finishes what it started): it is named as possibly removed.
+ * The whole of it fits in DC_RECON_BUDGET_MS from the cut, so the run still ends within 0.5 s
+ * of it; a listing that is not in by then leaves "not known" in the report. */
+#define DC_RECON_SETTLE_MS 150
+#define DC_RECON_BUDGET_MS 420
+
+static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *resp);
+
+/* Collects what op may have removed; false when it had nothing in flight (or the run is dry). */
+static bool recon_prepare(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  if (run->cfg->dry_run)
+    return false;
+  const dc_resource_list_t *from = NULL;
+  bool sent = false;
+  if (op->inflight > 0 && op->from) {
+    from = op->from;
+    sent = true;
+  } else if (op->prune_inflight) {
+    if (op->kind == DC_BUILD_CACHE)
+      from = &op->list;
+    else if (run->inv[op->kind].state == INV_DONE)
+      from = &run->inv[op->kind].list;
+  }
+  if (!from) {
+    if (op->prune_inflight)
+      dc_warn("%s: the prune was cut short, with no list to tell what it removed before the engine stopped",
+              dc_kind_plural(op->kind));
+    return false;
+  }
+  size_t cap = sent ? DC_DELETE_CONCURRENCY : from->n;
+  op->cand = calloc(cap ? cap : 1, sizeof(*op->cand));
+  if (!op->cand)
+    return false;
+  op->ncand = 0;
+  if (sent) {
+    for (size_t i = 0; i < DC_DELETE_CONCURRENCY; i++)
+      if (op->slots[i].busy)
+        op->cand[op->ncand++] = op->slots[i].idx;
+  } else {
+    for (size_t i = 0; i < from->n; i++)
+      if (selects(op, &from->items[i]))
+        op->cand[op->ncand++] = i;
+  }
+  op->cand_from = from;
+  op->cand_sent = sent;
+  op->recon = op->ncand > 0;
+  return op->recon;
+}
+
+/* Ends op's reconciliation: its line goes out (why: the listing's failure, or NULL). */
+static void recon_done(dc_op_t *op, const char *why) {
+  dc_run_t *run = op->run;
+  if (!op->recon)
+    return;
+  if (why)
+    dc_warn("%s: what the engine removed of the %zu it could have removed before the cut is not known (%s)",
+            dc_kind_plural(op->kind), op->ncand, why);
+  op->recon = false;
+  op_report(op);
+  if (--run->reconciling == 0) {
+    uv_timer_stop(&run->recon_timer);
+    advance(run);
+  }
+}
+
+static void on_recon_budget(uv_timer_t *t) {
+  dc_run_t *run = t->data;
+  for (int k = 0; k < DC_KIND__COUNT; k++)
+    recon_done(&run->ops[k], "the engine was not listed in time");
+}
+
+static void on_recon_settled(uv_timer_t *t) {
+  dc_run_t *run = t->data;
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    dc_op_t *op = &run->ops[k];
+    if (!op->recon)
+      continue;
+    static const char *const endpoints[DC_KIND__COUNT] = {
+        [DC_CONTAINERS] = "/containers/json", [DC_REAP] = "/containers/json", [DC_IMAGES] = "/images/json",
+        [DC_NETWORKS] = "/networks", [DC_VOLUMES] = "/volumes", [DC_BUILD_CACHE] = "/system/df"};
+    const char *query = op->kind == DC_CONTAINERS || op->kind == DC_REAP ? "all=1"
+                        : op->kind == DC_BUILD_CACHE                    ? "type=build-cache"
+                                                                         : NULL;
+    dc_request_t *req = &op->recon_req;
+    req->method = "GET";
+    req->cb = on_recon_listing;
+    req->data = op;
+    req->body_cap = 0;
+    /* Not send_get: the run is past its deadline, and this is a read (the client, aborted,
+     * refuses anything else). */
+    int rc = dc_api_path(req->path, sizeof(req->path), &run->engine, endpoints[k], query);
+    if (rc == 0)
+      rc = dc_client_send(&run->client, req);
+    if (rc < 0)
+      recon_done(op, uv_strerror(rc));
+  }
+  if (run->reconciling > 0) {
+    uint64_t now = uv_hrtime();
+    uint64_t left = run->recon_end_ns > now ? (run->recon_end_ns - now) / 1000000u : 0;
+    uv_timer_start(&run->recon_timer, on_recon_budget, left, 0);
+  }
+}
+
+static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_op_t *op = req->data;
+  dc_run_t *run = op->run;
+  if (run->finished || !op->recon)
+    return;
+  char err[256];
+  dc_resource_list_t now = {0};
+  int rc = -EPROTO;
+  if (status == 0 && resp->status == 200) {
+    switch (op->kind) {
+    case DC_CONTAINERS:
+    case DC_REAP:
+      rc = dc_api_decode_containers(resp->body, resp->body_len, &now, err, sizeof(err));
+      break;
+    case DC_IMAGES:
+      rc = dc_api_decode_images(resp->body, resp->body_len, &now, err, sizeof(err));
+      break;
+    case DC_NETWORKS:
+      rc = dc_api_decode_networks(resp->body, resp->body_len, &now, err, sizeof(err));
+      break;
+    case DC_VOLUMES:
+      rc = dc_api_decode_volumes(resp->body, resp->body_len, &now, err, sizeof(err));
+      break;
+    default:
+      rc = dc_api_decode_df_build_cache(resp->body, resp->body_len, &now, err, sizeof(err));
+      break;
+    }
+  } else {
+    describe_failure(err, sizeof(err), req, status, resp);
+  }
+  dc_resource_index_t ix = {0};
+  if (rc == 0 && dc_resource_index_build(&ix, &now) < 0) {
+    rc = -ENOMEM;
+    snprintf(err, sizeof(err), "out of memory");
+  }
+  if (rc < 0) {
+    dc_resource_list_free(&now);
+    recon_done(op, err);
+    return;
+  }
+  size_t gone = 0, pending = 0;
+  int64_t now_s = dc_now_ms() / 1000;
+  for (size_t i = 0; i < op->ncand; i++) {
+    const dc_resource_t *r = &op->cand_from->items[op->cand[i]];
+    if (dc_resource_index_find(&ix, r->id)) {
+      if (op->cand_sent) {
+        char name[128];
+        dc_warn("%s: the removal of %s was in flight at the cut and the engine may still complete it",
+                dc_kind_plural(op->kind), shown_name(name, sizeof(name), r));
+        pending++;
+      }
+      continue;
+    }
+    gone++;
+    op->count++;
+    if (op->kind == DC_REAP)
+      dc_report_reaped(r->id, r->name, r->created_ns == INT64_MIN ? 0 : now_s - r->created_ns / 1000000000, -1);
+    else
+      dc_report_deleted(op->kind, r->id, r->name, op->kind == DC_IMAGES ? r->size : -1);
+  }
+  if (!op->cand_sent && gone < op->ncand)
+    dc_info("%s: the prune was cut short: the engine removed %zu before it stopped (listed again after the cut)",
+            dc_kind_plural(op->kind), gone);
+  (void)pending;
+  dc_resource_index_free(&ix);
+  dc_resource_list_free(&now);
+  recon_done(op, NULL);
 }
 
 /* Deadline or signal: abandon everything in flight (closing the connections makes the
@@ -1131,8 +1325,11 @@ static void stop(dc_run_t *run, const char *why) {
   dc_warn("%s: abandoning the requests in flight", why);
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
-    if (op->selected && !terminal(op))
-      op_end(op, OP_TIMEOUT, "%s", why);
+    if (!op->selected || terminal(op))
+      continue;
+    if (recon_prepare(op))
+      run->reconciling++;
+    op_end(op, OP_TIMEOUT, "%s", why);
   }
   if (run->ping_state == INV_RUNNING) {
     run->ping_state = INV_FAILED;
@@ -1140,6 +1337,11 @@ static void stop(dc_run_t *run, const char *why) {
     dc_error("%s", run->error);
   }
   dc_client_abort(&run->client);
+  if (run->reconciling > 0) {
+    run->recon_end_ns = uv_hrtime() + (uint64_t)DC_RECON_BUDGET_MS * 1000000u;
+    dc_api_set_decode_deadline(run->recon_end_ns);
+    uv_timer_start(&run->recon_timer, on_recon_settled, DC_RECON_SETTLE_MS, 0);
+  }
   advance(run);
 }
 
@@ -1191,6 +1393,8 @@ static void advance(dc_run_t *run) {
     if (run->inv[k].state == INV_RUNNING)
       return;
   }
+  if (run->reconciling > 0)
+    return;
   finish(run);
 }
 
@@ -1311,6 +1515,8 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const d
     uv_timer_init(loop, &run->ops[k].retry_timer);
     run->ops[k].retry_timer.data = &run->ops[k];
   }
+  uv_timer_init(loop, &run->recon_timer);
+  run->recon_timer.data = run;
   int rc = uv_timer_init(loop, &run->deadline);
   if (rc == 0)
     rc = uv_signal_init(loop, &run->sigterm);
@@ -1321,6 +1527,7 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const d
     close_handle((uv_handle_t *)&run->deadline);
     close_handle((uv_handle_t *)&run->sigterm);
     close_handle((uv_handle_t *)&run->sigint);
+    close_handle((uv_handle_t *)&run->recon_timer);
     for (int k = 0; k < DC_KIND__COUNT; k++)
       close_handle((uv_handle_t *)&run->ops[k].retry_timer);
     dc_client_close(&run->client, NULL);

@@ -68,6 +68,14 @@ struct dc_op {
   size_t *sel;
   size_t nsel, next, inflight, failures, gone;
   dc_delete_slot_t slots[DC_DELETE_CONCURRENCY];
+  bool prune_inflight; /* the daemon's prune was sent and has not answered */
+  /* Cut short while removing: the resources the engine may have removed (cand, indices into
+   * cand_from), learnt by listing them again (recon_req); the operation's line waits for it. */
+  bool recon;
+  const dc_resource_list_t *cand_from;
+  size_t *cand, ncand;
+  bool cand_sent; /* removals sent one by one (else a daemon prune) */
+  dc_request_t recon_req;
 };
 
 struct dc_run {
@@ -84,6 +92,9 @@ struct dc_run {
   uv_signal_t sigterm, sigint;
   long long start_ms;
   uint64_t deadline_ns; /* uv_hrtime() past which nothing more is sent */
+  uv_timer_t recon_timer; /* after a cut: the settle delay, then the budget of the listings */
+  int reconciling;        /* operations waiting for their listing after a cut */
+  uint64_t recon_end_ns;  /* uv_hrtime() by which the listings must be in */
   const char *label_keys[2 * DC_LABEL_TERMS_MAX + 2]; /* the label keys decisions read */
   bool stopping;  /* deadline or signal: nothing more is sent */
   bool abandoned; /* stop() has run: everything in flight abandoned */

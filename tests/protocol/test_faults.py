@@ -707,6 +707,76 @@ def test_exit_status_cut_while_removing():
     check("Deleted container" in res.stdout, "the removal is not reported", res.dump())
 
 
+# --- after a cut: the report names what the engine removed before it noticed ---
+
+def cut_containers(ids_names, running="f0" * 32):
+    return [{"Id": i, "Names": ["/" + n], "State": "exited", "Created": 1000000000, "Labels": {}}
+            for i, n in ids_names] + [{"Id": running, "Names": ["/up"], "State": "running",
+                                       "Created": 1000000000, "Labels": {}}]
+
+
+@test
+def test_cut_prune_names_what_the_engine_removed():
+    """The container prune is in flight at the deadline; the engine had removed two of the
+    three stopped containers when it noticed. A listing after the cut (a GET, never a
+    destructive request) finds them gone: the report names exactly those two, the operation's
+    line and the summary count them, and the run still ends within the deadline + 0.5 s."""
+    c1, c2, c3 = "c1" * 32, "c2" * 32, "c3" * 32
+    before = cut_containers([(c1, "one"), (c2, "two"), (c3, "three")])
+    after = cut_containers([(c3, "three")])
+    rules = [ping_rule(), on("GET", "/containers/json", body=before, times=1),
+             on("GET", "/containers/json", body=after), on("POST", "/containers/prune", fault="hang")]
+    res = run(rules + engine_rules("1.45"), env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE, "CLEANUP_BUILD_CACHE": "false",
+                                                "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false"})
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE)
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
+    deleted = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted "))
+    eq(deleted, ["Deleted container %s one" % c1[:12], "Deleted container %s two" % c2[:12]], "audit lines")
+    check(re.search(r"^containers\s+timeout\s+2 deleted", res.stdout, re.M), "the operation's count", res.dump())
+    lists = [r for r in res.requests if r["path"].startswith(V + "/containers/json")]
+    eq(len(lists), 2, "container listings (the inventory, then the one after the cut)")
+    prune = [r for r in res.requests if r["method"] == "POST"]
+    eq(len(prune), 1, "prunes sent")
+    check(lists[1]["seq"] > prune[0]["seq"], "the second listing came before the prune", res.dump())
+    eq([r["method"] for r in res.requests if r["seq"] > prune[0]["seq"]], ["GET"], "requests after the prune")
+
+
+@test
+def test_cut_removals_name_what_the_engine_removed():
+    """Podman, one by one: two removals are in flight at the deadline. The listing after the
+    cut shows one gone (named as deleted) and one still there (Podman finishes what it started:
+    named as possibly removed, not counted)."""
+    v = "/v1.41"
+    c1, c2 = "c1" * 32, "c2" * 32
+    before = cut_containers([(c1, "one"), (c2, "two")])
+    after = cut_containers([(c2, "two")])
+    rules = [PODMAN_PING, {"method": "GET", "path": v + "/containers/json", "body": before, "times": 1},
+             {"method": "GET", "path": v + "/containers/json", "body": after},
+             {"method": "DELETE", "path": v + "/containers/", "fault": "hang"},
+             {"method": "POST", "path": v + "/build/prune", "status": 404, "body": ""}]
+    res = run(rules + engine_rules("1.41"), env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE, "CLEANUP_IMAGES": "false",
+                                                "CLEANUP_NETWORKS": "false"})
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE,
+            r"containers: the removal of two was in flight at the cut and the engine may still complete it")
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
+    deleted = [l for l in res.stdout.splitlines() if l.startswith("Deleted ")]
+    eq(deleted, ["Deleted container %s one" % c1[:12]], "audit lines")
+    check(re.search(r"^containers\s+timeout\s+1 deleted", res.stdout, re.M), "the operation's count", res.dump())
+
+
+@test
+def test_cut_listing_too_slow_says_not_known():
+    """The listing after the cut does not answer: the report says what could not be known, and
+    the run still ends within the deadline + 0.5 s."""
+    before = cut_containers([("c1" * 32, "one")])
+    rules = [ping_rule(), on("GET", "/containers/json", body=before, times=1),
+             on("GET", "/containers/json", fault="hang"), on("POST", "/containers/prune", fault="hang")]
+    res = run(rules + engine_rules("1.45"), env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE, "CLEANUP_BUILD_CACHE": "false",
+                                                "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false"})
+    outcome(res, 1, r"containers: what the engine removed of the 1 it could have removed before the cut is not known")
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
+
+
 # --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
 
 # Forged lines after LF, U+2028 and NEL; cursor moves by ESC and by CSI (U+009B); a bidi override.
