@@ -87,6 +87,28 @@ static void finish_request(dc_request_t *req, int status, dc_http_response_t *re
   req->cb(req, status, resp);
 }
 
+/* The first queued request, taken off the queue (NULL when none). */
+static dc_request_t *pop_pending(dc_client_t *c) {
+  dc_request_t *req = c->pending_head;
+  if (req) {
+    c->pending_head = req->next_pending;
+    if (!c->pending_head)
+      c->pending_tail = NULL;
+    req->next_pending = NULL;
+  }
+  return req;
+}
+
+/* Reports every queued request with status (and why, when given). */
+static void fail_pending(dc_client_t *c, int status, const char *why) {
+  dc_request_t *req;
+  while ((req = pop_pending(c))) {
+    if (why)
+      snprintf(req->error, sizeof(req->error), "%s", why);
+    finish_request(req, status, NULL);
+  }
+}
+
 static void fail_request(dc_conn_t *conn, int status, const char *why) {
   dc_request_t *req = conn->req;
   if (!req)
@@ -148,13 +170,9 @@ static void conn_release(dc_conn_t *conn, bool reusable) {
   conn->state = C_IDLE;
   conn->reused = true;
   dc_client_t *c = conn->client;
-  if (c->pending_head) {
-    dc_request_t *req = c->pending_head;
-    c->pending_head = req->next_pending;
-    if (!c->pending_head)
-      c->pending_tail = NULL;
+  dc_request_t *req = pop_pending(c);
+  if (req)
     start_request(conn, req);
-  }
 }
 
 static void complete(dc_conn_t *conn, bool extra) {
@@ -398,32 +416,18 @@ static void start_pending(dc_client_t *c) {
     if (!idle && c->adopted && c->nspare == 0) {
       if (c->nconns > 0)
         return; /* wait for one of the adopted connections to be idle (or closed) */
-      dc_request_t *req = c->pending_head;
-      c->pending_head = req->next_pending;
-      if (!c->pending_head)
-        c->pending_tail = NULL;
-      snprintf(req->error, sizeof(req->error), "%s", c->no_conn_why);
-      finish_request(req, c->no_conn_status, NULL);
-      continue;
+      fail_pending(c, c->no_conn_status, c->no_conn_why);
+      return;
     }
     if (!idle && c->nconns >= DC_MAX_CONNECTIONS)
       return;
     if (!idle && !address_ready(c))
       return; /* on_resolved starts them */
     if (!idle && c->resolve_status < 0) {
-      dc_request_t *req = c->pending_head;
-      c->pending_head = req->next_pending;
-      if (!c->pending_head)
-        c->pending_tail = NULL;
-      snprintf(req->error, sizeof(req->error), "%s", c->resolve_why);
-      finish_request(req, c->resolve_status, NULL);
-      continue;
+      fail_pending(c, c->resolve_status, c->resolve_why);
+      return;
     }
-    dc_request_t *req = c->pending_head;
-    c->pending_head = req->next_pending;
-    if (!c->pending_head)
-      c->pending_tail = NULL;
-    req->next_pending = NULL;
+    dc_request_t *req = pop_pending(c);
     if (idle) {
       start_request(idle, req);
     } else {
@@ -467,13 +471,7 @@ static void cancel_resolver(dc_client_t *c) {
 void dc_client_abort(dc_client_t *c) {
   c->reads_only = true;
   cancel_resolver(c);
-  while (c->pending_head) {
-    dc_request_t *req = c->pending_head;
-    c->pending_head = req->next_pending;
-    if (!c->pending_head)
-      c->pending_tail = NULL;
-    finish_request(req, UV_ECANCELED, NULL);
-  }
+  fail_pending(c, UV_ECANCELED, NULL);
   /* Idle connections carry nothing the engine is working on: they stay for the reads that
    * may follow (on a root-only socket no other connection can be had). */
   dc_conn_t *next;
@@ -491,13 +489,7 @@ void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *)) {
   c->close_cb = cb;
   close_spares(c);
   cancel_resolver(c);
-  while (c->pending_head) {
-    dc_request_t *req = c->pending_head;
-    c->pending_head = req->next_pending;
-    if (!c->pending_head)
-      c->pending_tail = NULL;
-    finish_request(req, UV_ECANCELED, NULL);
-  }
+  fail_pending(c, UV_ECANCELED, NULL);
   for (dc_conn_t *conn = c->conns; conn; conn = conn->next) {
     conn_close(conn);
     fail_request(conn, UV_ECANCELED, "closing");
