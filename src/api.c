@@ -697,10 +697,20 @@ static int skip_value(cursor_t *c) { return skip_nested(c, 0); }
 
 typedef int (*member_fn)(cursor_t *c, void *ctx);
 
-/* Walks the object that comes next: fn consumes the value of each member called name (each
- * one: a duplicate name is legal JSON, and jansson's tree kept the last, which fn can do);
- * every other value is checked and dropped. */
-static int walk_object(cursor_t *c, const char *name, member_fn fn, void *ctx) {
+static int skip_member(cursor_t *c, void *ctx) {
+  (void)ctx;
+  return skip_value(c);
+}
+
+typedef struct member {
+  const char *name;
+  member_fn fn;
+} member_t;
+
+/* Walks the object that comes next: the fn of each member named in members[0..n) consumes its
+ * value (each one: a duplicate name is legal JSON, and jansson's tree kept the last, which fn
+ * can do); every other value is checked and dropped. */
+static int walk_object(cursor_t *c, const member_t *members, size_t n, void *ctx) {
   if (!take(c, '{'))
     return syntax_error(c, "'{'");
   if (take(c, '}'))
@@ -711,11 +721,14 @@ static int walk_object(cursor_t *c, const char *name, member_fn fn, void *ctx) {
     json_t *key = next_value(c);
     if (!key)
       return -EPROTO;
-    bool wanted = strcmp(json_string_value(key), name) == 0;
+    member_fn fn = skip_member;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(json_string_value(key), members[i].name) == 0)
+        fn = members[i].fn;
     json_decref(key);
     if (!take(c, ':'))
       return syntax_error(c, "':'");
-    int rc = wanted ? fn(c, ctx) : skip_value(c);
+    int rc = fn(c, ctx);
     if (rc < 0)
       return rc;
     if (take(c, '}'))
@@ -840,7 +853,7 @@ static int decode_list(const char *body, size_t len, dc_resource_list_t *out, it
   if (rc == 0 && member) {
     rc = expect_top(&c, '{', what, "not an object");
     if (rc == 0)
-      rc = walk_object(&c, member, list_value, &b);
+      rc = walk_object(&c, &(member_t){member, list_value}, 1, &b);
   } else if (rc == 0) {
     rc = expect_top(&c, '[', what, "not a list");
     if (rc == 0)
@@ -908,7 +921,7 @@ int dc_api_decode_volume_sizes(const char *body, size_t len, dc_resource_list_t 
   if (rc == 0) {
     char ch = peek(&c);
     if (ch == '{')
-      rc = walk_object(&c, "Volumes", list_value, &b);
+      rc = walk_object(&c, &(member_t){"Volumes", list_value}, 1, &b);
     else if (ch == '[')
       rc = skip_value(&c); /* valid, but no volumes in it */
     else
@@ -1108,7 +1121,8 @@ static int add_pruned(json_t *v, size_t index, void *ctx) {
 }
 
 /* The list member: an array, or null for none. Given twice, the last one counts. */
-static int pruned_list(cursor_t *c, prune_builder_t *b) {
+static int pruned_list(cursor_t *c, void *ctx) {
+  prune_builder_t *b = ctx;
   dc_prune_result_free(b->out);
   b->cap_ids = b->cap_untagged = b->entries = 0;
   if (peek(c) == '[')
@@ -1124,7 +1138,8 @@ static int pruned_list(cursor_t *c, prune_builder_t *b) {
   return -EPROTO;
 }
 
-static int space_reclaimed(cursor_t *c, prune_builder_t *b) {
+static int space_reclaimed(cursor_t *c, void *ctx) {
+  prune_builder_t *b = ctx;
   if (peek(c) == '[' || peek(c) == '{') {
     b->bad_space = true;
     return skip_value(c);
@@ -1145,31 +1160,10 @@ static int space_reclaimed(cursor_t *c, prune_builder_t *b) {
 /* Walks the reply object: the kind's list, SpaceReclaimed, and every other member checked and
  * dropped. */
 static int walk_prune(cursor_t *c, prune_builder_t *b) {
-  static const char *const members[] = {"ContainersDeleted", "CachesDeleted", "NetworksDeleted",
-                                        "ImagesDeleted", "VolumesDeleted", "ContainersDeleted"};
-  if (!take(c, '{'))
-    return syntax_error(c, "'{'");
-  if (take(c, '}'))
-    return 0;
-  for (;;) {
-    if (peek(c) != '"')
-      return syntax_error(c, "string or '}'");
-    json_t *key = next_value(c);
-    if (!key)
-      return -EPROTO;
-    const char *k = json_string_value(key);
-    int which = strcmp(k, members[b->kind]) == 0 ? 1 : strcmp(k, "SpaceReclaimed") == 0 ? 2 : 0;
-    json_decref(key);
-    if (!take(c, ':'))
-      return syntax_error(c, "':'");
-    int rc = which == 1 ? pruned_list(c, b) : which == 2 ? space_reclaimed(c, b) : skip_value(c);
-    if (rc < 0)
-      return rc;
-    if (take(c, '}'))
-      return 0;
-    if (!take(c, ','))
-      return syntax_error(c, "',' or '}'");
-  }
+  static const char *const lists[] = {"ContainersDeleted", "CachesDeleted", "NetworksDeleted",
+                                      "ImagesDeleted", "VolumesDeleted", "ContainersDeleted"};
+  const member_t members[] = {{lists[b->kind], pruned_list}, {"SpaceReclaimed", space_reclaimed}};
+  return walk_object(c, members, 2, b);
 }
 
 int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
