@@ -76,6 +76,15 @@ int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engi
       dc_warn("the engine did not report a valid API version; assuming %s", DC_API_MIN);
   }
   if (pinned && *pinned) {
+    /* A pin the engine cannot serve is refused here, before any other request, the same way
+     * on every engine: Docker would answer every request 400 "client version is too new",
+     * Podman would accept it and answer as its own version. */
+    if (ping->api_version[0] && dc_api_version_valid(ping->api_version) &&
+        dc_api_version_cmp(pinned, out->daemon_max) > 0) {
+      snprintf(err, errlen, "DOCKER_API_VERSION=%s is newer than the engine's API version %s: unset it or pin %s",
+               pinned, out->daemon_max, out->daemon_max);
+      return -EPROTO;
+    }
     snprintf(out->version, sizeof(out->version), "%s", pinned);
     return 0;
   }

@@ -41,7 +41,8 @@ typedef struct dc_engine {
 } dc_engine_t;
 
 /* Negotiates from a /_ping reply: min(DC_API_MAX, engine's Api-Version), or the pinned
- * version. Returns 0, or -EPROTO with err set (engine too old, not an engine). */
+ * version. Returns 0, or -EPROTO with err set (engine too old, not an engine, a pinned
+ * version newer than the engine's). */
 int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engine_t *out, char *err,
                      size_t errlen);
 
