@@ -963,6 +963,36 @@ def test_pin_newer_than_engine_refused_up_front():
     eq(res.rc, 0, "exit status (pin = engine)\n" + res.dump())
 
 
+# --- issue 16: two cleaners at once on Podman 5.8
+
+@test
+def test_podman5_image_removed_meanwhile_is_gone():
+    # Podman 5.8 answers the removal of an image that another run has just removed with 500
+    # "invalid repository name (ID), cannot specify 64-byte hexadecimal strings": already gone,
+    # like 404 / "no such image", so the run ends 0 (it reported exit 1 in 4 of 11 tries).
+    iid = "d" * 64
+    msg = ('normalizing image: normalizing name "%s" (orig: "%s") for compat API: invalid repository name '
+           '(%s), cannot specify 64-byte hexadecimal strings' % (iid, iid, iid))
+    rules = [ping_rule("1.44", PODMAN5),
+             {"method": "DELETE", "path": "/v1.44/images/sha256%3A" + iid, "status": 500,
+              "body": {"cause": "invalid repository name", "message": msg, "response": 500}}]
+    env = {"CLEANUP_CONTAINERS": "false", "CLEANUP_NETWORKS": "false", "CLEANUP_BUILD_CACHE": "false"}
+    res = run(rules + engine_rules("1.44"), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    eq(len([p for p in res.paths("DELETE") if "/images/" in p]), 1, "image removals")
+    check("could not remove" not in res.stderr, "a removal reported as failed", res.dump())
+    check("Deleted image" not in res.stdout, "reported as deleted by this run", res.dump())
+    # The same message from Docker is not read as "gone": Docker never says it for a missing ID.
+    rules[0] = ping_rule("1.44")
+    res = run(rules + engine_rules("1.44"), env=dict(env, PRUNE_FILTER_LABEL="!keep"))
+    check(res.rc != 0 and "could not remove image" in res.stderr, "Docker: a failure", res.dump())
+    # Other Podman 500s on an image still fail the removal.
+    rules[0] = ping_rule("1.44", PODMAN5)
+    rules[1] = dict(rules[1], body={"cause": "x", "message": "image is being used", "response": 500})
+    res = run(rules + engine_rules("1.44"), env=env)
+    check(res.rc != 0 and "could not remove image" in res.stderr, "another 500: a failure", res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""
