@@ -98,6 +98,20 @@ int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engi
   return 0;
 }
 
+int dc_api_check_min(const char *body, size_t len, const char *pinned, char *err, size_t errlen) {
+  json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+  json_t *m = json_is_object(root) ? json_object_get(root, "MinAPIVersion") : NULL;
+  int rc = 0;
+  if (json_is_string(m) && dc_api_version_valid(json_string_value(m)) &&
+      dc_api_version_cmp(pinned, json_string_value(m)) < 0) {
+    snprintf(err, errlen, "DOCKER_API_VERSION=%s is older than the engine's minimum API version %s: unset it or pin %s",
+             pinned, json_string_value(m), json_string_value(m));
+    rc = -EPROTO;
+  }
+  json_decref(root);
+  return rc;
+}
+
 int dc_urlencode(char *out, size_t cap, const char *s) {
   static const char hex[] = "0123456789ABCDEF";
   size_t o = 0;

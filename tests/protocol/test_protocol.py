@@ -963,6 +963,32 @@ def test_pin_newer_than_engine_refused_up_front():
     eq(res.rc, 0, "exit status (pin = engine)\n" + res.dump())
 
 
+@test
+def test_pin_below_engine_minimum_refused_up_front():
+    # Docker 29 (API 1.52) serves 1.44 and newer only: a pin below that is said once, from its
+    # /version MinAPIVersion, before any other request, exit 2 (not a 400 "client version is
+    # too old" for every request).
+    version = {"method": "GET", "path": "/version", "exact": True,
+               "body": {"Version": "29.0.0", "ApiVersion": "1.52", "MinAPIVersion": "1.44", "Os": "linux"}}
+    res = run([ping_rule("1.52"), version] + engine_rules("1.41"), env={"DOCKER_API_VERSION": "1.41"})
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    eq(res.paths(), ["/_ping", "/version"], "requests")
+    lines = [l for l in (res.stdout + res.stderr).splitlines() if "DOCKER_API_VERSION" in l]
+    eq(len(lines), 1, "lines naming the pin:\n" + res.dump())
+    check("DOCKER_API_VERSION=1.41 is older than the engine's minimum API version 1.44" in lines[0], "the line",
+          lines[0])
+    # At the minimum: served.
+    res = run([ping_rule("1.52"), version] + engine_rules("1.44"), env={"DOCKER_API_VERSION": "1.44"})
+    eq(res.rc, 0, "exit status (pin = minimum)\n" + res.dump())
+    eq(res.paths()[:2], ["/_ping", "/version"], "requests")
+    for p in res.paths()[2:]:
+        check(p.startswith("/v1.44/"), "not the pinned version: " + p)
+    # A /version that does not say: the pin is left to the engine.
+    res = run([ping_rule("1.52"), dict(version, status=500, body={"message": "x"})] + engine_rules("1.41"),
+              env={"DOCKER_API_VERSION": "1.41"})
+    eq(res.rc, 0, "exit status (no minimum known)\n" + res.dump())
+
+
 # --- issue 16: two cleaners at once on Podman 5.8
 
 @test
