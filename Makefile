@@ -44,7 +44,7 @@ test: test-deps build
 	cd $(BUILD) && $(SUDO) ctest --output-on-failure -j 2 $(CTEST_ARGS)
 
 demo: test-deps build
-	$(SUDO) tests/demo.sh $(BUILD)/docker-cleaner
+	$(SUDO) examples/demo/demo.sh $(BUILD)/docker-cleaner
 
 run: build
 	$(BUILD)/docker-cleaner $(ARGS)

@@ -2,14 +2,15 @@
 # make demo: start a private Docker engine (never the machine's own), fill it with sample
 # resources, run docker-cleaner on it, show what is left, and stop the engine.
 #
-#   tests/demo.sh path/to/docker-cleaner
+#   examples/demo/demo.sh path/to/docker-cleaner   (as root: it starts an engine; DC_DEMO_DIR
+#                                                   sets its directory, default /tmp/dc-demo)
 set -euo pipefail
 
 bin="$(realpath "$1")"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export DC_ENGINE_DIR="${DC_DEMO_DIR:-/tmp/dc-demo}"
 kind=docker20
-engine() { "$here/engines/engine.sh" "$@" "$kind"; }
+engine() { "$root/tests/engines/engine.sh" "$@" "$kind"; }
 sock="$DC_ENGINE_DIR/$kind/engine.sock"
 d() { /usr/bin/docker -H "unix://$sock" "$@"; }
 
