@@ -342,6 +342,13 @@ mk_build_cache() {
 	printf '%s %s\n' "$name" "$(date +%s%N)" >"$ctx/f"
 	printf 'FROM testbase:latest\nCOPY f /f\n' >"$ctx/Dockerfile"
 	DOCKER_BUILDKIT=1 timeout -k 5 120 /usr/bin/docker -H "unix://$DC_ENGINE_SOCK" build -q -t "$name:latest" "$ctx" >/dev/null
+	# The containerd image store (docker28c) may show the build's records a moment after the
+	# build returns: wait for them (a bound on polls, not a time margin).
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(build_cache_count)" -gt 0 ] && break
+		sleep 0.1
+	done
 	[ "$(build_cache_count)" -gt 0 ] || die "mk_build_cache: no build cache records after the build"
 	wait_build_cache_idle
 }
