@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
+#include "apiversion.h"
 #include "context.h"
 #include "version.h"
 
