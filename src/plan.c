@@ -14,6 +14,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "report.h"
+#include "select.h"
 #include "text.h"
 
 static void advance(dc_run_t *run);
@@ -126,17 +127,7 @@ static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp
   char err[256];
   int rc = -EPROTO;
   if (status == 0 && resp->status == 200) {
-    switch (inv->kind) {
-    case DC_CONTAINERS:
-      rc = dc_api_decode_containers(resp->body, resp->body_len, &inv->list, err, sizeof(err));
-      break;
-    case DC_IMAGES:
-      rc = dc_api_decode_images(resp->body, resp->body_len, &inv->list, err, sizeof(err));
-      break;
-    default:
-      rc = dc_api_decode_networks(resp->body, resp->body_len, &inv->list, err, sizeof(err));
-      break;
-    }
+    rc = dc_kind(inv->kind)->decode(resp->body, resp->body_len, &inv->list, err, sizeof(err));
   } else {
     describe_failure(err, sizeof(err), req, status, resp);
   }
@@ -150,12 +141,13 @@ static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp
   advance(run);
 }
 
-static void start_inventory(dc_run_t *run, dc_kind_t kind, const char *endpoint, const char *query) {
+static void start_inventory(dc_run_t *run, dc_kind_t kind) {
   dc_inventory_t *inv = &run->inv[kind];
+  const dc_kind_info_t *k = dc_kind(kind);
   inv->run = run;
   inv->kind = kind;
   inv->state = INV_RUNNING;
-  if (send_get(run, &inv->req, endpoint, query, on_inventory, inv) < 0)
+  if (send_get(run, &inv->req, k->list_path, k->list_query, on_inventory, inv) < 0)
     inv->state = INV_FAILED;
 }
 
@@ -396,8 +388,6 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
 }
 
 static void start_prune(dc_op_t *op) {
-  static const char *const endpoints[] = {"/containers/prune", "/build/prune", "/networks/prune",
-                                          "/images/prune", "/volumes/prune", ""};
   dc_run_t *run = op->run;
   const dc_config_t *cfg = run->cfg;
   char *filters;
@@ -410,7 +400,7 @@ static void start_prune(dc_op_t *op) {
      * takes `until` only as a duration (the cut-off's age, counted when sent); Docker 26 takes
      * a timestamp too, and cuts a duration down to whole seconds, which would keep records of
      * the second before the cut-off: it gets the cut-off itself. */
-    rc = dc_api_filters_build(cfg, dc_api_version_cmp(run->engine.version, "1.45") >= 0 ? DC_F_UNTIL : DC_F_UNTIL_AGE,
+    rc = dc_api_filters_build(cfg, dc_api_version_cmp(run->engine.version, DC_API_BUILD_UNTIL_TS) >= 0 ? DC_F_UNTIL : DC_F_UNTIL_AGE,
                               NULL, &filters);
   } else {
     rc = dc_api_filters_build(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
@@ -436,7 +426,7 @@ static void start_prune(dc_op_t *op) {
   op->req.cb = on_prune;
   op->req.data = op;
   op->req.body_cap = 0;
-  rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, endpoints[op->kind], query);
+  rc = dc_api_path(op->req.path, sizeof(op->req.path), &run->engine, dc_kind(op->kind)->prune_path, query);
   if (rc == 0)
     rc = dc_client_send(&run->client, &op->req);
   if (rc == 0) {
@@ -449,20 +439,6 @@ static void start_prune(dc_op_t *op) {
 }
 
 /* --- client-side selection and per-resource deletion --- */
-
-static bool is_anonymous_volume(const dc_resource_t *v) {
-  static const dc_label_term_t anon = {.key = "com.docker.volume.anonymous"};
-  if (dc_label_present(&anon, v->labels))
-    return true;
-  /* Engines before API 1.42, and Podman, do not label anonymous volumes: they are known by
-   * their generated name, 64 lower-case hex digits. */
-  if (strlen(v->id) != 64)
-    return false;
-  for (const char *p = v->id; *p; p++)
-    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-      return false;
-  return true;
-}
 
 /* The containers against which use is judged. A client-side real run lists them afresh
  * after the container prune (op->aux_list); a dry run, and the check before a daemon prune,
@@ -478,110 +454,23 @@ static const dc_resource_list_t *judged_against(const dc_op_t *op) {
  * remaining containers use; in a dry run, the volumes they mount and those the reaper's
  * containers take with them. Returns 0 or -ENOMEM. */
 static int build_use_sets(dc_op_t *op) {
-  const dc_run_t *run = op->run;
-  const bool dry = run->cfg->dry_run;
-  if (op->kind != DC_IMAGES && !(op->kind == DC_VOLUMES && dry))
-    return 0;
-  const dc_resource_list_t *cs = judged_against(op);
-  for (size_t i = 0; i < cs->n; i++) {
-    const dc_resource_t *c = &cs->items[i];
-    if (op->kind == DC_IMAGES && !c->doomed && c->image_id &&
-        dc_strset_add(&op->used, dc_bare_id(c->image_id)) < 0)
-      return -ENOMEM;
-    if (op->kind == DC_VOLUMES && dry && (!c->doomed || c->reaped)) {
-      for (size_t k = 0; k < c->nmount_volumes; k++)
-        if (dc_strset_add(c->doomed ? &op->reaped_mounts : &op->used, c->mount_volumes[k]) < 0)
-          return -ENOMEM;
-    }
-  }
-  dc_strset_seal(&op->used);
-  dc_strset_seal(&op->reaped_mounts);
-  return 0;
-}
-
-static bool container_running(const dc_resource_t *c) {
-  return strcmp(c->state, "running") == 0 || strcmp(c->state, "paused") == 0 || strcmp(c->state, "restarting") == 0;
-}
-
-/* Is the network in use by a container of cs that stays? Docker counts endpoints, which only
- * running containers hold; Podman counts every container. */
-static bool network_in_use(const dc_run_t *run, const dc_resource_list_t *cs, const dc_resource_t *net) {
-  for (size_t i = 0; i < cs->n; i++) {
-    const dc_resource_t *c = &cs->items[i];
-    if (c->doomed || (!run->engine.podman && !container_running(c)))
-      continue;
-    for (size_t k = 0; k < c->nnets; k++) {
-      const dc_net_ref_t *n = &c->nets[k];
-      if ((net->name && strcmp(n->name, net->name) == 0) || (n->id && strcmp(n->id, net->id) == 0))
-        return true;
-    }
-  }
-  return false;
+  return dc_select_use_sets(op->kind, op->run->cfg->dry_run, judged_against(op), &op->used, &op->reaped_mounts);
 }
 
 
-
-static size_t real_tags(const dc_resource_t *img) {
-  size_t n = 0, i;
-  json_t *t;
-  json_array_foreach(img->tags, i, t) {
-    if (json_is_string(t) && strcmp(json_string_value(t), "<none>:<none>") != 0)
-      n++;
-  }
-  return n;
+/* What the rules know of the engine for op. */
+static dc_facts_t facts_of(const dc_op_t *op, int64_t now_ns) {
+  return (dc_facts_t){.podman = op->run->engine.podman,
+                      .containers = op->kind == DC_NETWORKS ? judged_against(op) : NULL,
+                      .used = &op->used,
+                      .reaped_mounts = &op->reaped_mounts,
+                      .now_ns = now_ns};
 }
 
 /* The daemon's own rules, applied to one listed resource. */
 static bool selects(const dc_op_t *op, const dc_resource_t *r) {
-  const dc_run_t *run = op->run;
-  const dc_config_t *cfg = run->cfg;
-  if (op->kind == DC_BUILD_CACHE) {
-    /* BuildKit's rules: never a record in use; without `all`, not internal or frontend
-     * records nor those shared with images; `until` against the last use, and a record
-     * never used goes whatever `until` says. Records carry no labels. */
-    if (r->in_use)
-      return false;
-    if (!cfg->prune_all && (r->shared || strcmp(r->state, "internal") == 0 || strcmp(r->state, "frontend") == 0))
-      return false;
-    return !cfg->has_until || r->created_ns == INT64_MIN || dc_until_selects(cfg->until_ns, r->created_ns);
-  }
-  if (dc_label_present(&cfg->protect, r->labels))
-    return false;
-  if (!dc_labels_match(cfg->labels, cfg->nlabels, r->labels))
-    return false;
-  if (cfg->has_until && (r->created_ns == INT64_MIN || !dc_until_selects(cfg->until_ns, r->created_ns)))
-    return false;
-  switch (op->kind) {
-  case DC_CONTAINERS:
-    if (r->doomed)
-      return false; /* reaped already */
-    /* Docker's stopped states, and Podman's own names for them. Removal without force is
-     * refused for a running container, so a state misread errs on the safe side. */
-    return strcmp(r->state, "created") == 0 || strcmp(r->state, "exited") == 0 || strcmp(r->state, "dead") == 0 ||
-           strcmp(r->state, "configured") == 0 || strcmp(r->state, "stopped") == 0;
-  case DC_NETWORKS:
-    if (strcmp(r->id, "bridge") == 0 || (r->name && (strcmp(r->name, "bridge") == 0 || strcmp(r->name, "host") == 0 ||
-                                                      strcmp(r->name, "none") == 0)))
-      return false;
-    /* Docker's `dangling` filter on the network list does not see endpoints, so both runs
-     * judge use from the containers: those that would remain (dry), or those left now. */
-    return !network_in_use(run, judged_against(op), r);
-  case DC_IMAGES:
-    if (dc_strset_has(&op->used, dc_bare_id(r->id)))
-      return false;
-    return cfg->prune_all || real_tags(r) == 0;
-  case DC_VOLUMES:
-    if (strcmp(r->driver, "local") != 0 || r->has_options)
-      return false;
-    /* Dry run: still mounted by a container that stays; or anonymous and mounted by a reaped
-     * container, which takes it along (v=1), so the volume cleanup never sees it. */
-    if (cfg->dry_run && (dc_strset_has(&op->used, r->id) ||
-                         (is_anonymous_volume(r) && dc_strset_has(&op->reaped_mounts, r->id))))
-      return false;
-    return cfg->volumes_all || is_anonymous_volume(r);
-  default:
-    return false;
-  }
+  dc_facts_t f = facts_of(op, 0);
+  return dc_selects(op->kind, r, op->run->cfg, &f);
 }
 
 /* Past the deadline the answer is yes: the prune that follows is then not sent anyway. */
@@ -645,8 +534,9 @@ static void on_build_probe(dc_request_t *req, int status, dc_http_response_t *re
 static void start_daemon_prune(dc_op_t *op) {
   dc_run_t *run = op->run;
   if (op->kind == DC_BUILD_CACHE) {
-    if (dc_api_version_cmp(run->engine.version, "1.42") < 0 ||
-        send_get(run, &op->req, "/system/df", "type=build-cache", on_build_probe, op) < 0)
+    if (dc_api_version_cmp(run->engine.version, DC_API_BUILD_CACHE_DF) < 0 ||
+        send_get(run, &op->req, dc_kind(DC_BUILD_CACHE)->list_path, dc_kind(DC_BUILD_CACHE)->list_query, on_build_probe,
+                 op) < 0)
       start_prune(op);
     return;
   }
@@ -691,6 +581,39 @@ static dc_op_t *slot_answered(dc_delete_slot_t *slot) {
   return op;
 }
 
+/* A resource gone: the engine said so, or (dry run) it would have. */
+static void record_removed(dc_op_t *op, dc_resource_t *r) {
+  r->doomed = true;
+  dc_report_deleted(op->kind, r->id, r->name, r->size);
+  op->count++;
+  if (r->size >= 0)
+    op->bytes = dc_bytes_add(op->bytes, r->size);
+}
+
+/* A container reaped (stop_ms: its stop's duration, -1 for none), its age counted at now_ns. */
+static void record_reaped(dc_op_t *op, dc_resource_t *c, int64_t now_ns, long long stop_ms) {
+  c->doomed = c->reaped = true;
+  dc_report_reaped(c->id, c->name, (now_ns - c->created_ns) / 1000000000, stop_ms);
+  op->count++;
+}
+
+/* The one point where a dry run and a real run part: the real run sends the selection's
+ * removals (pump), whose answers record them; the dry run records them all as done at once. */
+static void act(dc_op_t *op, void (*pump)(dc_op_t *op), int64_t now_ns) {
+  if (!op->run->cfg->dry_run) {
+    pump(op);
+    return;
+  }
+  for (; op->next < op->nsel; op->next++) {
+    dc_resource_t *r = &op->from->items[op->sel[op->next]];
+    if (op->kind == DC_REAP)
+      record_reaped(op, r, now_ns, -1);
+    else
+      record_removed(op, r);
+  }
+  op_end(op, OP_OK, NULL);
+}
+
 static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_delete_slot_t *slot = req->data;
   dc_op_t *op = slot_answered(slot);
@@ -699,11 +622,7 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_run_t *run = op->run;
   dc_resource_t *r = &op->from->items[slot->idx];
   if (status == 0 && (resp->status == 200 || resp->status == 204)) {
-    r->doomed = true;
-    dc_report_deleted(op->kind, r->id, r->name, r->size);
-    op->count++;
-    if (r->size >= 0)
-      op->bytes = dc_bytes_add(op->bytes, r->size);
+    record_removed(op, r);
   } else if (status == 0 && (resp->status == 404 || gone_on_podman(run, resp))) {
     op->gone++; /* removed by someone else meanwhile: nothing left to do */
   } else if (status == 0 && (resp->status == 409 || resp->status == 403)) {
@@ -736,20 +655,7 @@ static void removals_done(dc_op_t *op) {
 }
 
 static void pump_deletes(dc_op_t *op) {
-  static const char *const endpoints[] = {"/containers/", "", "/networks/", "/images/", "/volumes/", ""};
   dc_run_t *run = op->run;
-  if (run->cfg->dry_run) {
-    for (; op->next < op->nsel; op->next++) {
-      dc_resource_t *r = &op->from->items[op->sel[op->next]];
-      r->doomed = true;
-      dc_report_deleted(op->kind, r->id, r->name, r->size);
-      op->count++;
-      if (r->size >= 0)
-        op->bytes = dc_bytes_add(op->bytes, r->size);
-    }
-    op_end(op, OP_OK, NULL);
-    return;
-  }
   for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !past_deadline(run); i++) {
     dc_delete_slot_t *slot = &op->slots[i];
     if (slot->busy)
@@ -758,8 +664,8 @@ static void pump_deletes(dc_op_t *op) {
     slot->idx = op->sel[op->next++];
     const dc_resource_t *r = &op->from->items[slot->idx];
     /* An image with several tags can only go by force; it was checked unused just now. */
-    const char *query = op->kind == DC_IMAGES && real_tags(r) > 1 ? "force=1" : NULL;
-    int rc = send_slot(op, slot, "DELETE", endpoints[op->kind], "", query, on_delete);
+    const char *query = op->kind == DC_IMAGES && dc_image_tags(r) > 1 ? "force=1" : NULL;
+    int rc = send_slot(op, slot, "DELETE", dc_kind(op->kind)->remove_prefix, "", query, on_delete);
     if (rc < 0) {
       op->failures++;
       if (rc == -ENAMETOOLONG)
@@ -801,7 +707,7 @@ static void select_and_delete(dc_op_t *op) {
       op->sel[op->nsel++] = i;
   }
   dc_debug("%s: %zu of %zu listed selected", dc_kind_plural(op->kind), op->nsel, from->n);
-  pump_deletes(op);
+  act(op, pump_deletes, 0);
 }
 
 static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -819,18 +725,11 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   char err[256] = "";
   int rc = -EPROTO;
   if (status == 0 && resp->status == 200) {
-    if (op->kind == DC_VOLUMES && is_aux)
-      rc = dc_api_decode_volume_sizes(resp->body, resp->body_len, &op->aux_list, err, sizeof(err));
-    else if (op->kind == DC_VOLUMES)
-      rc = dc_api_decode_volumes(resp->body, resp->body_len, &op->list, err, sizeof(err));
-    else if (op->kind == DC_NETWORKS && !is_aux)
-      rc = dc_api_decode_networks(resp->body, resp->body_len, &op->list, err, sizeof(err));
-    else if (op->kind == DC_BUILD_CACHE)
-      rc = dc_api_decode_df_build_cache(resp->body, resp->body_len, &op->list, err, sizeof(err));
-    else if ((op->kind == DC_IMAGES || op->kind == DC_NETWORKS) && is_aux)
-      rc = dc_api_decode_containers(resp->body, resp->body_len, &op->aux_list, err, sizeof(err));
-    else
-      rc = dc_api_decode_images(resp->body, resp->body_len, &op->list, err, sizeof(err));
+    /* The second listing: volume sizes for volumes, the containers for the others. */
+    dc_decode_fn decode = !is_aux ? dc_kind(op->kind)->decode
+                          : op->kind == DC_VOLUMES ? dc_api_decode_volume_sizes
+                                                   : dc_kind(DC_CONTAINERS)->decode;
+    rc = decode(resp->body, resp->body_len, is_aux ? &op->aux_list : &op->list, err, sizeof(err));
   } else {
     describe_failure(err, sizeof(err), req, status, resp);
   }
@@ -861,12 +760,13 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
 
 /* Lists the op's own type and, in a real run, the containers as they are now (after the
  * container prune), against which use is judged; a dry run uses the inventory instead. */
-static int list_with_containers(dc_op_t *op, const char *endpoint) {
+static int list_with_containers(dc_op_t *op) {
   dc_run_t *run = op->run;
+  const dc_kind_info_t *k = dc_kind(op->kind), *ck = dc_kind(DC_CONTAINERS);
   const bool dry = run->cfg->dry_run;
   op->listing = dry ? 1 : 2;
-  int rc = send_get(run, &op->req, endpoint, NULL, on_listing, op);
-  if (rc == 0 && !dry && send_get(run, &op->aux, "/containers/json", "all=1", on_listing, op) < 0) {
+  int rc = send_get(run, &op->req, k->list_path, k->list_query, on_listing, op);
+  if (rc == 0 && !dry && send_get(run, &op->aux, ck->list_path, ck->list_query, on_listing, op) < 0) {
     op->listing = 1;
     op->listing_failed = true;
     snprintf(op->error, sizeof(op->error), "could not list containers");
@@ -881,7 +781,7 @@ static void start_client_side(dc_op_t *op) {
   /* A real run lists what is unused now, after the container prune; a dry run lists
    * everything and works out what that prune would free. */
   const char *dangling = dry ? NULL : "true";
-  bool typed_df = dc_api_version_cmp(e->version, "1.42") >= 0;
+  bool typed_df = dc_api_version_cmp(e->version, DC_API_TYPED_DF) >= 0;
   int rc = 0;
   if (dry && op->kind != DC_BUILD_CACHE && run->inv[DC_CONTAINERS].state != INV_DONE) {
     /* Without the containers, everything would look unused: say nothing rather than wrong. */
@@ -891,7 +791,8 @@ static void start_client_side(dc_op_t *op) {
   switch (op->kind) {
   case DC_BUILD_CACHE:
     op->listing = 1;
-    rc = send_get(run, &op->req, "/system/df", typed_df ? "type=build-cache" : NULL, on_listing, op);
+    rc = send_get(run, &op->req, dc_kind(DC_BUILD_CACHE)->list_path, typed_df ? dc_kind(DC_BUILD_CACHE)->list_query : NULL,
+                  on_listing, op);
     break;
   case DC_CONTAINERS:
     if (run->inv[DC_CONTAINERS].state != INV_DONE) {
@@ -901,10 +802,10 @@ static void start_client_side(dc_op_t *op) {
     select_and_delete(op);
     return;
   case DC_NETWORKS:
-    rc = list_with_containers(op, "/networks");
+    rc = list_with_containers(op);
     break;
   case DC_IMAGES:
-    rc = list_with_containers(op, "/images/json");
+    rc = list_with_containers(op);
     break;
   case DC_VOLUMES: {
     char *f = NULL;
@@ -918,7 +819,7 @@ static void start_client_side(dc_op_t *op) {
       return;
     }
     op->listing = 2;
-    rc = send_get(run, &op->req, "/volumes", q, on_listing, op);
+    rc = send_get(run, &op->req, dc_kind(DC_VOLUMES)->list_path, q, on_listing, op);
     /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
     const char *dfq = typed_df ? "type=volume" : NULL;
     if (rc == 0 && send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
@@ -936,16 +837,6 @@ static void start_client_side(dc_op_t *op) {
 /* --- the reaper: labelled containers past their age, running or not --- */
 
 static void pump_reaps(dc_op_t *op);
-
-static bool reap_selects(const dc_run_t *run, const dc_resource_t *c, int64_t now) {
-  const dc_config_t *cfg = run->cfg;
-  if (dc_label_present(&cfg->protect, c->labels) || c->created_ns == INT64_MIN)
-    return false;
-  bool labelled = false;
-  for (size_t i = 0; i < cfg->nreap && !labelled; i++)
-    labelled = dc_label_present(&cfg->reap[i], c->labels);
-  return labelled && now - c->created_ns > cfg->reap_after_ns;
-}
 
 static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot);
 
@@ -968,9 +859,7 @@ static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
                shown_name(name, sizeof(name), c));
     }
   } else if (ok) {
-    c->doomed = c->reaped = true;
-    dc_report_reaped(c->id, c->name, (dc_now_ns() - c->created_ns) / 1000000000, slot->stop_ms);
-    op->count++;
+    record_reaped(op, c, dc_now_ns(), slot->stop_ms);
   } else if (status == 0 && resp->status == 404) {
     op->gone++; /* removed by someone else meanwhile */
   } else {
@@ -987,12 +876,12 @@ static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
 
 static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot) {
   if (!slot->stopping_first)
-    return send_slot(op, slot, "DELETE", "/containers/", "", "v=1&force=1", on_reap);
+    return send_slot(op, slot, "DELETE", dc_kind(DC_REAP)->remove_prefix, "", "v=1&force=1", on_reap);
   char query[32];
   int n = snprintf(query, sizeof(query), "t=%d", op->run->cfg->reap_stop_timeout_s);
   if (n < 0 || (size_t)n >= sizeof(query))
     return -ENAMETOOLONG;
-  return send_slot(op, slot, "POST", "/containers/", "/stop", query, on_reap);
+  return send_slot(op, slot, "POST", dc_kind(DC_REAP)->remove_prefix, "/stop", query, on_reap);
 }
 
 static void pump_reaps(dc_op_t *op) {
@@ -1005,7 +894,7 @@ static void pump_reaps(dc_op_t *op) {
     slot->idx = op->sel[op->next++];
     const dc_resource_t *c = &op->from->items[slot->idx];
     /* Only a running container needs the stop (with its grace); the removal forces the rest. */
-    slot->stopping_first = container_running(c);
+    slot->stopping_first = dc_container_running(c);
     slot->t0 = dc_now_ms();
     slot->stop_ms = -1;
     if (send_reap_step(op, slot) < 0) {
@@ -1031,21 +920,12 @@ static void start_reap(dc_op_t *op) {
     return;
   }
   int64_t now = dc_now_ns();
+  dc_facts_t facts = facts_of(op, now);
   for (size_t i = 0; i < op->from->n; i++)
-    if (reap_selects(run, &op->from->items[i], now))
+    if (dc_selects(DC_REAP, &op->from->items[i], run->cfg, &facts))
       op->sel[op->nsel++] = i;
   dc_debug("reaper: %zu of %zu containers selected", op->nsel, op->from->n);
-  if (run->cfg->dry_run) {
-    for (; op->next < op->nsel; op->next++) {
-      dc_resource_t *c = &op->from->items[op->sel[op->next]];
-      c->doomed = c->reaped = true;
-      dc_report_reaped(c->id, c->name, (now - c->created_ns) / 1000000000, -1);
-      op->count++;
-    }
-    op_end(op, OP_OK, NULL);
-    return;
-  }
-  pump_reaps(op);
+  act(op, pump_reaps, now);
 }
 
 static void start_op(dc_op_t *op) {
@@ -1218,12 +1098,7 @@ static void on_recon_settled(uv_timer_t *t) {
     dc_op_t *op = &run->ops[k];
     if (!op->recon)
       continue;
-    static const char *const endpoints[DC_KIND__COUNT] = {
-        [DC_CONTAINERS] = "/containers/json", [DC_REAP] = "/containers/json", [DC_IMAGES] = "/images/json",
-        [DC_NETWORKS] = "/networks", [DC_VOLUMES] = "/volumes", [DC_BUILD_CACHE] = "/system/df"};
-    const char *query = op->kind == DC_CONTAINERS || op->kind == DC_REAP ? "all=1"
-                        : op->kind == DC_BUILD_CACHE                    ? "type=build-cache"
-                                                                         : NULL;
+    const dc_kind_info_t *kind = dc_kind(op->kind);
     dc_request_t *req = &op->recon_req;
     req->method = "GET";
     req->cb = on_recon_listing;
@@ -1231,7 +1106,7 @@ static void on_recon_settled(uv_timer_t *t) {
     req->body_cap = 0;
     /* Not send_get: the run is past its deadline, and this is a read (the client, aborted,
      * refuses anything else). */
-    int rc = dc_api_path(req->path, sizeof(req->path), &run->engine, endpoints[k], query);
+    int rc = dc_api_path(req->path, sizeof(req->path), &run->engine, kind->list_path, kind->list_query);
     if (rc == 0)
       rc = dc_client_send(&run->client, req);
     if (rc < 0)
@@ -1253,24 +1128,7 @@ static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *
   dc_resource_list_t now = {0};
   int rc = -EPROTO;
   if (status == 0 && resp->status == 200) {
-    switch (op->kind) {
-    case DC_CONTAINERS:
-    case DC_REAP:
-      rc = dc_api_decode_containers(resp->body, resp->body_len, &now, err, sizeof(err));
-      break;
-    case DC_IMAGES:
-      rc = dc_api_decode_images(resp->body, resp->body_len, &now, err, sizeof(err));
-      break;
-    case DC_NETWORKS:
-      rc = dc_api_decode_networks(resp->body, resp->body_len, &now, err, sizeof(err));
-      break;
-    case DC_VOLUMES:
-      rc = dc_api_decode_volumes(resp->body, resp->body_len, &now, err, sizeof(err));
-      break;
-    default:
-      rc = dc_api_decode_df_build_cache(resp->body, resp->body_len, &now, err, sizeof(err));
-      break;
-    }
+    rc = dc_kind(op->kind)->decode(resp->body, resp->body_len, &now, err, sizeof(err));
   } else {
     describe_failure(err, sizeof(err), req, status, resp);
   }
@@ -1446,9 +1304,9 @@ static void plan_ops(dc_run_t *run) {
     }
   }
   if (run->ops[DC_NETWORKS].selected && run->ops[DC_NETWORKS].client_side &&
-      dc_api_version_cmp(e->version, "1.40") < 0) {
+      dc_api_version_cmp(e->version, DC_API_NETWORK_FILTERS) < 0) {
     run->ops[DC_NETWORKS].bytes = -1;
-    op_end(&run->ops[DC_NETWORKS], OP_FAILED, "a negative label filter on networks needs API 1.40");
+    op_end(&run->ops[DC_NETWORKS], OP_FAILED, "a negative label filter on networks needs API " DC_API_NETWORK_FILTERS);
   }
 }
 
@@ -1491,11 +1349,11 @@ static void on_ping(dc_request_t *req, int status, dc_http_response_t *resp) {
                                     run->ops[DC_VOLUMES].selected);
   if ((run->ops[DC_CONTAINERS].selected && !terminal(&run->ops[DC_CONTAINERS])) || dry_needs ||
       run->ops[DC_REAP].selected)
-    start_inventory(run, DC_CONTAINERS, "/containers/json", "all=1");
+    start_inventory(run, DC_CONTAINERS);
   if (run->ops[DC_IMAGES].selected && !run->ops[DC_IMAGES].client_side)
-    start_inventory(run, DC_IMAGES, "/images/json", NULL);
+    start_inventory(run, DC_IMAGES);
   if (run->ops[DC_NETWORKS].selected && !run->ops[DC_NETWORKS].client_side)
-    start_inventory(run, DC_NETWORKS, "/networks", NULL);
+    start_inventory(run, DC_NETWORKS);
   advance(run);
 }
 
