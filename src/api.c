@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "config.h"
 #include "log.h"
 #include "text.h"
 
@@ -107,7 +105,8 @@ int64_t dc_bytes_add(int64_t total, int64_t n) {
   return n > INT64_MAX - total ? INT64_MAX : total + n;
 }
 
-int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dangling, char **out) {
+int dc_api_filters_build(const dc_filter_fields_t *cfg, unsigned flags, const char *dangling, int64_t now_ns,
+                         char **out) {
   *out = NULL;
   json_t *f = json_object();
   if (!f)
@@ -125,7 +124,7 @@ int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dan
     rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
   if (rc == 0 && (flags & DC_F_UNTIL_AGE) && cfg->has_until) {
-    n = snprintf(buf, sizeof(buf), "%lldms", (long long)dc_api_until_age_ms(dc_now_ns(), cfg->until_ns));
+    n = snprintf(buf, sizeof(buf), "%lldms", (long long)dc_api_until_age_ms(now_ns, cfg->until_ns));
     rc = (n < 0 || (size_t)n >= sizeof(buf)) ? -ENAMETOOLONG : add_term(f, "until", buf);
   }
   if (flags & DC_F_LABELS)
@@ -133,7 +132,7 @@ int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dan
       if (!cfg->labels[i].negate)
         rc = add_label_term(f, "label", &cfg->labels[i], buf, sizeof(buf));
   if (rc == 0 && (flags & DC_F_PROTECT))
-    rc = add_label_term(f, "label!", &cfg->protect, buf, sizeof(buf));
+    rc = add_label_term(f, "label!", cfg->protect, buf, sizeof(buf));
   if (rc == 0 && dangling)
     rc = add_term(f, "dangling", dangling);
   if (rc == 0 && json_object_size(f) == 0) {
@@ -153,11 +152,6 @@ int dc_api_filters_build(const dc_config_t *cfg, unsigned flags, const char *dan
   }
   json_decref(f);
   return rc;
-}
-
-char *dc_api_filters(const dc_config_t *cfg, unsigned flags, const char *dangling) {
-  char *out;
-  return dc_api_filters_build(cfg, flags, dangling, &out) == 0 ? out : NULL;
 }
 
 int dc_api_path(char *out, size_t cap, const dc_engine_t *e, const char *endpoint, const char *query) {

@@ -10,11 +10,10 @@
 
 #include "apiversion.h"
 #include "decode.h"
+#include "filters.h"
 #include "http.h"
 #include "kinds.h"
 #include "resource.h"
-
-struct dc_config;
 
 typedef struct dc_engine {
   char version[16];    /* the version sent in every path */
@@ -32,25 +31,23 @@ int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engi
  * -ENAMETOOLONG. */
 int dc_urlencode(char *out, size_t cap, const char *s);
 
-/* Filter parts to include, see dc_api_filters. */
+/* Filter parts to include, see dc_api_filters_build. */
 enum {
   DC_F_UNTIL = 1,
   DC_F_LABELS = 2,  /* the user's positive label terms */
   DC_F_PROTECT = 4, /* label!=<protection label> */
-  DC_F_UNTIL_AGE = 8, /* `until` as the age of the cut-off ("90061000ms"): build prune before
+  DC_F_UNTIL_AGE = 8, /* `until` as the age of the cut-off at now_ns ("90061000ms"): build prune before
                          Docker 23 accepts only a duration */
 };
 
-/* Builds the encoded `filters=` value for a request: the parts named by flags, plus
+/* Builds the encoded `filters=` value for a request from f: the parts named by flags, plus
  * dangling (NULL to omit), exactly or not at all. Returns 0 with a malloc'd string in *out
  * (caller frees; empty with no filter at all), or -EILSEQ (a term is not valid UTF-8, so it
  * cannot travel as JSON), -ENAMETOOLONG (a term does not fit), -ENOMEM, with *out NULL.
  * A request whose filters cannot be built must not be sent: without a term it would select
  * more than configured. */
-int dc_api_filters_build(const struct dc_config *cfg, unsigned flags, const char *dangling, char **out);
-
-/* dc_api_filters_build's string, or NULL on any of its errors. */
-char *dc_api_filters(const struct dc_config *cfg, unsigned flags, const char *dangling);
+int dc_api_filters_build(const dc_filter_fields_t *f, unsigned flags, const char *dangling, int64_t now_ns,
+                         char **out);
 
 /* total + n for byte counts the engine reports: a negative total (unknown) counts as 0, a
  * negative n adds nothing, and the sum stops at INT64_MAX instead of overflowing (an engine

@@ -713,3 +713,8 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   cfg->run_gid = (gid_t)gid;
   return DC_CONFIG_OK;
 }
+
+dc_filter_fields_t dc_config_filter_fields(const dc_config_t *cfg) {
+  return (dc_filter_fields_t){.has_until = cfg->has_until, .until_ns = cfg->until_ns, .labels = cfg->labels,
+                              .nlabels = cfg->nlabels, .protect = &cfg->protect};
+}

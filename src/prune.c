@@ -199,6 +199,7 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
 void prune_send(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_config_t *cfg = run->cfg;
+  const dc_filter_fields_t ff = dc_config_filter_fields(cfg);
   char *filters;
   char query[sizeof(op->req.path)];
   int rc;
@@ -209,11 +210,11 @@ void prune_send(dc_op_t *op) {
      * takes `until` only as a duration (the cut-off's age, counted when sent); Docker 26 takes
      * a timestamp too, and cuts a duration down to whole seconds, which would keep records of
      * the second before the cut-off: it gets the cut-off itself. */
-    rc = dc_api_filters_build(cfg, dc_api_version_cmp(run->engine.version, DC_API_BUILD_UNTIL_TS) >= 0 ? DC_F_UNTIL : DC_F_UNTIL_AGE,
-                              NULL, &filters);
+    unsigned until = dc_api_version_cmp(run->engine.version, DC_API_BUILD_UNTIL_TS) >= 0 ? DC_F_UNTIL : DC_F_UNTIL_AGE;
+    rc = dc_api_filters_build(&ff, until, NULL, dc_now_ns(), &filters);
   } else {
-    rc = dc_api_filters_build(cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
-                              op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL, &filters);
+    rc = dc_api_filters_build(&ff, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,
+                              op->kind == DC_IMAGES ? (cfg->prune_all ? "false" : "true") : NULL, dc_now_ns(), &filters);
   }
   /* A prune is sent with exactly the filters configured or not at all: one term less would
    * remove more than asked. */

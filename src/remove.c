@@ -278,7 +278,8 @@ void remove_start(dc_op_t *op) {
   case DC_VOLUMES: {
     char *f = NULL;
     char q[256];
-    int n = dc_api_filters_build(run->cfg, 0, dangling, &f) < 0
+    dc_filter_fields_t ff = dc_config_filter_fields(run->cfg);
+    int n = dc_api_filters_build(&ff, 0, dangling, dc_now_ns(), &f) < 0
                 ? -1
                 : snprintf(q, sizeof(q), "%s%s", *f ? "filters=" : "", f);
     free(f);
