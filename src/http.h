@@ -23,7 +23,7 @@ typedef struct dc_http_response {
   char libpod_api_version[16]; /* Libpod-Api-Version: present only on Podman */
   char server[64];
   char content_type[64];
-  char *body; /* NUL-terminated; owned by the parser until dc_http_parser_take_body */
+  char *body; /* NUL-terminated; owned by the parser (freed by dc_http_parser_free) unless moved out */
   size_t body_len;
   bool keep_alive; /* the connection may carry another request */
 } dc_http_response_t;

@@ -1,5 +1,7 @@
-/* main.c: configuration, privileges, confirmation, the run, and the exit status.
- * Only main decides the exit status: 0 success, 1 partial, 2 failure. */
+/* main.c: configuration, privileges, confirmation, the run, and the exit status: 0 success,
+ * 1 partial, 2 failure. The run's own status comes from the run (plan.c's finish()); main
+ * returns 2 itself only when the run could not start (bad configuration, privileges, the
+ * metrics file, the loop). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
