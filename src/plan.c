@@ -94,6 +94,17 @@ static void close_handle(uv_handle_t *h) {
     uv_close(h, on_handle_closed);
 }
 
+/* Closes the run's handles and its client. */
+static void close_run(dc_run_t *run) {
+  close_handle((uv_handle_t *)&run->deadline);
+  close_handle((uv_handle_t *)&run->sigterm);
+  close_handle((uv_handle_t *)&run->sigint);
+  close_handle((uv_handle_t *)&run->recon_timer);
+  for (int k = 0; k < DC_KIND__COUNT; k++)
+    close_handle((uv_handle_t *)&run->ops[k].retry_timer);
+  dc_client_close(&run->client, NULL);
+}
+
 static void finish(dc_run_t *run) {
   if (run->finished)
     return;
@@ -136,13 +147,7 @@ static void finish(dc_run_t *run) {
   (void)cfg;
   dc_report_summary(run->exit_code, counts, bytes, dc_now_ms() - run->start_ms);
 
-  close_handle((uv_handle_t *)&run->deadline);
-  close_handle((uv_handle_t *)&run->sigterm);
-  close_handle((uv_handle_t *)&run->sigint);
-  close_handle((uv_handle_t *)&run->recon_timer);
-  for (int k = 0; k < DC_KIND__COUNT; k++)
-    close_handle((uv_handle_t *)&run->ops[k].retry_timer);
-  dc_client_close(&run->client, NULL);
+  close_run(run);
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
     free(op->cand);
@@ -364,13 +369,7 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const d
     rc = uv_signal_init(loop, &run->sigint);
   if (rc < 0) {
     /* Close whatever was set up; the caller runs the loop to let the closes complete. */
-    close_handle((uv_handle_t *)&run->deadline);
-    close_handle((uv_handle_t *)&run->sigterm);
-    close_handle((uv_handle_t *)&run->sigint);
-    close_handle((uv_handle_t *)&run->recon_timer);
-    for (int k = 0; k < DC_KIND__COUNT; k++)
-      close_handle((uv_handle_t *)&run->ops[k].retry_timer);
-    dc_client_close(&run->client, NULL);
+    close_run(run);
     return rc;
   }
   run->deadline.data = run->sigterm.data = run->sigint.data = run;

@@ -122,7 +122,9 @@ static void removals_done(dc_op_t *op) {
     op_end(op, OP_OK, NULL);
 }
 
-static void pump_deletes(dc_op_t *op) {
+/* Gives each idle slot the selection's next resource and starts it (start counts a failure
+ * to send); then ends the operation if every removal has answered. */
+static void pump(dc_op_t *op, void (*start)(dc_op_t *op, dc_delete_slot_t *slot)) {
   dc_run_t *run = op->run;
   for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run_past_deadline(run); i++) {
     dc_delete_slot_t *slot = &op->slots[i];
@@ -130,22 +132,28 @@ static void pump_deletes(dc_op_t *op) {
       continue;
     slot->op = op;
     slot->idx = op->sel[op->next++];
-    const dc_resource_t *r = &op->from->items[slot->idx];
-    /* An image with several tags can only go by force; it was checked unused just now. */
-    const char *query = op->kind == DC_IMAGES && dc_image_tags(r) > 1 ? "force=1" : NULL;
-    int rc = send_slot(op, slot, "DELETE", dc_kind(op->kind)->remove_prefix, "", query, on_delete);
-    if (rc < 0) {
-      op->failures++;
-      if (rc == -ENAMETOOLONG)
-        snprintf(op->last_error, sizeof(op->last_error), "%s name too long", dc_kind_singular(op->kind));
-      else if (rc == -EINVAL)
-        snprintf(op->last_error, sizeof(op->last_error), "%s with an invalid ID: not sent", dc_kind_singular(op->kind));
-      else
-        snprintf(op->last_error, sizeof(op->last_error), "%s", uv_strerror(rc));
-    }
+    start(op, slot);
   }
   removals_done(op);
 }
+
+static void start_delete(dc_op_t *op, dc_delete_slot_t *slot) {
+  const dc_resource_t *r = &op->from->items[slot->idx];
+  /* An image with several tags can only go by force; it was checked unused just now. */
+  const char *query = op->kind == DC_IMAGES && dc_image_tags(r) > 1 ? "force=1" : NULL;
+  int rc = send_slot(op, slot, "DELETE", dc_kind(op->kind)->remove_prefix, "", query, on_delete);
+  if (rc < 0) {
+    op->failures++;
+    if (rc == -ENAMETOOLONG)
+      snprintf(op->last_error, sizeof(op->last_error), "%s name too long", dc_kind_singular(op->kind));
+    else if (rc == -EINVAL)
+      snprintf(op->last_error, sizeof(op->last_error), "%s with an invalid ID: not sent", dc_kind_singular(op->kind));
+    else
+      snprintf(op->last_error, sizeof(op->last_error), "%s", uv_strerror(rc));
+  }
+}
+
+static void pump_deletes(dc_op_t *op) { pump(op, start_delete); }
 
 /* The listings are in: choose, then delete. */
 static void select_and_delete(dc_op_t *op) {
@@ -353,28 +361,21 @@ static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot) {
   return send_slot(op, slot, "POST", dc_kind(DC_REAP)->remove_prefix, "/stop", query, on_reap);
 }
 
-static void pump_reaps(dc_op_t *op) {
-  dc_run_t *run = op->run;
-  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run_past_deadline(run); i++) {
-    dc_delete_slot_t *slot = &op->slots[i];
-    if (slot->busy)
-      continue;
-    slot->op = op;
-    slot->idx = op->sel[op->next++];
-    const dc_resource_t *c = &op->from->items[slot->idx];
-    /* Only a running container needs the stop (with its grace); the removal forces the rest. */
-    slot->stopping_first = dc_container_running(c);
-    slot->t0 = dc_now_ms();
-    slot->stop_ms = -1;
-    if (send_reap_step(op, slot) < 0) {
-      char name[101];
-      op->failures++;
-      snprintf(op->last_error, sizeof(op->last_error), "container %s: cannot send the request",
-               shown_name(name, sizeof(name), c));
-    }
+static void start_reap_slot(dc_op_t *op, dc_delete_slot_t *slot) {
+  const dc_resource_t *c = &op->from->items[slot->idx];
+  /* Only a running container needs the stop (with its grace); the removal forces the rest. */
+  slot->stopping_first = dc_container_running(c);
+  slot->t0 = dc_now_ms();
+  slot->stop_ms = -1;
+  if (send_reap_step(op, slot) < 0) {
+    char name[101];
+    op->failures++;
+    snprintf(op->last_error, sizeof(op->last_error), "container %s: cannot send the request",
+             shown_name(name, sizeof(name), c));
   }
-  removals_done(op);
 }
+
+static void pump_reaps(dc_op_t *op) { pump(op, start_reap_slot); }
 
 void reap_start(dc_op_t *op) {
   dc_run_t *run = op->run;
