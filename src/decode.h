@@ -5,23 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jsonwalk.h"
 #include "kinds.h"
 #include "resource.h"
 
 #define DC_MAX_ITEMS 1000000
-/* The most values (array elements, object members, keys counted) that one decoded value may
- * hold when the decoders hand it to jansson whole: a list entry, an image's prune entry. A
- * larger one is refused with the reply. Real entries hold tens to a few hundred. */
-#define DC_MAX_VALUE_NODES 65536
-/* The most bytes of text of such a value, or of any one key or scalar: one jansson call then
- * takes milliseconds, and the decoders can check the deadline between calls. */
-#define DC_MAX_VALUE_BYTES 4194304
-#define DC_STR_(x) #x
-#define DC_STR(x) DC_STR_(x)
 
 /* Memory bound of the decoders (F3 of the 2026-11 audit). A reply is never one jansson tree:
- * the walkers in api.c read its structure themselves and hand jansson one entry, key or
- * scalar at a time, and skip what they do not read down to its scalars. So one reply costs,
+ * the walker (jsonwalk.c) reads its structure themselves and hand jansson one entry, key or
+ * scalar at a time, and skips what they do not read down to its scalars. So one reply costs,
  * on top of its body (at most DC_HTTP_MAX_BODY, 64 MiB):
  *   - one entry's tree, at most DC_MAX_VALUE_NODES values and DC_MAX_VALUE_BYTES of text
  *     (about 10 MiB), or one scalar (at most DC_MAX_VALUE_BYTES, twice while jansson grows it);
@@ -33,11 +25,6 @@
  * a 60 MB prune reply 103 MB, one 55 MB list entry 66 MB, where they took 1.4 GB and
  * 1.05 GB; a list of 1,000,000 minimal entries 213 MB). Replies in flight together add up. */
 
-/* Makes every decoder below give up with -ETIMEDOUT (and a reason in err) once the monotonic
- * clock (CLOCK_MONOTONIC, as uv_hrtime) passes mono_ns; 0 for no limit (the default). The
- * clock is read every few dozen values, so a reply of any size is abandoned within
- * milliseconds of the deadline rather than after its whole decode. */
-void dc_api_set_decode_deadline(uint64_t mono_ns);
 
 /* Keeps, of each listed resource's labels, only those with one of the n keys (exact match,
  * as the engine's label filters): the keys the run decides by. The array and strings are

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "decode.h"
 #include "text.h"
 
 /* "invalid JSON in reply: <jansson's reason>": its "near '...'" quotes the reply, so the

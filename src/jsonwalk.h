@@ -1,4 +1,4 @@
-/* jsonwalk.h (private to the decoders): a reply walked value by value.
+/* jsonwalk.h: a reply walked value by value (for the decoders of decode.c), and its limits.
  *
  * An inventory reply can hold tens of thousands of entries (10,000 containers: 8.5 MB), and
  * as one jansson tree it costs ~4.5 times its text. So the top level of a reply is walked
@@ -14,6 +14,24 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* The most values (array elements, object members, keys counted) that one decoded value may
+ * hold when the decoders hand it to jansson whole: a list entry, an image's prune entry. A
+ * larger one is refused with the reply. Real entries hold tens to a few hundred. */
+#define DC_MAX_VALUE_NODES 65536
+/* The most bytes of text of such a value, or of any one key or scalar: one jansson call then
+ * takes milliseconds, and the decoders can check the deadline between calls. */
+#define DC_MAX_VALUE_BYTES 4194304
+#define DC_STR_(x) #x
+#define DC_STR(x) DC_STR_(x)
+
+/* Makes every decoder give up with -ETIMEDOUT (and a reason in err) once the monotonic
+ * clock (CLOCK_MONOTONIC, as uv_hrtime) passes mono_ns; 0 for no limit (the default). The
+ * clock is read every few dozen values, so a reply of any size is abandoned within
+ * milliseconds of the deadline rather than after its whole decode. */
+void dc_api_set_decode_deadline(uint64_t mono_ns);
+
 
 typedef struct cursor {
   const char *start, *p, *end;

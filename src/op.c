@@ -1,5 +1,6 @@
-/* op.c: an operation's state: how it ends and is reported, its requests, its retries, and
- * its selection (the rules of select.c, with the facts of the run). */
+/* op.c: an operation's state: how it ends and is reported, its requests, the deadline and the
+ * way back into the schedule, and its selection (the rules of select.c, with the facts of the
+ * run). */
 #include "op.h"
 
 #include <errno.h>
@@ -11,6 +12,27 @@
 #include "log.h"
 #include "report.h"
 #include "text.h"
+
+/* The one way back into the schedule: every handler ends here once it has recorded its
+ * outcome; plan.c set run->advance to its advance(). */
+void run_advance(dc_run_t *run) { run->advance(run); }
+
+/* The deadline, checked where work starts and not only when its timer fires: libuv runs due
+ * timers only between callbacks, while a reply's decode and the selection run inside one, so a
+ * request could otherwise leave long after the deadline. Before every request and between
+ * phases the monotonic clock is read; once past the deadline the run is stopping and nothing
+ * more is sent. The abandonment itself (stop) then runs from the loop at once, through the
+ * deadline timer re-armed to 0, rather than under a caller whose state it would free.
+ * Returns true when nothing may be sent. */
+bool run_past_deadline(dc_run_t *run) {
+  if (run->stopping)
+    return true;
+  if (uv_hrtime() < run->deadline_ns)
+    return false;
+  run->stopping = true;
+  uv_timer_start(&run->deadline, run->on_deadline, 0, 0);
+  return true;
+}
 
 bool op_terminal(const dc_op_t *op) { return op->status >= OP_OK; }
 
@@ -90,27 +112,8 @@ int run_send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const c
   return rc;
 }
 
-
-void op_on_retry_timer(uv_timer_t *t) {
-  dc_op_t *op = t->data;
-  if (op->run->finished || op_terminal(op))
-    return;
-  if (!op->retry_req) {
-    prune_send(op);
-    return;
-  }
-  dc_request_t *req = op->retry_req;
-  op->retry_req = NULL;
-  op->listing++;
-  int rc = run_past_deadline(op->run) ? UV_ECANCELED : dc_client_send(&op->run->client, req);
-  if (rc < 0) {
-    /* Report it as the listing's own failure, through the one path that handles those. */
-    snprintf(req->error, sizeof(req->error), "%s", uv_strerror(rc));
-    req->cb(req, rc, NULL);
-  }
-}
-
-
+/* True when the reply has this status and the engine's message contains needle: some
+ * conditions are told apart only by their text (Podman's 500s, Docker's busy disk usage). */
 bool error_says(const dc_http_response_t *resp, int http_status, const char *needle) {
   if (resp->status != http_status)
     return false;
@@ -124,22 +127,6 @@ bool error_says(const dc_http_response_t *resp, int http_status, const char *nee
 bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
   return run->engine.podman && error_says(resp, 500, "no such ");
 }
-
-/* Another prune got in the way: Docker says 409 (its prune lock is held); Podman has no lock
- * and fails the whole prune when another one removed an item first. */
-
-bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why) {
-  if (op->attempts >= DC_PRUNE_RETRIES || op->run->stopping || op->retry_req)
-    return false;
-  uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
-  op->attempts++;
-  op->retry_req = req;
-  dc_log(req ? DC_LOG_DEBUG : DC_LOG_INFO, "%s: %s; %s in %llu ms", dc_kind_plural(op->kind), why,
-         req ? "asking again" : "retrying", (unsigned long long)delay);
-  uv_timer_start(&op->retry_timer, op_on_retry_timer, delay, 0);
-  return true;
-}
-
 
 /* --- an operation's selection --- */
 
@@ -159,7 +146,6 @@ const dc_resource_list_t *op_judged_against(const dc_op_t *op) {
 int op_use_sets(dc_op_t *op) {
   return dc_select_use_sets(op->kind, op->run->cfg->dry_run, op_judged_against(op), &op->used, &op->reaped_mounts);
 }
-
 
 /* What the rules know of the engine for op. */
 dc_facts_t op_facts(const dc_op_t *op, int64_t now_ns) {

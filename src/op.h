@@ -2,8 +2,9 @@
  * (plan.c), the operation state (op.c), the daemon's prunes (prune.c), the client-side
  * removals and the reaper (remove.c) and the reconciliation after a cut (recon.c).
  *
- * Handlers record outcomes and then call run_advance(), the schedule's one entry: only the
- * schedule decides what runs next. */
+ * Handlers record outcomes and then call run_advance(), the schedule's one entry (a pointer
+ * plan.c sets, so that no module calls up into the schedule): only the schedule decides what
+ * runs next. */
 #ifndef DC_OP_H
 #define DC_OP_H
 
@@ -102,16 +103,17 @@ struct dc_run {
   bool cut_destructive;     /* some were in flight when the run was stopped */
   bool finished;
   int exit_code;
+  void (*advance)(dc_run_t *run); /* the schedule (plan.c), reached through run_advance() */
+  uv_timer_cb on_deadline;        /* the schedule's deadline handler */
 };
 
-/* --- plan.c: the schedule --- */
+/* --- op.c: an operation's state --- */
 
-/* Starts whatever has become possible; finishes the run when nothing is left. */
+/* Back to the schedule, which starts whatever has become possible and finishes the run when
+ * nothing is left. */
 void run_advance(dc_run_t *run);
 /* The deadline, checked where work starts: true (and the run is stopping) once past it. */
 bool run_past_deadline(dc_run_t *run);
-
-/* --- op.c: an operation's state --- */
 
 bool op_terminal(const dc_op_t *op);
 /* The operation's line (and its warning). */
@@ -127,10 +129,6 @@ int run_send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const c
                  void *data);
 bool error_says(const dc_http_response_t *resp, int http_status, const char *needle);
 bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp);
-/* Schedules req again (NULL: the prune) after the bounded backoff. False when the attempts
- * are used up or the run is stopping. */
-bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why);
-void op_on_retry_timer(uv_timer_t *t);
 const dc_resource_list_t *op_judged_against(const dc_op_t *op);
 int op_use_sets(dc_op_t *op);
 /* What the rules know of the engine for op (now_ns: the reaper's instant). */
@@ -142,8 +140,11 @@ bool op_any_selected(const dc_op_t *op, const dc_resource_list_t *l);
 
 /* A daemon prune, unless the inventory shows it has nothing to remove. */
 void prune_start(dc_op_t *op);
-/* Sends the prune itself (again, on a retry). */
+/* Sends the prune itself. */
 void prune_send(dc_op_t *op);
+/* Schedules req again (NULL: the prune) after the bounded backoff. False when the attempts
+ * are used up or the run is stopping. */
+bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why);
 
 /* --- remove.c: client-side removals and the reaper --- */
 

@@ -21,23 +21,6 @@
 static void advance(dc_run_t *run);
 static void on_deadline(uv_timer_t *t);
 
-/* The deadline, checked where work starts and not only when its timer fires: libuv runs due
- * timers only between callbacks, while a reply's decode and the selection run inside one, so a
- * request could otherwise leave long after the deadline. Before every request and between
- * phases the monotonic clock is read; once past the deadline the run is stopping and nothing
- * more is sent. The abandonment itself (stop) then runs from the loop at once, through the
- * deadline timer re-armed to 0, rather than under a caller whose state it would free.
- * Returns true when nothing may be sent. */
-bool run_past_deadline(dc_run_t *run) {
-  if (run->stopping)
-    return true;
-  if (uv_hrtime() < run->deadline_ns)
-    return false;
-  run->stopping = true;
-  uv_timer_start(&run->deadline, on_deadline, 0, 0);
-  return true;
-}
-
 /* --- inventories taken before deleting, for the audit trail --- */
 
 static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -348,6 +331,8 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const d
   memset(run, 0, sizeof(*run));
   run->loop = loop;
   run->cfg = cfg;
+  run->advance = advance; /* the one way back into the schedule (run_advance) */
+  run->on_deadline = on_deadline;
   run->start_ms = dc_now_ms();
   dc_client_init(&run->client, loop, cfg);
   if (pre && pre->used)
@@ -405,9 +390,6 @@ int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const d
   return 0;
 }
 
-
-/* The one way back into the schedule: every handler ends here once it has recorded its outcome. */
-void run_advance(dc_run_t *run) { advance(run); }
 
 dc_run_t *dc_run_new(void) { return calloc(1, sizeof(dc_run_t)); }
 void dc_run_free(dc_run_t *run) { free(run); }

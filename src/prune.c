@@ -1,5 +1,6 @@
 /* prune.c: the daemon's prunes: sent unless the inventory shows nothing to remove, retried
- * while another prune holds the engine, and their replies named in the audit trail. */
+ * while another prune holds the engine (the same bounded backoff serves a listing the engine
+ * is too busy to give), and their replies named in the audit trail. */
 #include "op.h"
 
 #include <errno.h>
@@ -146,15 +147,45 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   dc_resource_index_free(&ix);
 }
 
-/* True when the reply has this status and the engine's message contains needle: some
- * conditions are told apart only by their text (Podman's 500s, Docker's busy disk usage). */
-
+/* Another prune got in the way: Docker says 409 (its prune lock is held); Podman has no lock
+ * and fails the whole prune when another one removed an item first. */
 static bool prune_collided(const dc_run_t *run, const dc_http_response_t *resp) {
   return resp->status == 409 || gone_on_podman(run, resp);
 }
 
+/* The retry timer: the prune again, or the listing (req) the engine was too busy to give. */
+static void on_retry_timer(uv_timer_t *t) {
+  dc_op_t *op = t->data;
+  if (op->run->finished || op_terminal(op))
+    return;
+  if (!op->retry_req) {
+    prune_send(op);
+    return;
+  }
+  dc_request_t *req = op->retry_req;
+  op->retry_req = NULL;
+  op->listing++;
+  int rc = run_past_deadline(op->run) ? UV_ECANCELED : dc_client_send(&op->run->client, req);
+  if (rc < 0) {
+    /* Report it as the listing's own failure, through the one path that handles those. */
+    snprintf(req->error, sizeof(req->error), "%s", uv_strerror(rc));
+    req->cb(req, rc, NULL);
+  }
+}
+
 /* Schedules req again (NULL: the prune) after the bounded backoff: 0.2 s, doubled each time.
  * Returns false when the attempts are used up or the run is stopping. */
+bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why) {
+  if (op->attempts >= DC_PRUNE_RETRIES || op->run->stopping || op->retry_req)
+    return false;
+  uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
+  op->attempts++;
+  op->retry_req = req;
+  dc_log(req ? DC_LOG_DEBUG : DC_LOG_INFO, "%s: %s; %s in %llu ms", dc_kind_plural(op->kind), why,
+         req ? "asking again" : "retrying", (unsigned long long)delay);
+  uv_timer_start(&op->retry_timer, on_retry_timer, delay, 0);
+  return true;
+}
 
 static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_op_t *op = req->data;
