@@ -425,7 +425,8 @@ int dc_api_decode_volume_sizes(const char *body, size_t len, dc_resource_list_t 
  * and one entry, never one tree of the whole reply. */
 
 typedef struct prune_builder {
-  dc_kind_t kind;
+  const char *member; /* the reply's list */
+  bool images;        /* entries are objects with Deleted or Untagged */
   dc_prune_result_t *out;
   size_t cap_ids, cap_untagged;
   size_t entries;   /* of the list being walked */
@@ -465,7 +466,7 @@ static int add_pruned(json_t *v, size_t index, void *ctx) {
     return -EPROTO;
   }
   int rc = 0;
-  if (b->kind != DC_IMAGES) {
+  if (!b->images) {
     if (!usable_id(v))
       rc = -EPROTO;
     else
@@ -526,15 +527,16 @@ static int space_reclaimed(jw_cursor_t *c, void *ctx) {
 /* Walks the reply object: the kind's list, SpaceReclaimed, and every other member checked and
  * dropped. */
 static int walk_prune(jw_cursor_t *c, prune_builder_t *b) {
-  const jw_member_t members[] = {{dc_kind(b->kind)->prune_member, pruned_list}, {"SpaceReclaimed", space_reclaimed}};
+  const jw_member_t members[] = {{b->member, pruned_list}, {"SpaceReclaimed", space_reclaimed}};
   return jw_walk_object(c, members, 2, b);
 }
 
-int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
+int dc_decode_prune_reply(const char *member, bool images, const char *body, size_t len, dc_prune_result_t *out,
+                          char *err,
                         size_t errlen) {
   memset(out, 0, sizeof(*out));
   out->space = -1;
-  prune_builder_t b = {.kind = kind, .out = out, .err = err, .errlen = errlen};
+  prune_builder_t b = {.member = member, .images = images, .out = out, .err = err, .errlen = errlen};
   jw_cursor_t c;
   int rc = jw_cursor_open(&c, body, len, err, errlen);
   if (rc == 0)

@@ -2,11 +2,11 @@
 #ifndef DC_DECODE_H
 #define DC_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "jsonwalk.h"
-#include "kinds.h"
 #include "resource.h"
 
 #define DC_MAX_ITEMS 1000000
@@ -57,9 +57,11 @@ typedef struct dc_prune_result {
   int64_t space;
 } dc_prune_result_t;
 
-/* Returns 0, or -EPROTO (-ENOMEM, -ETIMEDOUT) with a reason in err; on error out is empty. */
-int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
-                        size_t errlen);
+/* A prune reply whose list is the member named member (images: entries are objects with
+ * Deleted or Untagged). Returns 0, or -EPROTO (-ENOMEM, -ETIMEDOUT) with a reason in err; on
+ * error out is empty. */
+int dc_decode_prune_reply(const char *member, bool images, const char *body, size_t len, dc_prune_result_t *out,
+                          char *err, size_t errlen);
 void dc_prune_result_free(dc_prune_result_t *r);
 
 #endif

@@ -1,8 +1,6 @@
 /* kinds.c: the table of kinds. */
 #include "kinds.h"
 
-#include "decode.h"
-
 static const dc_kind_info_t kinds[DC_KIND__COUNT] = {
     [DC_CONTAINERS] = {.singular = "container", .plural = "containers", .json = "container", .json_plural = "containers",
                        .list_path = "/containers/json", .list_query = "all=1", .decode = dc_api_decode_containers,
@@ -32,3 +30,8 @@ const char *dc_kind_singular(dc_kind_t k) { return kinds[k].singular; }
 const char *dc_kind_plural(dc_kind_t k) { return kinds[k].plural; }
 const char *dc_kind_json(dc_kind_t k) { return kinds[k].json; }
 const char *dc_kind_json_plural(dc_kind_t k) { return kinds[k].json_plural; }
+
+int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
+                        size_t errlen) {
+  return dc_decode_prune_reply(kinds[kind].prune_member, kind == DC_IMAGES, body, len, out, err, errlen);
+}

@@ -5,13 +5,13 @@
 
 #include <stddef.h>
 
-struct dc_resource_list;
+#include "decode.h"
 
 /* DC_REAP: containers stopped and removed by the reaper (REAP_LABEL/REAP_AFTER). */
 typedef enum { DC_CONTAINERS = 0, DC_BUILD_CACHE, DC_NETWORKS, DC_IMAGES, DC_VOLUMES, DC_REAP, DC_KIND__COUNT } dc_kind_t;
 
 /* Decodes a listing reply into out. Returns 0, or a negative errno with a reason in err. */
-typedef int (*dc_decode_fn)(const char *body, size_t len, struct dc_resource_list *out, char *err, size_t errlen);
+typedef int (*dc_decode_fn)(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
 
 typedef struct dc_kind_info {
   const char *singular, *plural;     /* "container", "containers": audit lines and totals */
@@ -31,5 +31,9 @@ const char *dc_kind_plural(dc_kind_t k);
 /* The same as JSON values and keys: "container"/"containers", "build_cache", ... */
 const char *dc_kind_json(dc_kind_t k);
 const char *dc_kind_json_plural(dc_kind_t k);
+
+/* The kind's prune reply (dc_decode_prune_reply with the kind's member). */
+int dc_api_decode_prune(dc_kind_t kind, const char *body, size_t len, dc_prune_result_t *out, char *err,
+                        size_t errlen);
 
 #endif

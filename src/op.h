@@ -13,9 +13,10 @@
 
 #include "api.h"
 #include "config.h"
-#include "plan.h"
 #include "select.h"
 #include "transport.h"
+
+typedef struct dc_run dc_run_t; /* as in plan.h */
 
 #define DC_DELETE_CONCURRENCY 4 /* per-resource deletions (or reaps) in flight per type */
 #define DC_PRUNE_RETRIES 5      /* 409 "prune already running": bounded backoff */
