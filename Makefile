@@ -11,7 +11,7 @@
 #   make valgrind   the whole test suite with the binary under valgrind memcheck
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 60), from tests/fuzz/corpus
 #   make bench      benchmarks against a private Docker 26 engine, side by side with
-#                   `docker system prune` (BENCHMARKS.md); not part of make test
+#                   `docker system prune` (bench/README.md); not part of make test
 #   make install    install the binary and its man page under PREFIX (default /usr/local)
 
 BUILD ?= build
@@ -44,7 +44,7 @@ test: test-deps build
 	cd $(BUILD) && $(SUDO) ctest --output-on-failure -j 2 $(CTEST_ARGS)
 
 demo: test-deps build
-	$(SUDO) tests/demo.sh $(BUILD)/docker-cleaner
+	$(SUDO) examples/demo/demo.sh $(BUILD)/docker-cleaner
 
 run: build
 	$(BUILD)/docker-cleaner $(ARGS)

@@ -6,14 +6,18 @@
 #   bench/inventory.sh createrate only measure how fast the real engine creates containers
 #
 # Why a fake engine: 10,000 real containers take too long to create on the 2-core machine (the
-# create rate measured here is printed and extrapolated; see BENCHMARKS.md). The fake engine
+# create rate measured here is printed and extrapolated; see bench/README.md). The fake engine
 # (tests/protocol/fake_engine.py) serves the exact JSON shape of the real engine's items, captured
 # from the private Docker 26 engine at the start, replicated with distinct IDs.
+# The set-up passes single-quoted scripts to `sh -c`: their $1, $2 expand in that shell.
+# shellcheck disable=SC2016
 set -Eeuo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SOCK=/tmp/dc-bench/docker26/engine.sock
+# The engine bench/run.sh started (its DC_ENGINE_DIR, exported), or the same default.
+SOCK="${DC_ENGINE_DIR:-${BENCH_ENGINE_DIR:-${TMPDIR:-/tmp}/dc-bench}}/docker26/engine.sock"
 DC_BIN="${DC_BIN:-$REPO/build-bench/docker-cleaner}"
-OUT="${BENCH_OUT:-/tmp/dc-bench-results}"
+OUT="${BENCH_OUT:-$REPO/bench/out}" # raw output: ignored by git
+CLI="${BENCH_CLI:-$(command -v docker || echo docker)}" # the Docker CLI timed for scale (28.2 on the page)
 WORK="$OUT/inventory"
 COUNTS="${BENCH_INV_COUNTS:-1000 5000 10000}"
 REPS="${BENCH_INV_RUNS:-3}"
@@ -34,7 +38,7 @@ createrate() { # create M containers in parallel (8 at a time) through the API, 
 	log "created $m containers (8 in parallel, API) in $ms ms: $((ms * 1000 / m)) us each; 10,000 would take ~$((ms * 10000 / m / 1000)) s"
 	echo "api $m $ms" >"$WORK/createrate.txt"
 	t0=$(now_ns)
-	seq 1 50 | xargs -P 8 -I{} /usr/local/bin/docker -H "unix://$SOCK" create --network none -v /data --name bench-rate-cli-{} testbase:latest true >/dev/null
+	seq 1 50 | xargs -P 8 -I{} "$CLI" -H "unix://$SOCK" create --network none -v /data --name bench-rate-cli-{} testbase:latest true >/dev/null
 	ms=$((($(now_ns) - t0) / 1000000))
 	log "created 50 containers (8 parallel 'docker create', CLI 28) in $ms ms: 10,000 would take ~$((ms * 10000 / 50 / 1000)) s"
 	echo "cli 50 $ms" >>"$WORK/createrate.txt"
@@ -140,7 +144,7 @@ real_run() {
 		# the engine's own listing time (the floor for any client)
 		echo "$n floor $(floor_ms "$SOCK")" >>"$WORK/real-floor.txt"
 		t0=$(now_ns)
-		/usr/bin/time -f '%M' -o "$WORK/time-cli-$n" /usr/local/bin/docker -H "unix://$SOCK" ps -aq >/dev/null
+		/usr/bin/time -f '%M' -o "$WORK/time-cli-$n" "$CLI" -H "unix://$SOCK" ps -aq >/dev/null
 		echo "$n cli_ps $((($(now_ns) - t0) / 1000000)) $(tail -n1 "$WORK/time-cli-$n")" >>"$WORK/real-floor.txt"
 	done
 	t0=$(now_ns)

@@ -3,29 +3,41 @@
 #
 #   bench/run.sh [all|mix|scale|empty|bound|inventory|createrate]   (default: all)
 #
-# Starts its own Docker 26 engine (tests/engines/engine.sh, DC_ENGINE_DIR=/tmp/dc-bench,
-# DC_POOL_BASE=23: never /var/run/docker.sock, never the test engines), rebuilds the same workload
-# before every timed run, alternates A (docker-cleaner) and B (the Docker CLI), and prints medians.
+# Starts its own Docker 26 engine (tests/engines/engine.sh in its own DC_ENGINE_DIR, DC_POOL_BASE
+# 23: never /var/run/docker.sock, never the test engines), rebuilds the same workload before every
+# timed run, alternates A (docker-cleaner) and B (the Docker CLI), and prints medians. Raw timings,
+# logs and the report go to BENCH_OUT (bench/out/ by default, ignored by git); the page
+# (bench/README.md) quotes only the compact reports kept in bench/results/.
 #
 # Environment:
-#   DC_BIN        docker-cleaner binary (default build-bench/docker-cleaner, built if missing)
-#   BENCH_RUNS    A/B pairs per scale (default 5)
-#   BENCH_SCALES  scale factors (default "1 5 20")
-#   BENCH_OUT     results directory (default /tmp/dc-bench-results)
-#   BENCH_KEEP=1  leave the engine running at the end
+#   DC_BIN            docker-cleaner binary (default build-bench/docker-cleaner, built if missing)
+#   BENCH_RUNS        A/B pairs per scale (default 5)
+#   BENCH_SCALES      scale factors (default "1 5 20")
+#   BENCH_OUT         raw results directory (default bench/out in this checkout)
+#   BENCH_ENGINE_DIR  the private engine's directory (default $TMPDIR/dc-bench, or /tmp/dc-bench:
+#                     its socket path must stay under 108 bytes)
+#   BENCH_POOL_BASE   the private engine's address pool (default 23)
+#   BENCH_CLI         B: the Docker CLI under test (default: docker on PATH; the page's runs used CLI 28.2)
+#   BENCH_BUILD_CLI   the CLI that makes the build cache with its built-in BuildKit (default
+#                     BENCH_CLI; the page's runs used the engine's own CLI 20.10)
+#   BENCH_KEEP=1      leave the engine running at the end
+# The set-up passes single-quoted scripts to `sh -c`: their $1, $2 expand in that shell.
+# shellcheck disable=SC2016
 set -Eeuo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export DC_ENGINE_DIR=/tmp/dc-bench DC_POOL_BASE=23
+DC_ENGINE_DIR="${BENCH_ENGINE_DIR:-${TMPDIR:-/tmp}/dc-bench}"
+DC_POOL_BASE="${BENCH_POOL_BASE:-23}"
+export DC_ENGINE_DIR DC_POOL_BASE
 ENGINE_SH="$REPO/tests/engines/engine.sh"
 KIND=docker26
 SOCK="$DC_ENGINE_DIR/$KIND/engine.sock"
 DC_BIN="${DC_BIN:-$REPO/build-bench/docker-cleaner}"
-CLI28=/usr/local/bin/docker     # B: the CLI under test (28.2)
-CLI20=/usr/bin/docker           # set-up only: its built-in BuildKit makes build cache
+CLI28="${BENCH_CLI:-$(command -v docker || echo docker)}" # B: the CLI under test (28.2 on the page)
+CLI20="${BENCH_BUILD_CLI:-$CLI28}" # set-up only: its built-in BuildKit makes build cache
 RUNS="${BENCH_RUNS:-5}"
 SCALES="${BENCH_SCALES:-1 5 20}"
-OUT="${BENCH_OUT:-/tmp/dc-bench-results}"
+OUT="${BENCH_OUT:-$REPO/bench/out}"
 API=v1.45
 WORK="$OUT/work"
 unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
@@ -177,7 +189,7 @@ timed() {
 	echo "$ms $rss $rc" >>"$OUT/$name.txt"
 	echo "$ms $rss $rc"
 }
-run_A() { # docker-cleaner, the same work as B (see BENCHMARKS.md: CLI 28 removes anonymous volumes only)
+run_A() { # docker-cleaner, the same work as B (see bench/README.md: CLI 28 removes anonymous volumes only)
 	timed "$1" env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" PRUNE_ALL=true PRUNE_VOLUMES=true \
 		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-false}" PRUNE_FORCE=true "$DC_BIN"
 }

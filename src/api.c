@@ -30,6 +30,15 @@ int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engi
       dc_warn("the engine did not report a valid API version; assuming %s", DC_API_MIN);
   }
   if (pinned && *pinned) {
+    /* A pin the engine cannot serve is refused here, before any other request, the same way
+     * on every engine: Docker would answer every request 400 "client version is too new",
+     * Podman would accept it and answer as its own version. */
+    if (ping->api_version[0] && dc_api_version_valid(ping->api_version) &&
+        dc_api_version_cmp(pinned, out->daemon_max) > 0) {
+      snprintf(err, errlen, "DOCKER_API_VERSION=%s is newer than the engine's API version %s: unset it or pin %s",
+               pinned, out->daemon_max, out->daemon_max);
+      return -EPROTO;
+    }
     snprintf(out->version, sizeof(out->version), "%s", pinned);
     return 0;
   }
@@ -41,6 +50,20 @@ int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engi
   snprintf(out->version, sizeof(out->version), "%s",
            dc_api_version_cmp(out->daemon_max, DC_API_MAX) < 0 ? out->daemon_max : DC_API_MAX);
   return 0;
+}
+
+int dc_api_check_min(const char *body, size_t len, const char *pinned, char *err, size_t errlen) {
+  json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+  json_t *m = json_is_object(root) ? json_object_get(root, "MinAPIVersion") : NULL;
+  int rc = 0;
+  if (json_is_string(m) && dc_api_version_valid(json_string_value(m)) &&
+      dc_api_version_cmp(pinned, json_string_value(m)) < 0) {
+    snprintf(err, errlen, "DOCKER_API_VERSION=%s is older than the engine's minimum API version %s: unset it or pin %s",
+             pinned, json_string_value(m), json_string_value(m));
+    rc = -EPROTO;
+  }
+  json_decref(root);
+  return rc;
 }
 
 int dc_urlencode(char *out, size_t cap, const char *s) {

@@ -23,9 +23,14 @@ typedef struct dc_engine {
 } dc_engine_t;
 
 /* Negotiates from a /_ping reply: min(DC_API_MAX, engine's Api-Version), or the pinned
- * version. Returns 0, or -EPROTO with err set (engine too old, not an engine). */
+ * version. Returns 0, or -EPROTO with err set (engine too old, not an engine, a pinned
+ * version newer than the engine's). */
 int dc_api_negotiate(const dc_http_response_t *ping, const char *pinned, dc_engine_t *out, char *err,
                      size_t errlen);
+
+/* From a /version reply: 0 when pinned is at least the engine's MinAPIVersion (or the reply
+ * does not say), -EPROTO with a one-line err when the engine cannot serve it. */
+int dc_api_check_min(const char *body, size_t len, const char *pinned, char *err, size_t errlen);
 
 /* Percent-encodes s (everything but RFC 3986 unreserved characters). Returns the length or
  * -ENAMETOOLONG. */

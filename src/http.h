@@ -23,7 +23,10 @@ typedef struct dc_http_response {
   char libpod_api_version[16]; /* Libpod-Api-Version: present only on Podman */
   char server[64];
   char content_type[64];
-  char *body; /* NUL-terminated; owned by the parser (freed by dc_http_parser_free) unless moved out */
+  /* NUL-terminated, or NULL when there was none. Owned by the parser (dc_http_parser_free
+   * frees it) until a caller takes it: keeps the pointer, then sets body to NULL and the
+   * parser's body_alloc to 0. */
+  char *body;
   size_t body_len;
   bool keep_alive; /* the connection may carry another request */
 } dc_http_response_t;

@@ -123,9 +123,12 @@ bool error_says(const dc_http_response_t *resp, int http_status, const char *nee
 }
 
 /* Podman answers 500 "no such container" (image, network, volume) for an item a concurrent
- * prune or removal took first. */
+ * prune or removal took first. For an image, Podman 5 may instead answer 500 "normalizing
+ * image: normalizing name ... invalid repository name (ID), cannot specify 64-byte hexadecimal
+ * strings": the ID no longer names an image, so it was read as a repository name, which 64
+ * hex digits cannot be. Only image references are normalized, and only on Podman. */
 bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
-  return run->engine.podman && error_says(resp, 500, "no such ");
+  return run->engine.podman && (error_says(resp, 500, "no such ") || error_says(resp, 500, "invalid repository name"));
 }
 
 /* --- an operation's selection --- */

@@ -86,6 +86,7 @@ struct dc_run {
   dc_client_t client;
   dc_engine_t engine;
   dc_request_t ping;
+  dc_request_t version_probe; /* GET /version: a pinned version against a new engine's minimum */
   dc_inv_state_t ping_state;
   char error[640]; /* why the engine could not be used */
   dc_inventory_t inv[DC_KIND__COUNT];

@@ -1,8 +1,12 @@
 /* transport.c: the connection pool.
  *
  * A connection's life: connecting -> busy (one request) -> idle (kept alive) -> busy ... and
- * finally closing. conn_close() is the only teardown path; the memory goes in on_close(),
- * after libuv has let go of the handle. */
+ * finally closing. conn_close() is the only teardown path (conn_fail() is conn_close() plus
+ * the report of the request the connection carried); the memory goes in on_close(), after
+ * libuv has let go of the handle, and on_close() starts whatever waited for a free slot.
+ *
+ * Nothing here runs a request's callback from inside dc_client_send: sending only queues the
+ * request and starts the idle handle `kick`, whose callback (from the loop) starts the queue. */
 #include "transport.h"
 
 #include <errno.h>
@@ -99,6 +103,14 @@ static dc_request_t *pop_pending(dc_client_t *c) {
   return req;
 }
 
+/* Puts req first in the queue: a request sent again goes before those still waiting. */
+static void push_pending_front(dc_client_t *c, dc_request_t *req) {
+  req->next_pending = c->pending_head;
+  c->pending_head = req;
+  if (!c->pending_tail)
+    c->pending_tail = req;
+}
+
 /* Reports every queued request with status (and why, when given). */
 static void fail_pending(dc_client_t *c, int status, const char *why) {
   dc_request_t *req;
@@ -107,16 +119,6 @@ static void fail_pending(dc_client_t *c, int status, const char *why) {
       snprintf(req->error, sizeof(req->error), "%s", why);
     finish_request(req, status, NULL);
   }
-}
-
-static void fail_request(dc_conn_t *conn, int status, const char *why) {
-  dc_request_t *req = conn->req;
-  if (!req)
-    return;
-  conn->req = NULL;
-  if (why)
-    snprintf(req->error, sizeof(req->error), "%s", why);
-  finish_request(req, status, NULL);
 }
 
 /* Runs the close callback once the last connection and the kick handle are gone. */
@@ -158,6 +160,21 @@ static void conn_close(dc_conn_t *conn) {
     return;
   conn->state = C_CLOSING;
   uv_close(&conn->h.handle, on_close);
+}
+
+/* Closes the connection and reports its request, if it carries one, with status and why (a
+ * reason copied into req->error; NULL leaves it empty). The connection is closed first, so a
+ * callback that sends again never gets this connection back; why may point into the
+ * connection (its parser's error), which lives until on_close. */
+static void conn_fail(dc_conn_t *conn, int status, const char *why) {
+  dc_request_t *req = conn->req;
+  conn_close(conn);
+  if (!req)
+    return;
+  conn->req = NULL;
+  if (why)
+    snprintf(req->error, sizeof(req->error), "%s", why);
+  finish_request(req, status, NULL);
 }
 
 static void start_request(dc_conn_t *conn, dc_request_t *req);
@@ -211,9 +228,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     if (rc == DC_HTTP_DONE) {
       complete(conn, extra);
     } else if (rc < 0) {
-      const char *why = conn->parser.error;
-      conn_close(conn);
-      fail_request(conn, -EPROTO, why);
+      conn_fail(conn, -EPROTO, conn->parser.error);
     }
     return;
   }
@@ -235,18 +250,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     req->retries++;
     conn->req = NULL;
     req->conn = NULL;
-    req->next_pending = conn->client->pending_head;
-    conn->client->pending_head = req;
-    if (!conn->client->pending_tail)
-      conn->client->pending_tail = req;
+    push_pending_front(conn->client, req);
     conn_close(conn); /* on_close starts the pending request */
     return;
   }
   const char *why = nread == UV_EOF ? (conn->got_bytes ? conn->parser.error : "connection closed by the engine")
                                     : uv_strerror((int)nread);
   int status = nread == UV_EOF ? -EPROTO : (int)nread;
-  conn_close(conn);
-  fail_request(conn, status, why);
+  conn_fail(conn, status, why);
 }
 
 static void on_write(uv_write_t *w, int status) {
@@ -255,8 +266,7 @@ static void on_write(uv_write_t *w, int status) {
   if (conn->state == C_CLOSING)
     return;
   if (status < 0) {
-    conn_close(conn);
-    fail_request(conn, status, uv_strerror(status));
+    conn_fail(conn, status, uv_strerror(status));
   } else if (!conn->req && conn->state == C_BUSY) {
     conn_close(conn);
   }
@@ -272,8 +282,7 @@ static void start_request(dc_conn_t *conn, dc_request_t *req) {
   int n = dc_http_format_request(conn->wbuf, sizeof(conn->wbuf), req->method, req->path,
                                  conn->client->host_header);
   if (n < 0) {
-    conn_close(conn);
-    fail_request(conn, n, "request too long");
+    conn_fail(conn, n, "request too long");
     return;
   }
   dc_debug("-> %s %s", req->method, req->path);
@@ -281,8 +290,7 @@ static void start_request(dc_conn_t *conn, dc_request_t *req) {
   conn->write_req.data = conn;
   int rc = uv_write(&conn->write_req, &conn->h.stream, &b, 1, on_write);
   if (rc < 0) {
-    conn_close(conn);
-    fail_request(conn, rc, uv_strerror(rc));
+    conn_fail(conn, rc, uv_strerror(rc));
     return;
   }
   conn->writing = true;
@@ -292,8 +300,7 @@ static void start_request(dc_conn_t *conn, dc_request_t *req) {
 static void conn_ready(dc_conn_t *conn) {
   int rc = uv_read_start(&conn->h.stream, on_alloc, on_read);
   if (rc < 0) {
-    conn_close(conn);
-    fail_request(conn, rc, uv_strerror(rc));
+    conn_fail(conn, rc, uv_strerror(rc));
     return;
   }
   dc_request_t *req = conn->req;
@@ -306,14 +313,15 @@ static void on_connect(uv_connect_t *cr, int status) {
   if (conn->state == C_CLOSING)
     return;
   if (status < 0) {
-    conn_close(conn);
-    fail_request(conn, status, uv_strerror(status));
+    conn_fail(conn, status, uv_strerror(status));
     return;
   }
   conn_ready(conn);
 }
 
-/* Opens a connection for req. On failure the request is reported through its callback. */
+/* Opens a connection for req. Returns 0 when req went to the new connection (any later failure
+ * is reported through its callback), or a negative code when no connection could be made (req
+ * untouched: the caller reports it). */
 static int conn_open(dc_client_t *c, dc_request_t *req) {
   const dc_config_t *cfg = c->cfg;
   dc_conn_t *conn = calloc(1, sizeof(*conn));
@@ -347,18 +355,15 @@ static int conn_open(dc_client_t *c, dc_request_t *req) {
     rc = uv_pipe_open(&conn->h.pipe, fd);
     if (rc < 0) {
       close(fd);
-      conn_close(conn);
-      fail_request(conn, rc, uv_strerror(rc));
+      conn_fail(conn, rc, uv_strerror(rc));
       return 0;
     }
     conn_ready(conn);
   } else if (cfg->host_kind == DC_HOST_TCP) {
     uv_tcp_nodelay(&conn->h.tcp, 1);
     rc = uv_tcp_connect(&conn->connect_req, &conn->h.tcp, (const struct sockaddr *)&c->addr, on_connect);
-    if (rc < 0) {
-      conn_close(conn);
-      fail_request(conn, rc, uv_strerror(rc));
-    }
+    if (rc < 0)
+      conn_fail(conn, rc, uv_strerror(rc));
   } else {
     uv_pipe_connect(&conn->connect_req, &conn->h.pipe, cfg->socket_path, on_connect);
   }
@@ -479,8 +484,7 @@ void dc_client_abort(dc_client_t *c) {
     next = conn->next;
     if (conn->state == C_IDLE)
       continue;
-    conn_close(conn);
-    fail_request(conn, UV_ECANCELED, "abandoned");
+    conn_fail(conn, UV_ECANCELED, "abandoned");
   }
 }
 
@@ -491,8 +495,7 @@ void dc_client_close(dc_client_t *c, void (*cb)(dc_client_t *)) {
   cancel_resolver(c);
   fail_pending(c, UV_ECANCELED, NULL);
   for (dc_conn_t *conn = c->conns; conn; conn = conn->next) {
-    conn_close(conn);
-    fail_request(conn, UV_ECANCELED, "closing");
+    conn_fail(conn, UV_ECANCELED, "closing");
   }
   if (!uv_is_closing((uv_handle_t *)&c->kick))
     uv_close((uv_handle_t *)&c->kick, on_kick_closed);

@@ -19,7 +19,7 @@ check() { # NAME COMMAND...
 	fi
 }
 
-check "shellcheck examples" shellcheck "$ex"/contexts/*.sh "$ex"/swarm/*.sh
+check "shellcheck examples" shellcheck "$ex"/contexts/*.sh "$ex"/swarm/*.sh "$ex"/demo/*.sh
 check "systemd units" systemd-analyze verify --man=no "$ex"/systemd/docker-cleaner.service "$ex"/systemd/docker-cleaner.timer \
 	"$ex"/systemd/docker-cleaner-metrics.service
 check "CI snippets are YAML" /usr/bin/python3 -c '

@@ -7,8 +7,12 @@
 #   tests/engines/engine.sh status KIND   # exit 0 if the engine answers /_ping
 #
 # KIND: docker20 (bookworm's Docker 20.10, API 1.41), docker26 (trixie's Docker 26.1.5, API 1.45,
-# from ${DC_CACHE:-/var/cache/docker-cleaner}/docker26, see install-deps.sh), podman (bookworm's
-# Podman 4.3.1 Docker-compatible service).
+# from ${DC_CACHE:-/var/cache/docker-cleaner}/docker26, see install-deps.sh), docker28 (sid's
+# Docker 28.5.2 with containerd 2.1.9, API 1.51, graph drivers: overlay2), docker28c (the same
+# Docker 28.5.2 with the containerd image store, `features: containerd-snapshotter`, the default
+# of fresh Docker 29 installs), podman (bookworm's Podman 4.3.1 Docker-compatible service),
+# podman5 (sid's Podman 5.8.6 with netavark 1.17, compat API 1.41, from $DC_CACHE/podman5 with
+# its own glibc, see install-deps.sh).
 #
 # Everything an engine owns lives in ${DC_ENGINE_DIR:-/tmp/dc-engines}/KIND: its socket
 # (engine.sock), data root, exec/run roots, pidfiles, configuration and daemon.log. Nothing here ever
@@ -21,10 +25,11 @@
 #    /etc/containers/networks), file locks instead of the machine-wide /dev/shm/libpod_lock;
 #  - daemons are stopped only by the pid in their own pidfile (and only if that process's command
 #    line names this runtime dir).
-# The three engines can run at the same time (distinct sockets, roots and address pools:
-# 172.29.0.0/16 docker20, 172.30.0.0/16 docker26, 172.31.0.0/16 podman, /24 each). A second
-# engine of the same kind (another DC_ENGINE_DIR) needs its own pool: DC_POOL_BASE=N uses
-# 172.N.0.0/16 (pick 16 to 28).
+# All engines can run at the same time (distinct sockets, roots and address pools:
+# 172.29.0.0/16 docker20, 172.30.0.0/16 docker26, 172.28.0.0/16 docker28, 172.27.0.0/16
+# docker28c, 172.31.0.0/16 podman, 172.25.0.0/16 podman5, /24 each). A second engine of the same
+# kind (another DC_ENGINE_DIR) needs its own pool: DC_POOL_BASE=N uses 172.N.0.0/16 (pick 16 to 24
+# or 26).
 # What is shared with the host by design: user networks are bridges on the host (removed on stop);
 # rootful podman keeps its IPAM database and aardvark-dns state in /run/containers/networks (shared
 # by every rootful podman, so addresses never clash), netavark adds NETAVARK_* iptables chains,
@@ -39,14 +44,16 @@ die() { printf 'engine.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 log() { printf 'engine.sh[%s]: %s\n' "$KIND" "$*" >&2; }
 
 usage() {
-	echo "usage: $0 start|stop|env|status docker20|docker26|podman" >&2
+	echo "usage: $0 start|stop|env|status docker20|docker26|docker28|docker28c|podman|podman5" >&2
 	exit 2
 }
 
 [ $# -eq 2 ] || usage
 CMD="$1"
 KIND="$2"
-case "$KIND" in docker20 | docker26 | podman) ;; *) usage ;; esac
+case "$KIND" in docker20 | docker26 | docker28 | docker28c | podman | podman5) ;; *) usage ;; esac
+# The engine family: what is started, and how.
+case "$KIND" in podman*) FAMILY=podman ;; *) FAMILY=docker ;; esac
 
 unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
 
@@ -55,6 +62,8 @@ DIR="$BASE/$KIND"
 SOCK="$DIR/engine.sock"
 CACHE="${DC_CACHE:-/var/cache/docker-cleaner}"
 D26="$CACHE/docker26"
+D28="$CACHE/docker28"
+P5="$CACHE/podman5"
 LOGF="$DIR/daemon.log"
 PIDF="$DIR/daemon.pid"
 CTRD_PIDF="$DIR/containerd.pid"
@@ -148,6 +157,19 @@ docker_paths() {
 		ENGINE_PATH="$D26/usr/sbin:$D26/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 		POOL="172.${DC_POOL_BASE:-30}.0.0/16"
 		;;
+	docker28 | docker28c)
+		[ -x "$D28/usr/sbin/dockerd" ] || die "$D28/usr/sbin/dockerd missing: run tests/engines/install-deps.sh"
+		[ ! -e "$D28/usr/sbin/runc" ] || die "$D28/usr/sbin/runc must be deleted (needs glibc 2.38)"
+		DOCKERD="$D28/usr/sbin/dockerd"
+		CONTAINERD="$D28/usr/bin/containerd"
+		# sid's containerd 2.1, shims and docker-proxy first; bookworm's runc 1.1.5 after them.
+		ENGINE_PATH="$D28/usr/sbin:$D28/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		if [ "$KIND" = docker28 ]; then
+			POOL="172.${DC_POOL_BASE:-28}.0.0/16"
+		else
+			POOL="172.${DC_POOL_BASE:-27}.0.0/16"
+		fi
+		;;
 	esac
 }
 
@@ -158,6 +180,9 @@ start_docker() {
 	# trust key to /etc/docker/key.json unless told otherwise.
 	if [ "$KIND" = docker20 ]; then
 		printf '{"deprecated-key-path": "%s/key.json"}\n' "$DIR" >"$DIR/daemon.json"
+	elif [ "$KIND" = docker28c ]; then
+		# The containerd image store (images and build cache live in containerd's content store).
+		echo '{"features": {"containerd-snapshotter": true}}' >"$DIR/daemon.json"
 	else
 		echo '{}' >"$DIR/daemon.json"
 	fi
@@ -210,7 +235,29 @@ EOF
 }
 
 # ------------------------------------------------------------------------------ podman
+# PODMAN: the podman binary of this kind. podman5's binaries (podman, netavark, aardvark-dns) run
+# on sid's glibc in $P5 (patchelf'd by install-deps.sh); conmon and runc are bookworm's.
+podman_paths() {
+	case "$KIND" in
+	podman)
+		PODMAN=podman
+		PODMAN_POOL=31
+		HELPERS=""
+		FIREWALL=""
+		;;
+	podman5)
+		[ -x "$P5/usr/bin/podman" ] || die "$P5/usr/bin/podman missing: run tests/engines/install-deps.sh"
+		PODMAN="$P5/usr/bin/podman"
+		PODMAN_POOL=25
+		HELPERS="helper_binaries_dir = [\"$P5/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
+		# netavark 1.17 defaults to nftables; bookworm has no `nft` installed (iptables is).
+		FIREWALL='firewall_driver = "iptables"'
+		;;
+	esac
+}
+
 podman_conf() {
+	podman_paths
 	mkdir -p "$DIR/root" "$DIR/runroot" "$DIR/tmp" "$DIR/networks" "$DIR/cli"
 	cat >"$DIR/containers.conf" <<EOF
 [containers]
@@ -223,11 +270,13 @@ events_logfile_path = "$DIR/events.log"
 lock_type = "file"
 tmp_dir = "$DIR/tmp"
 image_copy_tmp_dir = "$DIR/tmp"
+$HELPERS
 [network]
 network_backend = "netavark"
 network_config_dir = "$DIR/networks"
-default_subnet = "172.${DC_POOL_BASE:-31}.255.0/24"
-default_subnet_pools = [{"base" = "172.${DC_POOL_BASE:-31}.0.0/16", "size" = 24}]
+default_subnet = "172.${DC_POOL_BASE:-$PODMAN_POOL}.255.0/24"
+default_subnet_pools = [{"base" = "172.${DC_POOL_BASE:-$PODMAN_POOL}.0.0/16", "size" = 24}]
+$FIREWALL
 EOF
 	cat >"$DIR/storage.conf" <<EOF
 [storage]
@@ -239,8 +288,9 @@ EOF
 
 # podman CLI on the private storage (teardown when the service is gone; tests use the socket).
 pm() {
+	podman_paths
 	CONTAINERS_CONF="$DIR/containers.conf" CONTAINERS_STORAGE_CONF="$DIR/storage.conf" \
-		timeout -k 5 60 podman --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
+		timeout -k 5 60 "$PODMAN" --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
 		--network-config-dir "$DIR/networks" --cgroup-manager cgroupfs --events-backend file "$@"
 }
 
@@ -248,7 +298,7 @@ start_podman() {
 	podman_conf
 	# TMPDIR: the compat image import leaves its upload (api_load.tar*) in $TMPDIR (/var/tmp).
 	TMPDIR="$DIR/tmp" CONTAINERS_CONF="$DIR/containers.conf" CONTAINERS_STORAGE_CONF="$DIR/storage.conf" \
-		setsid podman --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
+		setsid "$PODMAN" --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
 		--network-config-dir "$DIR/networks" --cgroup-manager cgroupfs --events-backend file \
 		--log-level info system service --time=0 "unix://$SOCK" \
 		>>"$LOGF" 2>&1 </dev/null &
@@ -305,10 +355,10 @@ do_stop() {
 		nets="$(DK_TIMEOUT=20 dk network ls -q --no-trunc --filter type=custom 2>/dev/null || true)"
 		# shellcheck disable=SC2086
 		[ -z "$nets" ] || DK_TIMEOUT=60 dk network rm $nets >/dev/null 2>&1 || true
-	elif [ "$KIND" = podman ] && [ -f "$DIR/containers.conf" ]; then
+	elif [ "$FAMILY" = podman ] && [ -f "$DIR/containers.conf" ]; then
 		pm rm -a -f -t 0 >/dev/null 2>&1 || true
 	fi
-	if [ "$KIND" = podman ]; then
+	if [ "$FAMILY" = podman ]; then
 		# (netavark deletes a network's bridge with its last container.)
 		kill_pidfile "$PIDF" "podman service" 15 || true
 	else
@@ -325,7 +375,7 @@ do_stop() {
 # ------------------------------------------------------------------------------ commands
 do_start() {
 	if pid_alive "$PIDF" && ping_ok; then
-		[ "$KIND" != podman ] || chmod 660 "$SOCK"
+		[ "$FAMILY" != podman ] || chmod 660 "$SOCK"
 		ensure_testbase
 		log "already running on $SOCK"
 		return 0
@@ -335,8 +385,8 @@ do_start() {
 	mkdir -p "$DIR"
 	local t0=$SECONDS
 	: >"$LOGF"
-	case "$KIND" in
-	docker20 | docker26) start_docker ;;
+	case "$FAMILY" in
+	docker) start_docker ;;
 	podman) start_podman ;;
 	esac
 	if ! wait_ping "$SPAWNED"; then
@@ -346,7 +396,7 @@ do_start() {
 	# Podman's service creates its socket 0600; podman.socket (systemd) makes it 0660 root:root
 	# and dockerd makes its own 0660 root:docker. docker-cleaner, started as root, drops to an
 	# unprivileged uid with the socket's group, so it needs the group access real installs give.
-	[ "$KIND" != podman ] || chmod 660 "$SOCK"
+	[ "$FAMILY" != podman ] || chmod 660 "$SOCK"
 	ensure_testbase
 	log "started on $SOCK ($(curl -s --unix-socket "$SOCK" http://d/version |
 		sed -n 's/.*"Version":"\([^"]*\)".*"ApiVersion":"\([^"]*\)".*/version \1 api \2/p' | head -n1)) in $((SECONDS - t0))s"

@@ -928,6 +928,124 @@ def test_networks_sharing_a_name_ambiguous_said_so():
     check("named ci?Deleted network x (" in res.stderr, "warning not on one line", res.dump())
 
 
+# --- issue 16: versions pinned with DOCKER_API_VERSION, the same on every engine
+
+PODMAN5 = {"Libpod-Api-Version": "5.8.6", "Server": "Libpod/5.8.6 (linux)"}
+
+
+@test
+def test_pin_below_1_40_dry_run_agrees_on_networks():
+    # Pinned to 1.39 (below the network list's `dangling` filter, which neither run uses): the
+    # dry run chooses networks itself and must say what the real run's prune removes, exit 0.
+    net_prune = {"method": "POST", "path": "/v1.39/networks/prune", "body": {"NetworksDeleted": ["spare"]}}
+    env = {"DOCKER_API_VERSION": "1.39", "CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false"}
+    dry = run([ping_rule("1.45")] + engine_rules("1.39"), env=dict(env, DRY_RUN="true"))
+    eq(dry.rc, 0, "dry run exit status\n" + dry.dump())
+    wire_rules(dry)
+    check(not [p for p in dry.paths() if "/prune" in p or p.startswith("DELETE")], "a dry run removed", dry.dump())
+    real = run([ping_rule("1.45"), net_prune] + engine_rules("1.39"), env=env)
+    eq(real.rc, 0, "real run exit status\n" + real.dump())
+    eq(len([p for p in real.paths("POST") if p.startswith("/v1.39/networks/prune")]), 1, "network prunes")
+    for res in (dry, real):
+        check(re.search(r"^(Would delete|Deleted) network .*spare", res.stdout, re.M), "no line for network spare",
+              res.dump())
+        check("needs API 1.40" not in res.stdout + res.stderr, "networks refused below 1.40", res.dump())
+
+
+@test
+def test_pin_below_1_40_podman_removes_networks():
+    # Podman: networks are always chosen here and removed one by one; pinned to 1.30 too.
+    nid = "5" * 64
+    rules = [ping_rule("1.44", PODMAN5),
+             {"method": "DELETE", "path": "/v1.30/networks/" + nid, "status": 204, "body": ""}]
+    env = {"DOCKER_API_VERSION": "1.30", "CLEANUP_IMAGES": "false", "CLEANUP_BUILD_CACHE": "false",
+           "CLEANUP_CONTAINERS": "false"}
+    for dry in ("true", "false"):
+        res = run(rules + engine_rules("1.30"), env=dict(env, DRY_RUN=dry))
+        eq(res.rc, 0, "exit status (dry run %s)\n%s" % (dry, res.dump()))
+        check(re.search(r"^(Would delete|Deleted) network .*spare", res.stdout, re.M), "no line for network spare",
+              res.dump())
+        eq(len([p for p in res.paths("DELETE") if "/networks/" in p]), 0 if dry == "true" else 1, "network removals")
+
+
+@test
+def test_pin_newer_than_engine_refused_up_front():
+    # Docker answers every request 400 "client version 1.99 is too new", Podman accepts any
+    # version: the cleaner refuses the pin itself, after the ping and before anything else,
+    # with one line naming both versions, exit 2, on either engine.
+    for ping, engine in ((ping_rule("1.51"), "1.51"), (ping_rule("1.44", PODMAN5), "1.44")):
+        res = run([ping] + engine_rules("1.99"), env={"DOCKER_API_VERSION": "1.99"})
+        eq(res.rc, 2, "exit status\n" + res.dump())
+        eq(res.paths(), ["/_ping"], "requests")
+        lines = [l for l in (res.stdout + res.stderr).splitlines() if "DOCKER_API_VERSION" in l]
+        eq(len(lines), 1, "lines naming the pin:\n" + res.dump())
+        check("DOCKER_API_VERSION=1.99 is newer than the engine's API version %s" % engine in lines[0],
+              "the line", lines[0])
+    # The engine's own version, pinned: accepted.
+    res = run([ping_rule("1.44", PODMAN5)] + engine_rules("1.44"), env={"DOCKER_API_VERSION": "1.44"})
+    eq(res.rc, 0, "exit status (pin = engine)\n" + res.dump())
+
+
+@test
+def test_pin_below_engine_minimum_refused_up_front():
+    # Docker 29 (API 1.52) serves 1.44 and newer only: a pin below that is said once, from its
+    # /version MinAPIVersion, before any other request, exit 2 (not a 400 "client version is
+    # too old" for every request).
+    version = {"method": "GET", "path": "/version", "exact": True,
+               "body": {"Version": "29.0.0", "ApiVersion": "1.52", "MinAPIVersion": "1.44", "Os": "linux"}}
+    res = run([ping_rule("1.52"), version] + engine_rules("1.41"), env={"DOCKER_API_VERSION": "1.41"})
+    eq(res.rc, 2, "exit status\n" + res.dump())
+    eq(res.paths(), ["/_ping", "/version"], "requests")
+    lines = [l for l in (res.stdout + res.stderr).splitlines() if "DOCKER_API_VERSION" in l]
+    eq(len(lines), 1, "lines naming the pin:\n" + res.dump())
+    check("DOCKER_API_VERSION=1.41 is older than the engine's minimum API version 1.44" in lines[0], "the line",
+          lines[0])
+    # At the minimum: served.
+    res = run([ping_rule("1.52"), version] + engine_rules("1.44"), env={"DOCKER_API_VERSION": "1.44"})
+    eq(res.rc, 0, "exit status (pin = minimum)\n" + res.dump())
+    eq(res.paths()[:2], ["/_ping", "/version"], "requests")
+    for p in res.paths()[2:]:
+        check(p.startswith("/v1.44/"), "not the pinned version: " + p)
+    # A /version that does not say: the pin is left to the engine.
+    res = run([ping_rule("1.52"), dict(version, status=500, body={"message": "x"})] + engine_rules("1.41"),
+              env={"DOCKER_API_VERSION": "1.41"})
+    eq(res.rc, 0, "exit status (no minimum known)\n" + res.dump())
+
+
+# --- issue 16: two cleaners at once on Podman 5.8
+
+@test
+def test_podman5_image_removed_meanwhile_is_gone():
+    # Podman 5.8 answers the removal of an image that another run has just removed with 500
+    # "invalid repository name (ID), cannot specify 64-byte hexadecimal strings": already gone,
+    # like 404 / "no such image", so the run ends 0 (it reported exit 1 in 4 of 11 tries).
+    iid = "d" * 64
+    # The first as Podman 5.8.6 said it in the e2e concurrent test, the second for a bare ID.
+    msgs = ('normalizing image: normalizing name for compat API: parsing named reference "%s": invalid repository '
+            'name (%s), cannot specify 64-byte hexadecimal strings' % (iid, iid),
+            'normalizing image: normalizing name "%s" (orig: "%s") for compat API: invalid repository name '
+            '(%s), cannot specify 64-byte hexadecimal strings' % (iid, iid, iid))
+    env = {"CLEANUP_CONTAINERS": "false", "CLEANUP_NETWORKS": "false", "CLEANUP_BUILD_CACHE": "false"}
+    for msg in msgs:
+        rules = [ping_rule("1.44", PODMAN5),
+                 {"method": "DELETE", "path": "/v1.44/images/sha256%3A" + iid, "status": 500,
+                  "body": {"cause": "invalid repository name", "message": msg, "response": 500}}]
+        res = run(rules + engine_rules("1.44"), env=env)
+        eq(res.rc, 0, "exit status\n" + res.dump())
+        eq(len([p for p in res.paths("DELETE") if "/images/" in p]), 1, "image removals")
+        check("could not remove" not in res.stderr, "a removal reported as failed", res.dump())
+        check("Deleted image" not in res.stdout, "reported as deleted by this run", res.dump())
+    # The same message from Docker is not read as "gone": Docker never says it for a missing ID.
+    rules[0] = ping_rule("1.44")
+    res = run(rules + engine_rules("1.44"), env=dict(env, PRUNE_FILTER_LABEL="!keep"))
+    check(res.rc != 0 and "could not remove image" in res.stderr, "Docker: a failure", res.dump())
+    # Other Podman 500s on an image still fail the removal.
+    rules[0] = ping_rule("1.44", PODMAN5)
+    rules[1] = dict(rules[1], body={"cause": "x", "message": "image is being used", "response": 500})
+    res = run(rules + engine_rules("1.44"), env=env)
+    check(res.rc != 0 and "could not remove image" in res.stderr, "another 500: a failure", res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""

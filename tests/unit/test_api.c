@@ -79,10 +79,9 @@ static void test_negotiate(void **state) {
   negotiate_ok("1.99", NULL, "1.51", "1.99");
   negotiate_ok("2.0", NULL, "1.51", "2.0");
   negotiate_ok("1.25", NULL, "1.25", "1.25");
-  /* Pinned wins, whatever the engine says. */
+  /* Pinned wins, up to the engine's own version (a newer pin is refused: test_negotiate_errors). */
   negotiate_ok("1.45", "1.41", "1.41", "1.45");
-  negotiate_ok("1.41", "1.45", "1.45", "1.41");
-  negotiate_ok("1.24", "1.30", "1.30", "1.24");
+  negotiate_ok("1.45", "1.45", "1.45", "1.45");
   /* No usable Api-Version: the oldest version we speak. */
   negotiate_ok("", NULL, "1.25", "1.25");
   negotiate_ok("garbage", NULL, "1.25", "1.25");
@@ -103,6 +102,19 @@ static void test_negotiate_errors(void **state) {
   r = ping(500, "1.45", "", "");
   assert_rc(dc_api_negotiate(&r, NULL, &e, err, sizeof(err)), -EPROTO);
   assert_contains(err, "500");
+
+  /* A pin newer than the engine's version: refused, on Docker and on Podman alike (Podman
+   * would accept it), in one line that names both. */
+  const char *const newer[][3] = {{"1.41", "1.45", ""}, {"1.24", "1.30", ""}, {"1.44", "1.99", "5.8.6"}};
+  for (size_t i = 0; i < sizeof(newer) / sizeof(newer[0]); i++) {
+    err[0] = '\0';
+    r = ping(200, newer[i][0], newer[i][2], "");
+    assert_rc(dc_api_negotiate(&r, newer[i][1], &e, err, sizeof(err)), -EPROTO);
+    assert_contains(err, newer[i][0]);
+    assert_contains(err, newer[i][1]);
+    assert_contains(err, "is newer than the engine's");
+    assert_null(strchr(err, '\n'));
+  }
 
   err[0] = '\0';
   r = ping(404, "", "", "nginx");

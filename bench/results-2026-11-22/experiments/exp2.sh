@@ -1,9 +1,0 @@
-source /work/main/bench/run.sh
-set +e
-OUT=/tmp/dc-bench-exp; WORK=$OUT/work
-reset
-make_workload 20; settle
-t0=$(now_ns)
-strace -f -tt -e trace=write -s 200 -o $WORK/strace-B20.txt $CLI28 -H unix://$SOCK system prune -af --volumes > $WORK/B20.out 2>&1
-echo "B under strace: $(ms_since $t0) ms"
-grep -oE '^[0-9]+ +[0-9:.]+ write\([0-9]+, "(POST|GET|HEAD|DELETE) [^ ]+' $WORK/strace-B20.txt | awk '{print $2, $4, $5}' | cut -c1-150
