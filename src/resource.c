@@ -115,10 +115,3 @@ void dc_resource_index_free(dc_resource_index_t *ix) {
   ix->by_id = NULL;
   ix->n = 0;
 }
-
-const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *id) {
-  for (size_t i = 0; i < l->n; i++)
-    if (strcmp(l->items[i].id, id) == 0)
-      return &l->items[i];
-  return NULL;
-}

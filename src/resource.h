@@ -41,9 +41,6 @@ typedef struct dc_resource_list {
 } dc_resource_list_t;
 
 void dc_resource_list_free(dc_resource_list_t *l);
-const dc_resource_t *dc_resource_find(const dc_resource_list_t *l, const char *id);
-
-
 
 /* The ID without its "sha256:" prefix: engines report image IDs with and without it. */
 const char *dc_bare_id(const char *id);

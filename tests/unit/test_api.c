@@ -518,8 +518,11 @@ static void test_decode_containers(void **state) {
   assert_i64(l.items[1].created_ns, 0);
   assert_null(l.items[1].image_id);
   assert_null(l.items[1].labels);
-  assert_ptr_equal(dc_resource_find(&l, "c2"), &l.items[1]);
-  assert_null(dc_resource_find(&l, "c3"));
+  dc_resource_index_t ix;
+  assert_rc(dc_resource_index_build(&ix, &l), 0);
+  assert_ptr_equal(dc_resource_index_find(&ix, "c2"), &l.items[1]);
+  assert_null(dc_resource_index_find(&ix, "c3"));
+  dc_resource_index_free(&ix);
   dc_resource_list_free(&l);
   assert_null(l.items);
   assert_i64(l.n, 0);
