@@ -1,10 +1,11 @@
 /* plan.h: one cleaning run: negotiation, inventory, the operations in their safe order, the
  * deadline and the signals, and the report.
  *
- * Schedule: the reaper first; then the containers and the build cache together; once the
- * containers are done, networks, images and volumes together (stopped containers pin all
- * three, and the container and network prunes share one daemon lock). Inventory requests
- * run concurrently. */
+ * Schedule: /_ping (and, for a version pinned on an engine newer than API 1.51, /version);
+ * then the inventories, all at once, and the build cache; the reaper once the container
+ * inventory is in, then the containers; once both are done, networks, images and volumes
+ * together (stopped containers pin all three, and the container and network prunes share one
+ * daemon lock). A cut (deadline or signal) ends with the reconciliation of recon.c. */
 #ifndef DC_PLAN_H
 #define DC_PLAN_H
 
@@ -23,12 +24,11 @@ dc_run_t *dc_run_new(void);
 void dc_run_free(dc_run_t *run);
 
 /* Starts a run on loop, over the connections in pre when the privilege drop opened them (a
- * root-only socket; pre may be NULL), which the run then owns; the caller then runs the loop until it returns, after which every
- * handle is closed and dc_run_exit_code gives 0, 1 or 2. Returns 0, or a negative libuv code
+ * root-only socket; pre may be NULL), which the run then owns; the caller then runs the loop
+ * until it returns, after which every handle is closed and dc_run_exit_code gives 0, 1 or 2. Returns 0, or a negative libuv code
  * when the loop could not be set up (nothing was sent; the caller still runs the loop, so
  * that the handles opened so far finish closing). */
 int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const dc_preconnect_t *pre);
-
 
 /* The run has reported and closed its handles. */
 bool dc_run_finished(const dc_run_t *run);
