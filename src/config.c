@@ -1,7 +1,8 @@
 /* config.c: environment variables and flags into a validated dc_config_t.
  *
- * Every option is read as a raw string first (environment, then flags, flags win), and only
- * then validated, so each error can name the setting exactly as the user wrote it. */
+ * Every option is read as a raw string first (options.c: environment, then flags, flags win),
+ * and only then validated here, so each error can name the setting exactly as the user wrote
+ * it. */
 #include "config.h"
 
 #include <ctype.h>
@@ -11,138 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
+#include "apiversion.h"
 #include "context.h"
+#include "options.h"
 #include "version.h"
-
-enum opt_id {
-  O_HOST,
-  O_API_VERSION,
-  O_CONTAINERS,
-  O_IMAGES,
-  O_NETWORKS,
-  O_BUILD_CACHE,
-  O_VOLUMES,
-  O_PRUNE_VOLUMES,
-  O_VOLUMES_ALL,
-  O_PRUNE_ALL,
-  O_UNTIL,
-  O_LABEL,
-  O_PROTECT,
-  O_FORCE,
-  O_DRY_RUN,
-  O_TIMEOUT,
-  O_LOG_LEVEL,
-  O_LOG_FORMAT,
-  O_RUN_UID,
-  O_RUN_GID,
-  O_REAP_LABEL,
-  O_REAP_AFTER,
-  O_REAP_STOP_TIMEOUT,
-  O_METRICS_FILE,
-  O__COUNT
-};
-
-enum opt_kind { K_STRING, K_BOOL, K_LIST };
-
-static const struct opt {
-  const char *env;
-  const char *flag; /* long flag without dashes, NULL when env-only */
-  char short_flag;
-  enum opt_kind kind;
-  const char *help;
-} opts[O__COUNT] = {
-    [O_HOST] = {"DOCKER_HOST", "host", 'H', K_STRING,
-                "engine address: unix:///path or tcp://host:port (default unix://" DC_DEFAULT_SOCKET ")"},
-    [O_API_VERSION] = {"DOCKER_API_VERSION", "api-version", 0, K_STRING,
-                       "pin the API version (default: negotiated from /_ping)"},
-    [O_CONTAINERS] = {"CLEANUP_CONTAINERS", "containers", 0, K_BOOL, "remove stopped containers (default true)"},
-    [O_IMAGES] = {"CLEANUP_IMAGES", "images", 0, K_BOOL, "remove dangling images (default true)"},
-    [O_NETWORKS] = {"CLEANUP_NETWORKS", "networks", 0, K_BOOL, "remove unused user networks (default true)"},
-    [O_BUILD_CACHE] = {"CLEANUP_BUILD_CACHE", "build-cache", 0, K_BOOL, "remove build cache (default true)"},
-    [O_VOLUMES] = {"CLEANUP_VOLUMES", "volumes", 0, K_BOOL,
-                   "remove unused anonymous volumes (default false)"},
-    [O_PRUNE_VOLUMES] = {"PRUNE_VOLUMES", NULL, 0, K_BOOL, NULL},
-    [O_VOLUMES_ALL] = {"PRUNE_VOLUMES_ALL", "volumes-all", 0, K_BOOL,
-                       "with volumes: remove unused named volumes too (default false)"},
-    [O_PRUNE_ALL] = {"PRUNE_ALL", "all", 'a', K_BOOL,
-                     "remove every unused image and all unused build cache (default false)"},
-    [O_UNTIL] = {"PRUNE_FILTER_UNTIL", "until", 0, K_STRING,
-                 "only resources created before: 24h, 90m, RFC 3339, Unix time"},
-    [O_LABEL] = {"PRUNE_FILTER_LABEL", "label", 0, K_LIST,
-                 "only resources matching: k, k=v, !k, !k=v (one per flag; the variable takes a comma-separated list)"},
-    [O_PROTECT] = {"PROTECT_LABEL", "protect-label", 0, K_STRING,
-                   "resources with this label are never removed (default " DC_DEFAULT_PROTECT_LABEL ")"},
-    [O_FORCE] = {"PRUNE_FORCE", "force", 'f', K_BOOL, "do not ask for confirmation on a terminal"},
-    [O_DRY_RUN] = {"DRY_RUN", "dry-run", 0, K_BOOL, "show what would be removed, remove nothing"},
-    [O_TIMEOUT] = {"CLEANUP_TIMEOUT", "timeout", 0, K_STRING, "deadline for the whole run (default 5m)"},
-    [O_LOG_LEVEL] = {"LOG_LEVEL", "log-level", 0, K_STRING, "debug, info, warn or error (default info)"},
-    [O_LOG_FORMAT] = {"LOG_FORMAT", "log-format", 0, K_STRING, "text or json (default text)"},
-    [O_RUN_UID] = {"RUN_UID", "run-uid", 0, K_STRING,
-                   "numeric user to drop to when started as root (default 65532)"},
-    [O_RUN_GID] = {"RUN_GID", "run-gid", 0, K_STRING,
-                   "numeric group to drop to when started as root (default 65532)"},
-    [O_REAP_LABEL] = {"REAP_LABEL", "reap-label", 0, K_LIST,
-                      "reap containers carrying this label: k or k=v (one per flag; the variable takes a list)"},
-    [O_REAP_AFTER] = {"REAP_AFTER", "reap-after", 0, K_STRING,
-                      "reap labelled containers created longer ago than this, running or not (e.g. 2h)"},
-    [O_REAP_STOP_TIMEOUT] = {"REAP_STOP_TIMEOUT", "reap-stop-timeout", 0, K_STRING,
-                             "grace period before a reaped container is killed (default 10s)"},
-    [O_METRICS_FILE] = {"METRICS_FILE", "metrics-file", 0, K_STRING,
-                        "write the run's result to this file in Prometheus text format, atomically "
-                        "(its directory writable by RUN_UID)"},
-};
-
-#define RAW_MAX 4096
-
-/* A raw value and where it came from, for error messages. */
-struct raw {
-  const char *value;
-  char origin[48]; /* "PRUNE_ALL" or "--all" */
-};
-
-struct raw_list {
-  const char *values[DC_LABEL_TERMS_MAX * 2];
-  size_t n;
-  char origin[48];
-};
-
-/* Copies s for an error message that must stay one line of text: control characters become
- * '?', and bytes that are not UTF-8 (and C1 controls, U+2028, U+2029) are shown escaped as
- * \xNN, so the message says what was given without passing the raw bytes on. */
-static const char *one_line(const char *s, char *buf, size_t cap) {
-  size_t o = 0, n = strlen(s);
-  for (size_t i = 0; i < n;) {
-    uint32_t cp = 0;
-    size_t k = dc_utf8_decode(s + i, n - i, &cp);
-    if (k == 1 && (cp < 0x20 || cp == 0x7f)) {
-      if (o + 1 >= cap)
-        break;
-      buf[o++] = '?';
-    } else if (k == 0 || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
-      size_t bytes = k ? k : 1;
-      if (o + 4 * bytes >= cap)
-        break;
-      for (size_t j = 0; j < bytes; j++)
-        o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", (unsigned char)s[i + j]);
-      k = bytes;
-    } else {
-      if (o + k >= cap)
-        break;
-      memcpy(buf + o, s + i, k);
-      o += k;
-    }
-    i += k;
-  }
-  buf[o] = '\0';
-  return buf;
-}
-
-static int fail(char *err, size_t errlen, const char *origin, const char *value, const char *accepted) {
-  char v[201];
-  snprintf(err, errlen, "invalid %s=\"%s\": %s", origin, one_line(value, v, sizeof(v)), accepted);
-  return -EINVAL;
-}
 
 int dc_parse_bool(const char *s, bool *out) {
   static const char *const yes[] = {"true", "1", "yes"};
@@ -160,162 +33,7 @@ int dc_parse_bool(const char *s, bool *out) {
   return -EINVAL;
 }
 
-void dc_config_usage(FILE *out) {
-  fprintf(out,
-          "Usage: docker-cleaner [OPTIONS]\n\n"
-          "Removes unused Docker resources from the engine at DOCKER_HOST, prints what it\n"
-          "removed, and exits 0 (success), 1 (partial) or 2 (failure).\n\n"
-          "Options (each mirrors an environment variable; flags win):\n");
-  for (size_t i = 0; i < O__COUNT; i++) {
-    const struct opt *o = &opts[i];
-    if (!o->flag)
-      continue;
-    char left[64];
-    const char *arg = o->kind == K_BOOL ? "[=BOOL]" : "=VALUE";
-    if (o->short_flag)
-      snprintf(left, sizeof(left), "-%c, --%s%s", o->short_flag, o->flag, arg);
-    else
-      snprintf(left, sizeof(left), "    --%s%s", o->flag, arg);
-    fprintf(out, "  %-30s %s\n  %-30s [%s]\n", left, o->help, "", o->env);
-  }
-  fprintf(out, "  %-30s %s\n", "    --filter=until=V|label=V", "docker-style filter, repeatable");
-  fprintf(out, "  %-30s %s\n", "-h, --help", "show this help");
-  fprintf(out, "  %-30s %s\n", "    --version", "show the version");
-  fprintf(out, "\nBooleans accept true/false/1/0/yes/no; PRUNE_VOLUMES is an alias of CLEANUP_VOLUMES.\n");
-  fprintf(out, "\nAs a Docker CLI plugin (installed as ~/.docker/cli-plugins/docker-cleaner), run as\n"
-               "`docker [--context NAME] cleaner [OPTIONS]`: it cleans the engine of the CLI's context\n"
-               "(--context, -H, DOCKER_HOST, DOCKER_CONTEXT, then currentContext, as the CLI).\n");
-}
 
-static int find_long(const char *name, size_t len, bool *negated) {
-  *negated = false;
-  if (len > 3 && strncmp(name, "no-", 3) == 0) {
-    for (size_t i = 0; i < O__COUNT; i++)
-      if (opts[i].flag && opts[i].kind == K_BOOL && strlen(opts[i].flag) == len - 3 &&
-          strncmp(opts[i].flag, name + 3, len - 3) == 0) {
-        *negated = true;
-        return (int)i;
-      }
-  }
-  for (size_t i = 0; i < O__COUNT; i++)
-    if (opts[i].flag && strlen(opts[i].flag) == len && strncmp(opts[i].flag, name, len) == 0)
-      return (int)i;
-  return -1;
-}
-
-static int find_short(char c) {
-  for (size_t i = 0; i < O__COUNT; i++)
-    if (opts[i].short_flag == c)
-      return (int)i;
-  return -1;
-}
-
-static int add_list(struct raw_list *l, const char *v, const char *origin, bool from_flag, char *err,
-                    size_t errlen) {
-  if (from_flag && strncmp(l->origin, "--", 2) != 0)
-    l->n = 0; /* the first flag replaces what the environment said */
-  if (l->n == sizeof(l->values) / sizeof(l->values[0])) {
-    snprintf(err, errlen, "too many %s values (at most %d)", origin, DC_LABEL_TERMS_MAX);
-    return -EINVAL;
-  }
-  l->values[l->n++] = v;
-  snprintf(l->origin, sizeof(l->origin), "%s", origin);
-  return 0;
-}
-
-static void set_raw(struct raw *r, const char *value, const char *origin) {
-  r->value = value;
-  snprintf(r->origin, sizeof(r->origin), "%s", origin);
-}
-
-/* A --filter value: until=V, label=V or label!=V. */
-static int add_filter(struct raw *raws, struct raw_list *lists, const char *v, char *err, size_t errlen) {
-  if (strncmp(v, "until=", 6) == 0) {
-    set_raw(&raws[O_UNTIL], v + 6, "--filter until");
-    return 0;
-  }
-  if (strncmp(v, "label=", 6) == 0 || strncmp(v, "label!=", 7) == 0)
-    return add_list(&lists[O_LABEL], v, "--filter", true, err, errlen);
-  return fail(err, errlen, "--filter", v, "accepted filters are until=V, label=V and label!=V");
-}
-
-static int parse_args(int first, int argc, char **argv, struct raw *raws, struct raw_list *lists, char *err,
-                      size_t errlen) {
-  for (int i = first; i < argc; i++) {
-    const char *a = argv[i];
-    const char *value = NULL;
-    int id;
-    bool negated = false;
-    char origin[48];
-
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-      return DC_CONFIG_HELP;
-    if (strcmp(a, "--version") == 0)
-      return DC_CONFIG_VERSION;
-    if (strncmp(a, "--", 2) == 0) {
-      const char *name = a + 2;
-      const char *eq = strchr(name, '=');
-      size_t len = eq ? (size_t)(eq - name) : strlen(name);
-      if (len == 6 && strncmp(name, "filter", 6) == 0) {
-        const char *fv = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!fv) {
-          snprintf(err, errlen, "--filter needs a value such as until=24h or label=k=v");
-          return -EINVAL;
-        }
-        int rc = add_filter(raws, lists, fv, err, errlen);
-        if (rc < 0)
-          return rc;
-        continue;
-      }
-      id = find_long(name, len, &negated);
-      if (id < 0) {
-        char n[65], shown[4 * sizeof(n)];
-        snprintf(n, sizeof(n), "%.*s", (int)(len > 64 ? 64 : len), name);
-        snprintf(err, errlen, "unknown option --%s (see --help)", one_line(n, shown, sizeof(shown)));
-        return -EINVAL;
-      }
-      snprintf(origin, sizeof(origin), "--%s", opts[id].flag);
-      if (eq)
-        value = eq + 1;
-      if (negated && eq) {
-        snprintf(err, errlen, "--no-%s takes no value", opts[id].flag);
-        return -EINVAL;
-      }
-    } else if (a[0] == '-' && a[1] && !a[2]) {
-      id = find_short(a[1]);
-      if (id < 0) {
-        char n[8];
-        snprintf(err, errlen, "unknown option %s (see --help)", one_line(a, n, sizeof(n)));
-        return -EINVAL;
-      }
-      snprintf(origin, sizeof(origin), "-%c", a[1]);
-    } else {
-      char n[65];
-      snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", one_line(a, n, sizeof(n)));
-      return -EINVAL;
-    }
-
-    if (opts[id].kind == K_BOOL) {
-      set_raw(&raws[id], negated ? "false" : (value ? value : "true"), origin);
-      continue;
-    }
-    if (!value) {
-      if (i + 1 >= argc) {
-        snprintf(err, errlen, "%s needs a value", origin);
-        return -EINVAL;
-      }
-      value = argv[++i];
-    }
-    if (opts[id].kind == K_LIST) {
-      int rc = add_list(&lists[id], value, origin, true, err, errlen);
-      if (rc < 0)
-        return rc;
-    } else {
-      set_raw(&raws[id], value, origin);
-    }
-  }
-  return 0;
-}
 
 /* A socket path as a person writes one: after the leading '/', printable text (spaces
  * included, as in a home directory's name), but no control characters, no U+2028/U+2029 and
@@ -368,9 +86,9 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
   if (strncmp(v, "unix://", 7) == 0) {
     const char *path = v + 7;
     if (path[0] != '/' || strlen(path) >= sizeof(cfg->socket_path))
-      return fail(err, errlen, r->origin, v, accepted);
+      return dc_config_fail(err, errlen, r->origin, v, accepted);
     if (!sane_path(path))
-      return fail(err, errlen, r->origin, v,
+      return dc_config_fail(err, errlen, r->origin, v,
                   "accepted: unix:///absolute/path (a path without control characters, in UTF-8)");
     cfg->host_kind = DC_HOST_UNIX;
     snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", path);
@@ -384,7 +102,7 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     if (bracketed) {
       end = strchr(h, ']');
       if (!end)
-        return fail(err, errlen, r->origin, v, accepted);
+        return dc_config_fail(err, errlen, r->origin, v, accepted);
       h++;
       hlen = (size_t)(end - h);
       end++;
@@ -393,9 +111,9 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
       hlen = (size_t)(end - h);
     }
     if (hlen == 0 || hlen >= sizeof(cfg->tcp_host))
-      return fail(err, errlen, r->origin, v, accepted);
+      return dc_config_fail(err, errlen, r->origin, v, accepted);
     if (!sane_host(h, hlen, bracketed))
-      return fail(err, errlen, r->origin, v,
+      return dc_config_fail(err, errlen, r->origin, v,
                   "accepted: tcp://host:port, the host a name or an IPv4 address (letters, digits, '.', '-', '_') "
                   "or an IPv6 address in brackets; no user@, spaces or control characters");
     memcpy(cfg->tcp_host, h, hlen);
@@ -404,31 +122,31 @@ static int parse_host(dc_config_t *cfg, const struct raw *r, char *err, size_t e
     if (*end == ':') {
       char *pend;
       if (!isdigit((unsigned char)end[1]))
-        return fail(err, errlen, r->origin, v, accepted);
+        return dc_config_fail(err, errlen, r->origin, v, accepted);
       long port = strtol(end + 1, &pend, 10);
       if (port < 1 || port > 65535)
-        return fail(err, errlen, r->origin, v, accepted);
+        return dc_config_fail(err, errlen, r->origin, v, accepted);
       end = pend;
       cfg->tcp_port = (int)port;
     }
     if (*end == '/' && end[1] == '\0')
       end++;
     if (*end != '\0')
-      return fail(err, errlen, r->origin, v, accepted);
+      return dc_config_fail(err, errlen, r->origin, v, accepted);
     cfg->host_kind = DC_HOST_TCP;
     return 0;
   }
-  return fail(err, errlen, r->origin, v,
+  return dc_config_fail(err, errlen, r->origin, v,
               "accepted: unix:///absolute/path or tcp://host:port (ssh://, npipe:// and TLS are not supported)");
 }
 
 static int parse_uint_id(const struct raw *r, unsigned *out, char *err, size_t errlen) {
   char *end;
   if (!isdigit((unsigned char)r->value[0]))
-    return fail(err, errlen, r->origin, r->value, "expected a numeric id from 1 to 2147483647");
+    return dc_config_fail(err, errlen, r->origin, r->value, "expected a numeric id from 1 to 2147483647");
   unsigned long v = strtoul(r->value, &end, 10);
   if (*end != '\0' || v == 0 || v > 2147483647UL)
-    return fail(err, errlen, r->origin, r->value, "expected a numeric id from 1 to 2147483647");
+    return dc_config_fail(err, errlen, r->origin, r->value, "expected a numeric id from 1 to 2147483647");
   *out = (unsigned)v;
   return 0;
 }
@@ -464,7 +182,7 @@ static int parse_terms(const struct raw_list *l, bool negations, dc_label_term_t
             snprintf(acc, sizeof(acc), "accepted forms are k, k=v, !k, !k=v, label=k[=v], label!=k[=v] (%s)", why);
           else
             snprintf(acc, sizeof(acc), "accepted forms are k and k=v");
-          return fail(err, errlen, l->origin, term, acc);
+          return dc_config_fail(err, errlen, l->origin, term, acc);
         }
         (*n)++;
       }
@@ -487,19 +205,8 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   memset(lists, 0, sizeof(lists));
   err[0] = '\0';
 
-  for (size_t i = 0; i < O__COUNT; i++) {
-    const char *v = env(opts[i].env);
-    if (!v)
-      continue;
-    if (strlen(v) > RAW_MAX)
-      return fail(err, errlen, opts[i].env, "...", "value too long");
-    if (opts[i].kind == K_LIST) {
-      if (*v)
-        add_list(&lists[i], v, opts[i].env, false, err, errlen);
-    } else {
-      set_raw(&raws[i], v, opts[i].env);
-    }
-  }
+  if ((rc = dc_options_env(env, raws, lists, err, errlen)) < 0)
+    return rc;
   /* Run by the Docker CLI as a plugin: its global options come first, then our name. */
   dc_cli_globals_t globals = {0};
   int first = 1;
@@ -512,7 +219,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
       first = rc;
     }
   }
-  rc = parse_args(first, argc, argv, raws, lists, err, errlen);
+  rc = dc_options_args(first, argc, argv, raws, lists, err, errlen);
   if (rc != 0)
     return rc;
 
@@ -529,13 +236,13 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     char origin[sizeof(raws[O_HOST].origin)];
     if ((rc = dc_context_resolve(&globals, env, ctx_host, sizeof(ctx_host), origin, sizeof(origin), err, errlen)) < 0)
       return rc;
-    set_raw(&raws[O_HOST], ctx_host, origin);
+    dc_options_set(&raws[O_HOST], ctx_host, origin);
   }
 
   /* TLS is not spoken: refuse rather than send in the clear what the user meant to protect. */
   const char *tls = env("DOCKER_TLS_VERIFY");
   if (tls && *tls)
-    return fail(err, errlen, "DOCKER_TLS_VERIFY", tls,
+    return dc_config_fail(err, errlen, "DOCKER_TLS_VERIFY", tls,
                 "TLS is not supported; use a unix socket or plain tcp:// (e.g. through docker context)");
 
   if ((rc = parse_host(cfg, &raws[O_HOST], err, errlen)) < 0)
@@ -544,7 +251,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   if (raws[O_API_VERSION].value && *raws[O_API_VERSION].value) {
     const struct raw *r = &raws[O_API_VERSION];
     if (dc_api_version_cmp(r->value, DC_API_MIN) < 0 || !dc_api_version_valid(r->value))
-      return fail(err, errlen, r->origin, r->value, "expected an API version such as 1.41, at least " DC_API_MIN);
+      return dc_config_fail(err, errlen, r->origin, r->value, "expected an API version such as 1.41, at least " DC_API_MIN);
     snprintf(cfg->api_version, sizeof(cfg->api_version), "%s", r->value);
   }
 
@@ -569,7 +276,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     const struct raw *r = &raws[bools[i].id];
     *dst = bools[i].def;
     if (r->value && dc_parse_bool(r->value, dst) < 0)
-      return fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
+      return dc_config_fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
   }
   if (raws[O_PRUNE_VOLUMES].value) {
     const struct raw *r = &raws[O_PRUNE_VOLUMES];
@@ -577,7 +284,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     /* The alias is an environment variable: a --volumes flag wins over it, as over any. */
     bool from_flag = raws[O_VOLUMES].value && raws[O_VOLUMES].origin[0] == '-';
     if (dc_parse_bool(r->value, &v) < 0)
-      return fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
+      return dc_config_fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
     if (raws[O_VOLUMES].value && !from_flag && v != cfg->volumes) {
       snprintf(err, errlen, "conflicting settings: %s=%s and %s=%s (PRUNE_VOLUMES is an alias of CLEANUP_VOLUMES)",
                raws[O_VOLUMES].origin, raws[O_VOLUMES].value, r->origin, r->value);
@@ -601,11 +308,11 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   /* Filters. */
   /* An empty variable is as good as unset; an empty flag value is a mistake. */
   if (raws[O_UNTIL].value && !*raws[O_UNTIL].value && raws[O_UNTIL].origin[0] == '-')
-    return fail(err, errlen, raws[O_UNTIL].origin, "", "expected a duration, a timestamp or Unix seconds");
+    return dc_config_fail(err, errlen, raws[O_UNTIL].origin, "", "expected a duration, a timestamp or Unix seconds");
   if (raws[O_UNTIL].value && *raws[O_UNTIL].value) {
     const struct raw *r = &raws[O_UNTIL];
     if (dc_until_parse(r->value, now_ns, &cfg->until_ns) < 0)
-      return fail(err, errlen, r->origin, r->value,
+      return dc_config_fail(err, errlen, r->origin, r->value,
                   "expected a duration (24h, 90m, 1h30m), RFC 3339 (2024-05-01T10:00:00Z), "
                   "YYYY-MM-DD[THH:MM:SS] or Unix seconds");
     snprintf(cfg->until_raw, sizeof(cfg->until_raw), "%s", r->value);
@@ -625,13 +332,13 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     return -EINVAL;
   }
   if (has_after && (dc_duration_parse(ra->value, &cfg->reap_after_ns) < 0 || cfg->reap_after_ns <= 0))
-    return fail(err, errlen, ra->origin, ra->value, "expected a positive duration such as 30m, 2h or 72h");
+    return dc_config_fail(err, errlen, ra->origin, ra->value, "expected a positive duration such as 30m, 2h or 72h");
   cfg->reap_stop_timeout_s = 10;
   const struct raw *rt = &raws[O_REAP_STOP_TIMEOUT];
   if (rt->value) {
     int64_t ns;
     if (dc_duration_parse(rt->value, &ns) < 0 || ns > INT64_C(3600) * 1000000000)
-      return fail(err, errlen, rt->origin, rt->value, "expected a duration from 0s to 1h, such as 10s");
+      return dc_config_fail(err, errlen, rt->origin, rt->value, "expected a duration from 0s to 1h, such as 10s");
     /* The engine takes whole seconds: round up, so the grace is never shorter than asked. */
     cfg->reap_stop_timeout_s = (int)((ns + 999999999) / 1000000000);
   }
@@ -641,7 +348,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   char why[160];
   if (!*pv || pv[0] == '!' || strncmp(pv, "label=", 6) == 0 || strncmp(pv, "label!=", 7) == 0 ||
       (rc = dc_label_term_parse(&cfg->protect, pv, why, sizeof(why))) < 0)
-    return fail(err, errlen, pr->value ? pr->origin : "PROTECT_LABEL", pv,
+    return dc_config_fail(err, errlen, pr->value ? pr->origin : "PROTECT_LABEL", pv,
                 rc == -EILSEQ ? "label value is not valid UTF-8 (labels are UTF-8 text; check the encoding of "
                                 "the value)"
                               : "expected a label key or key=value (protection cannot be switched off)");
@@ -651,7 +358,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
         (!cfg->protect.has_value || (t->has_value && strcmp(t->value, cfg->protect.value) == 0))) {
       char v[201];
       snprintf(err, errlen, "conflicting settings: PRUNE_FILTER_LABEL selects %s, which PROTECT_LABEL=%s protects: "
-               "nothing could be removed", t->key, one_line(pv, v, sizeof(v)));
+               "nothing could be removed", t->key, dc_one_line(pv, v, sizeof(v)));
       return -EINVAL;
     }
   }
@@ -669,7 +376,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     const struct raw *r = &raws[O_TIMEOUT];
     int64_t ns;
     if (dc_duration_parse(r->value, &ns) < 0 || ns < INT64_C(1000000) || ns > INT64_C(86400) * 1000000000)
-      return fail(err, errlen, r->origin, r->value, "expected a duration from 1ms to 24h, such as 30s, 5m or 1h");
+      return dc_config_fail(err, errlen, r->origin, r->value, "expected a duration from 1ms to 24h, such as 30s, 5m or 1h");
     cfg->timeout_ms = ns / 1000000;
   }
   cfg->log_level = DC_LOG_INFO;
@@ -683,7 +390,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     if (i == 4 && strcasecmp(r->value, "warning") == 0)
       i = DC_LOG_WARN;
     if (i == 4)
-      return fail(err, errlen, r->origin, r->value, "expected debug, info, warn or error");
+      return dc_config_fail(err, errlen, r->origin, r->value, "expected debug, info, warn or error");
     cfg->log_level = (dc_log_level_t)i;
   }
   cfg->log_format = DC_FMT_TEXT;
@@ -692,7 +399,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     if (strcasecmp(r->value, "json") == 0)
       cfg->log_format = DC_FMT_JSON;
     else if (strcasecmp(r->value, "text") != 0)
-      return fail(err, errlen, r->origin, r->value, "expected text or json");
+      return dc_config_fail(err, errlen, r->origin, r->value, "expected text or json");
   }
   unsigned uid = DC_DEFAULT_RUN_UID, gid = DC_DEFAULT_RUN_UID;
   if (raws[O_RUN_UID].value && (rc = parse_uint_id(&raws[O_RUN_UID], &uid, err, errlen)) < 0)
@@ -703,13 +410,19 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   if (rm->value && *rm->value) {
     size_t len = strlen(rm->value);
     if (len >= sizeof(cfg->metrics_file) || rm->value[len - 1] == '/' || !sane_path(rm->value))
-      return fail(err, errlen, rm->origin, rm->value, "expected the path of a file, such as "
+      return dc_config_fail(err, errlen, rm->origin, rm->value, "expected the path of a file, such as "
                   "/var/lib/prometheus/node-exporter/docker_cleaner.prom");
     memcpy(cfg->metrics_file, rm->value, len + 1);
   } else if (rm->value && rm->origin[0] == '-') {
-    return fail(err, errlen, rm->origin, "", "expected the path of a file");
+    return dc_config_fail(err, errlen, rm->origin, "", "expected the path of a file");
   }
   cfg->run_uid = (uid_t)uid;
   cfg->run_gid = (gid_t)gid;
   return DC_CONFIG_OK;
 }
+
+dc_filter_fields_t dc_config_filter_fields(const dc_config_t *cfg) {
+  return (dc_filter_fields_t){.has_until = cfg->has_until, .until_ns = cfg->until_ns, .labels = cfg->labels,
+                              .nlabels = cfg->nlabels, .protect = &cfg->protect};
+}
+

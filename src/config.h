@@ -71,6 +71,9 @@ enum {
 /* Fills cfg from env and argv. now_ns resolves relative `until` values.
  * Returns DC_CONFIG_OK, DC_CONFIG_HELP, DC_CONFIG_VERSION, or -EINVAL with one line in err
  * naming the setting, the value and what is accepted. */
+/* The filter settings of cfg, pointing into it. */
+dc_filter_fields_t dc_config_filter_fields(const dc_config_t *cfg);
+
 int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, int64_t now_ns,
                    char *err, size_t errlen);
 

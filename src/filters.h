@@ -59,6 +59,15 @@ int dc_duration_parse(const char *s, int64_t *out_ns);
  * offset). Returns 0 or -EINVAL. */
 int dc_rfc3339_parse(const char *s, int64_t *out_ns);
 
+/* The settings a request's `filters=` value is built from (see dc_api_filters_build). */
+typedef struct dc_filter_fields {
+  bool has_until;
+  int64_t until_ns; /* the absolute cut-off */
+  const dc_label_term_t *labels; /* the user's terms; only positive ones travel */
+  size_t nlabels;
+  const dc_label_term_t *protect; /* sent as label!=<protect> */
+} dc_filter_fields_t;
+
 /* The daemon prunes a resource when !created.After(until). */
 static inline bool dc_until_selects(int64_t until_ns, int64_t created_ns) {
   return created_ns <= until_ns;

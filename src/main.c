@@ -1,5 +1,7 @@
-/* main.c: configuration, privileges, confirmation, the run, and the exit status.
- * Only main decides the exit status: 0 success, 1 partial, 2 failure. */
+/* main.c: configuration, privileges, confirmation, the run, and the exit status: 0 success,
+ * 1 partial, 2 failure. The run's own status comes from the run (plan.c's finish()); main
+ * returns 2 itself only when the run could not start (bad configuration, privileges, the
+ * metrics file, the loop). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,7 +90,7 @@ static void catch_early_signals(void) {
 
 int main(int argc, char **argv) {
   static dc_config_t cfg;
-  static dc_run_t run;
+  dc_run_t *run = NULL;
   char err[512];
   uv_loop_t loop;
 
@@ -151,11 +153,17 @@ int main(int argc, char **argv) {
     metrics_summary(2, dc_now_ms() - t0);
     return 2;
   }
-  if ((rc = dc_run_start(&run, &loop, &cfg, &pre)) < 0) {
+  if (!(run = dc_run_new())) {
+    dc_error("cannot start: %s", uv_strerror(UV_ENOMEM));
+    metrics_summary(2, dc_now_ms() - t0);
+    return 2;
+  }
+  if ((rc = dc_run_start(run, &loop, &cfg, &pre)) < 0) {
     dc_error("cannot start: %s", uv_strerror(rc));
     uv_run(&loop, UV_RUN_DEFAULT); /* lets the handles opened so far close */
     if (uv_loop_close(&loop) != 0)
       dc_error("internal error: handles left open at exit");
+    dc_run_free(run);
     metrics_summary(2, dc_now_ms() - t0);
     return 2;
   }
@@ -166,15 +174,17 @@ int main(int argc, char **argv) {
     /* The report is out and everything is closed but a host-name lookup that libuv cannot
      * cancel: leave now rather than wait for the resolver's own time-out. _exit, because
      * libuv's destructor would join the thread that waits for the resolver. */
-    if (run.finished && dc_client_stuck(&run.client)) {
+    if (dc_run_finished(run) && dc_client_stuck(dc_run_client(run))) {
       fflush(stdout);
       fflush(stderr);
-      _exit(run.exit_code);
+      _exit(dc_run_exit_code(run));
     }
   }
+  int exit_code = dc_run_exit_code(run);
   if ((rc = uv_loop_close(&loop)) != 0) {
     dc_error("internal error: handles left open at exit (%s)", uv_strerror(rc));
-    return 2;
+    exit_code = 2;
   }
-  return run.exit_code;
+  dc_run_free(run);
+  return exit_code;
 }

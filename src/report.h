@@ -1,14 +1,17 @@
 /* report.h: the audit trail and the summary, on stdout, as text or JSON lines.
  *
- * JSON events (one object per line, field names are stable):
- *   {"event":"start","time","version","host","dry_run"}
- *   {"event":"engine","time","api_version","engine_api_version","server","podman"}
- *   {"event":"deleted","time","type","id","name","bytes"?}      one per removed resource
- *   {"event":"untagged","time","type":"image","reference"}      an image reference removed
- *   {"event":"reaped","time","type":"container","id","name","age_seconds","stop_ms"?}
- *   {"event":"operation","time","type","status","count","bytes"?,"duration_ms","error"?}
- *   {"event":"summary","time","status","exit_code","deleted":{type:count},"bytes","duration_ms"}
- * status of an operation: ok, failed, timeout, skipped; of the run: success, partial, failure. */
+ * JSON events (one object per line, field names are stable; README's table is the same). Every
+ * event has "event", "time" (RFC 3339, UTC) and "dry_run"; "?" marks a field given only when
+ * known:
+ *   start      version, host
+ *   engine     api_version, engine_api_version, server, podman
+ *   deleted    type (container, image, network, volume, build_cache), id, name?, bytes?
+ *   untagged   type (image), reference                  an image reference removed
+ *   reaped     type (container), id, name, age_seconds, stop_ms? (when it was running)
+ *   operation  type (containers, images, networks, volumes, build_cache, reaped_containers),
+ *              status (ok, failed, timeout, skipped), count, bytes?, duration_ms, error?
+ *   summary    status (success, partial, failure), exit_code, deleted (count per type), bytes,
+ *              duration_ms */
 #ifndef DC_REPORT_H
 #define DC_REPORT_H
 

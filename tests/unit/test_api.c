@@ -172,7 +172,19 @@ static int hexval(char c) {
   return -1;
 }
 
-/* Decodes what dc_api_filters returned (and checks it is strictly encoded). */
+/* dc_api_filters_build from a configuration, at the present instant. */
+static int build_of(const dc_config_t *cfg, unsigned flags, const char *dangling, char **out) {
+  dc_filter_fields_t ff = dc_config_filter_fields(cfg);
+  return dc_api_filters_build(&ff, flags, dangling, dc_now_ns(), out);
+}
+
+/* build_of's string, or NULL on any of its errors. */
+static char *filters_of(const dc_config_t *cfg, unsigned flags, const char *dangling) {
+  char *out;
+  return build_of(cfg, flags, dangling, &out) == 0 ? out : NULL;
+}
+
+/* Decodes what filters_of returned (and checks it is strictly encoded). */
 static json_t *decode_filters(const char *enc) {
   char buf[4096];
   size_t o = 0;
@@ -231,25 +243,25 @@ static void test_filters_exact(void **state) {
   char *f;
 
   /* Nothing asked: an empty string, not "{}". */
-  f = dc_api_filters(&cfg, 0, NULL);
+  f = filters_of(&cfg, 0, NULL);
   assert_str(f, "");
   free(f);
-  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS, NULL); /* no until, no labels configured */
+  f = filters_of(&cfg, DC_F_UNTIL | DC_F_LABELS, NULL); /* no until, no labels configured */
   assert_str(f, "");
   free(f);
 
   /* The default run: the protection label alone, byte for byte. */
-  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, NULL);
+  f = filters_of(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, NULL);
   assert_str(f, "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D");
   free(f);
-  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true");
+  f = filters_of(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true");
   assert_str(f, "%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%2C%22label%21%22%3A%7B%22docker-cleaner.protect%22%3A"
                 "true%7D%7D");
   free(f);
-  f = dc_api_filters(&cfg, DC_F_PROTECT, "false");
+  f = filters_of(&cfg, DC_F_PROTECT, "false");
   assert_filters(f, "{\"dangling\":{\"false\":true},\"label!\":{\"docker-cleaner.protect\":true}}");
   free(f);
-  f = dc_api_filters(&cfg, 0, "true");
+  f = filters_of(&cfg, 0, "true");
   assert_str(f, "%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D");
   free(f);
 }
@@ -260,24 +272,24 @@ static void test_filters_until(void **state) {
   base_config(&cfg);
   cfg.has_until = true;
   cfg.until_ns = INT64_C(1704164645) * SEC + 123456789;
-  char *f = dc_api_filters(&cfg, DC_F_UNTIL, NULL);
+  char *f = filters_of(&cfg, DC_F_UNTIL, NULL);
   assert_str(f, "%7B%22until%22%3A%7B%221704164645.123456789%22%3Atrue%7D%7D");
   free(f);
   /* Nanoseconds always in nine digits. */
   cfg.until_ns = INT64_C(1704164645) * SEC + 5;
-  f = dc_api_filters(&cfg, DC_F_UNTIL, NULL);
+  f = filters_of(&cfg, DC_F_UNTIL, NULL);
   assert_filters(f, "{\"until\":{\"1704164645.000000005\":true}}");
   free(f);
   cfg.until_ns = INT64_C(1704164645) * SEC;
-  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_PROTECT, NULL);
+  f = filters_of(&cfg, DC_F_UNTIL | DC_F_PROTECT, NULL);
   assert_filters(f, "{\"until\":{\"1704164645.000000000\":true},\"label!\":{\"docker-cleaner.protect\":true}}");
   free(f);
   cfg.until_ns = 0;
-  f = dc_api_filters(&cfg, DC_F_UNTIL, NULL);
+  f = filters_of(&cfg, DC_F_UNTIL, NULL);
   assert_filters(f, "{\"until\":{\"0.000000000\":true}}");
   free(f);
   /* Not asked for: left out even when configured. */
-  f = dc_api_filters(&cfg, DC_F_PROTECT, NULL);
+  f = filters_of(&cfg, DC_F_PROTECT, NULL);
   assert_filters(f, "{\"label!\":{\"docker-cleaner.protect\":true}}");
   free(f);
 }
@@ -294,7 +306,7 @@ static void test_filters_labels(void **state) {
   add_label(&cfg, "team");
   add_label(&cfg, "label!=other");
   add_label(&cfg, "url=a=b&c+d");
-  char *f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true");
+  char *f = filters_of(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true");
   assert_filters(f, "{\"label\":{\"env=ci\":true,\"team\":true,\"url=a=b&c+d\":true},"
                     "\"label!\":{\"keep=yes\":true},\"dangling\":{\"true\":true}}");
   json_t *j = decode_filters(f);
@@ -303,7 +315,7 @@ static void test_filters_labels(void **state) {
   free(f);
 
   /* Labels without the protection (as for a listing). */
-  f = dc_api_filters(&cfg, DC_F_LABELS, NULL);
+  f = filters_of(&cfg, DC_F_LABELS, NULL);
   assert_filters(f, "{\"label\":{\"env=ci\":true,\"team\":true,\"url=a=b&c+d\":true}}");
   free(f);
 
@@ -311,7 +323,7 @@ static void test_filters_labels(void **state) {
   base_config(&cfg);
   add_label(&cfg, "!a");
   add_label(&cfg, "!b=c");
-  f = dc_api_filters(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, NULL);
+  f = filters_of(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, NULL);
   assert_str(f, "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D");
   free(f);
 }
@@ -328,11 +340,11 @@ static void test_filters_refuse_unencodable(void **state) {
   cfg.labels[cfg.nlabels].has_value = true;
   cfg.nlabels++;
   char *f = (char *)"untouched";
-  assert_rc(dc_api_filters_build(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true", &f), -EILSEQ);
+  assert_rc(build_of(&cfg, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT, "true", &f), -EILSEQ);
   assert_null(f);
-  assert_null(dc_api_filters(&cfg, DC_F_LABELS, NULL));
+  assert_null(filters_of(&cfg, DC_F_LABELS, NULL));
   /* Without the label terms, the rest builds. */
-  assert_rc(dc_api_filters_build(&cfg, DC_F_PROTECT, NULL, &f), 0);
+  assert_rc(build_of(&cfg, DC_F_PROTECT, NULL, &f), 0);
   assert_str(f, "%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D");
   free(f);
 
@@ -340,10 +352,10 @@ static void test_filters_refuse_unencodable(void **state) {
   base_config(&cfg);
   snprintf(cfg.protect.value, sizeof(cfg.protect.value), "\xff");
   cfg.protect.has_value = true;
-  assert_rc(dc_api_filters_build(&cfg, DC_F_PROTECT, NULL, &f), -EILSEQ);
+  assert_rc(build_of(&cfg, DC_F_PROTECT, NULL, &f), -EILSEQ);
   assert_null(f);
   base_config(&cfg);
-  assert_rc(dc_api_filters_build(&cfg, 0, "tr\xc3", &f), -EILSEQ);
+  assert_rc(build_of(&cfg, 0, "tr\xc3", &f), -EILSEQ);
   assert_null(f);
 
   /* A key that does not fit the term buffer is refused, not cut. */
@@ -354,7 +366,7 @@ static void test_filters_refuse_unencodable(void **state) {
   cfg.labels[0].value[sizeof(cfg.labels[0].value) - 1] = '\0';
   cfg.labels[0].has_value = true;
   cfg.nlabels = 1;
-  assert_rc(dc_api_filters_build(&cfg, DC_F_LABELS, NULL, &f), 0); /* 255 + 1 + 255 bytes: fits */
+  assert_rc(build_of(&cfg, DC_F_LABELS, NULL, &f), 0); /* 255 + 1 + 255 bytes: fits */
   json_t *j = decode_filters(f);
   assert_i64(json_object_size(json_object_get(j, "label")), 1);
   json_decref(j);
@@ -506,8 +518,11 @@ static void test_decode_containers(void **state) {
   assert_i64(l.items[1].created_ns, 0);
   assert_null(l.items[1].image_id);
   assert_null(l.items[1].labels);
-  assert_ptr_equal(dc_resource_find(&l, "c2"), &l.items[1]);
-  assert_null(dc_resource_find(&l, "c3"));
+  dc_resource_index_t ix;
+  assert_rc(dc_resource_index_build(&ix, &l), 0);
+  assert_ptr_equal(dc_resource_index_find(&ix, "c2"), &l.items[1]);
+  assert_null(dc_resource_index_find(&ix, "c3"));
+  dc_resource_index_free(&ix);
   dc_resource_list_free(&l);
   assert_null(l.items);
   assert_i64(l.n, 0);

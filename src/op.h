@@ -1,0 +1,163 @@
+/* op.h (private to the run): the run's state and its operations, shared by the schedule
+ * (plan.c), the operation state (op.c), the daemon's prunes (prune.c), the client-side
+ * removals and the reaper (remove.c) and the reconciliation after a cut (recon.c).
+ *
+ * Handlers record outcomes and then call run_advance(), the schedule's one entry (a pointer
+ * plan.c sets, so that no module calls up into the schedule): only the schedule decides what
+ * runs next. */
+#ifndef DC_OP_H
+#define DC_OP_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "api.h"
+#include "config.h"
+#include "select.h"
+#include "transport.h"
+
+typedef struct dc_run dc_run_t; /* as in plan.h */
+
+#define DC_DELETE_CONCURRENCY 4 /* per-resource deletions (or reaps) in flight per type */
+#define DC_PRUNE_RETRIES 5      /* 409 "prune already running": bounded backoff */
+#define DC_PRUNE_BACKOFF_MS 200 /* doubled at each retry: 0.2 s to 3.2 s, 6.2 s in all */
+
+typedef enum { OP_WAITING = 0, OP_RUNNING, OP_OK, OP_FAILED, OP_SKIPPED, OP_TIMEOUT } dc_op_status_t;
+typedef enum { INV_NONE = 0, INV_RUNNING, INV_DONE, INV_FAILED } dc_inv_state_t;
+
+typedef struct dc_op dc_op_t;
+
+typedef struct dc_inventory {
+  dc_run_t *run;
+  dc_kind_t kind;
+  dc_inv_state_t state;
+  dc_request_t req;
+  dc_resource_list_t list;
+} dc_inventory_t;
+
+typedef struct dc_delete_slot {
+  dc_op_t *op;
+  bool busy;
+  size_t idx; /* into op->from */
+  bool stopping_first; /* the reaper: this request is the stop, the removal follows */
+  long long t0, stop_ms;
+  dc_request_t req;
+} dc_delete_slot_t;
+
+struct dc_op {
+  dc_run_t *run;
+  dc_kind_t kind;
+  bool selected;
+  bool client_side; /* select locally and delete one by one, rather than the daemon's prune */
+  dc_op_status_t status;
+  long long start_ms;
+  int64_t count;
+  int64_t bytes; /* -1: unknown */
+  char error[512];
+  int attempts;
+  uv_timer_t retry_timer;
+  dc_request_t *retry_req; /* a listing to send again when the timer fires; NULL: the prune */
+  dc_request_t req; /* the prune, or the listing a client-side selection works from */
+  dc_request_t aux; /* a second listing: disk usage for volumes, containers for images */
+  int listing;      /* listings in flight */
+  bool listing_failed;
+  dc_resource_list_t list, aux_list;
+  dc_resource_list_t *from; /* the list the selection indexes: list, or the container inventory */
+  dc_strset_t used;          /* images: bare IDs in use; volumes (dry run): names mounted */
+  dc_strset_t reaped_mounts; /* volumes (dry run): names mounted by reaped containers */
+  /* volumes: aux_list holds the disk-usage sizes (id, size), decoded on arrival, until the list is in */
+  char last_error[512]; /* of the last failed removal */
+  size_t *sel;
+  size_t nsel, next, inflight, failures, gone;
+  dc_delete_slot_t slots[DC_DELETE_CONCURRENCY];
+  bool prune_inflight; /* the daemon's prune was sent and has not answered */
+  /* Cut short while removing: the resources the engine may have removed (cand, indices into
+   * cand_from), learnt by listing them again (recon_req); the operation's line waits for it. */
+  bool recon;
+  const dc_resource_list_t *cand_from;
+  size_t *cand, ncand;
+  bool cand_sent; /* removals sent one by one (else a daemon prune) */
+  dc_request_t recon_req;
+};
+
+struct dc_run {
+  uv_loop_t *loop;
+  const dc_config_t *cfg;
+  dc_client_t client;
+  dc_engine_t engine;
+  dc_request_t ping;
+  dc_request_t version_probe; /* GET /version: a pinned version against a new engine's minimum */
+  dc_inv_state_t ping_state;
+  char error[640]; /* why the engine could not be used */
+  dc_inventory_t inv[DC_KIND__COUNT];
+  dc_op_t ops[DC_KIND__COUNT];
+  uv_timer_t deadline;
+  uv_signal_t sigterm, sigint;
+  long long start_ms;
+  uint64_t deadline_ns; /* uv_hrtime() past which nothing more is sent */
+  uv_timer_t recon_timer; /* after a cut: the settle delay, then the budget of the listings */
+  int reconciling;        /* operations waiting for their listing after a cut */
+  uint64_t recon_end_ns;  /* uv_hrtime() by which the listings must be in */
+  const char *label_keys[2 * DC_LABEL_TERMS_MAX + 2]; /* the label keys decisions read */
+  bool stopping;  /* deadline or signal: nothing more is sent */
+  bool abandoned; /* stop() has run: everything in flight abandoned */
+  int destructive_inflight; /* prunes, stops and removals sent and not yet answered */
+  bool cut_destructive;     /* some were in flight when the run was stopped */
+  bool finished;
+  int exit_code;
+  void (*advance)(dc_run_t *run); /* the schedule (plan.c), reached through run_advance() */
+  uv_timer_cb on_deadline;        /* the schedule's deadline handler */
+};
+
+/* --- op.c: an operation's state --- */
+
+/* Back to the schedule, which starts whatever has become possible and finishes the run when
+ * nothing is left. */
+void run_advance(dc_run_t *run);
+/* The deadline, checked where work starts: true (and the run is stopping) once past it. */
+bool run_past_deadline(dc_run_t *run);
+
+bool op_terminal(const dc_op_t *op);
+/* The operation's line (and its warning). */
+void op_report(const dc_op_t *op);
+/* Records an operation's outcome and reports it; the one place an operation ends. */
+void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Why a request failed, in words: the transport's reason, or the engine's message. */
+void describe_failure(char *out, size_t cap, const dc_request_t *req, int status, const dc_http_response_t *resp);
+/* A resource as messages name it, one printable line of at most cap - 1 bytes. Returns out. */
+const char *shown_name(char *out, size_t cap, const dc_resource_t *r);
+/* GET endpoint?query, unless past the deadline. Returns 0 or a negative code (nothing pending). */
+int run_send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const char *query, dc_request_cb cb,
+                 void *data);
+bool error_says(const dc_http_response_t *resp, int http_status, const char *needle);
+bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp);
+const dc_resource_list_t *op_judged_against(const dc_op_t *op);
+int op_use_sets(dc_op_t *op);
+/* What the rules know of the engine for op (now_ns: the reaper's instant). */
+dc_facts_t op_facts(const dc_op_t *op, int64_t now_ns);
+bool op_selects(const dc_op_t *op, const dc_resource_t *r);
+bool op_any_selected(const dc_op_t *op, const dc_resource_list_t *l);
+
+/* --- prune.c: the daemon's prunes --- */
+
+/* A daemon prune, unless the inventory shows it has nothing to remove. */
+void prune_start(dc_op_t *op);
+/* Sends the prune itself. */
+void prune_send(dc_op_t *op);
+/* Schedules req again (NULL: the prune) after the bounded backoff. False when the attempts
+ * are used up or the run is stopping. */
+bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why);
+
+/* --- remove.c: client-side removals and the reaper --- */
+
+void remove_start(dc_op_t *op);
+void reap_start(dc_op_t *op);
+
+/* --- recon.c: after a cut --- */
+
+/* Collects what op may have removed; false when it had nothing in flight (or the run is dry). */
+bool recon_prepare(dc_op_t *op);
+/* Lists the engine again once it has settled, for every operation prepared. */
+void recon_start(dc_run_t *run);
+
+#endif

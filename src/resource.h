@@ -1,0 +1,77 @@
+/* resource.h: the records a run works on (one per listed resource), and the sets and indexes
+ * it looks them up in. */
+#ifndef DC_RESOURCE_H
+#define DC_RESOURCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A network a container is attached to: its name, and its ID (NULL when the reply has none). */
+typedef struct dc_net_ref {
+  char *name;
+  char *id;
+} dc_net_ref_t;
+
+/* One resource from an inventory list. Strings are owned by the list. */
+typedef struct dc_resource {
+  char *id;
+  char *name;        /* container name without '/', image's first tag, network or volume name */
+  int64_t created_ns; /* INT64_MIN when unknown */
+  json_t *labels;    /* object or NULL; a reference owned by the list */
+  json_t *tags;      /* images: RepoTags array or NULL */
+  char **mount_volumes; /* containers: names of the volumes mounted (Mounts of Type "volume") */
+  size_t nmount_volumes;
+  dc_net_ref_t *nets; /* containers: NetworkSettings.Networks, by name and NetworkID */
+  size_t nnets;
+  char state[32];    /* containers: State; build cache: Type */
+  char *image_id;    /* containers */
+  char driver[32];   /* volumes, networks */
+  bool has_options;  /* volumes with driver options (e.g. bind mounts) */
+  int64_t size;      /* bytes, -1 when unknown */
+  bool in_use, shared; /* build cache */
+  bool doomed;       /* containers: the run removes (or, dry, would remove) it */
+  bool reaped;       /* containers: by the reaper, with its anonymous volumes */
+} dc_resource_t;
+
+typedef struct dc_resource_list {
+  dc_resource_t *items;
+  size_t n;
+} dc_resource_list_t;
+
+void dc_resource_list_free(dc_resource_list_t *l);
+
+/* The ID without its "sha256:" prefix: engines report image IDs with and without it. */
+const char *dc_bare_id(const char *id);
+
+/* A sorted set of strings it does not own (they must outlive it), for lookups in O(log n)
+ * where a run would otherwise compare every item of one list with every item of another. */
+typedef struct dc_strset {
+  const char **v;
+  size_t n, cap;
+} dc_strset_t;
+
+/* Adds s (not copied). Returns 0 or -ENOMEM. Call dc_strset_seal before the first lookup. */
+int dc_strset_add(dc_strset_t *set, const char *s);
+void dc_strset_seal(dc_strset_t *set);
+bool dc_strset_has(const dc_strset_t *set, const char *s);
+void dc_strset_free(dc_strset_t *set);
+
+/* A list's resources sorted by bare ID (pointers into the list, valid while it is). */
+typedef struct dc_resource_index {
+  const dc_resource_t **by_id;
+  size_t n;
+} dc_resource_index_t;
+
+/* Returns 0 or -ENOMEM. */
+int dc_resource_index_build(dc_resource_index_t *ix, const dc_resource_list_t *l);
+/* The resource whose bare ID equals id's bare ID, or NULL. */
+const dc_resource_t *dc_resource_index_find(const dc_resource_index_t *ix, const char *id);
+void dc_resource_index_free(dc_resource_index_t *ix);
+
+/* Sets the size of each volume of vols named in sizes (the others keep theirs), in
+ * O((V + S) log V). Returns 0 or -ENOMEM. */
+int dc_api_apply_volume_sizes(dc_resource_list_t *vols, const dc_resource_list_t *sizes);
+
+#endif
