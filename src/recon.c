@@ -19,7 +19,7 @@
  * The whole of it fits in DC_RECON_BUDGET_MS from the cut, so the run still ends within 0.5 s
  * of it; a listing that is not in by then leaves "not known" in the report. */
 #define DC_RECON_SETTLE_MS 150
-#define DC_RECON_BUDGET_MS 420
+#define DC_RECON_BUDGET_MS 350
 
 static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *resp);
 
