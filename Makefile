@@ -41,7 +41,7 @@ test-deps:
 	$(SUDO) tests/engines/install-deps.sh
 
 test: test-deps build
-	cd $(BUILD) && $(SUDO) ctest --output-on-failure -j 2 $(CTEST_ARGS)
+	cd $(BUILD) && $(SUDO) ctest --output-on-failure -j 3 $(CTEST_ARGS)
 
 demo: test-deps build
 	$(SUDO) examples/demo/demo.sh $(BUILD)/docker-cleaner

@@ -346,7 +346,7 @@ mk_build_cache() {
 	# build returns: wait for them (a bound on polls, not a time margin).
 	local i
 	for ((i = 0; i < 300; i++)); do
-		[ "$(build_cache_count)" -gt 0 ] && break
+		[ "$(build_cache_count 2>/dev/null || echo 0)" -gt 0 ] && break
 		sleep 0.1
 	done
 	[ "$(build_cache_count)" -gt 0 ] || die "mk_build_cache: no build cache records after the build"
