@@ -164,7 +164,6 @@ static void on_retry_timer(uv_timer_t *t) {
   }
   dc_request_t *req = op->retry_req;
   op->retry_req = NULL;
-  op->listing++;
   int rc = run_past_deadline(op->run) ? UV_ECANCELED : dc_client_send(&op->run->client, req);
   if (rc < 0) {
     /* Report it as the listing's own failure, through the one path that handles those. */

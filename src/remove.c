@@ -191,13 +191,21 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   dc_run_t *run = op->run;
   if (run->finished || op_terminal(op))
     return;
-  op->listing--;
   bool is_aux = req == &op->aux;
+  /* A listing asked again stays in flight (op->listing keeps counting it): the other listing
+   * must not find the count at 0 and select from a list that is not in. */
   /* Docker computes one disk-usage report at a time and answers a second with 500 "a disk
    * usage operation is already running" (volumes and build cache both ask for one). */
   if (status == 0 && error_says(resp, 500, "already running") &&
       op_schedule_retry(op, req, "the engine is busy with another disk usage report"))
     return;
+  /* Podman 4 walks each image's layers to list images, and answers 500 "...: layer not known"
+   * when another run (a second cleaner) removes one meanwhile: the listing is asked again,
+   * with the same bounded backoff. */
+  if (status == 0 && run->engine.podman && error_says(resp, 500, "layer not known") &&
+      op_schedule_retry(op, req, "another run is removing images"))
+    return;
+  op->listing--;
   char err[256] = "";
   int rc = -EPROTO;
   if (status == 0 && resp->status == 200) {

@@ -1015,6 +1015,28 @@ def test_pin_below_engine_minimum_refused_up_front():
 # --- issue 16: two cleaners at once on Podman 5.8
 
 @test
+def test_podman_image_listing_during_another_run_is_retried():
+    # Podman 4.3 lists images by walking their layers and answers 500 "layer not known" while a
+    # second cleaner removes one: the listing is asked again (bounded backoff), and the run ends
+    # 0 with the image removed. From Docker the same answer is a failure, as any 500.
+    v = "/v1.41"
+    img = "sha256:" + "d" * 64
+    broken = {"method": "GET", "path": v + "/images/json", "status": 500, "times": 2,
+              "body": {"cause": "layer not known", "response": 500,
+                       "message": "retrieving parent of image %s: you may need to remove the image to resolve the "
+                                  "error: layer not known" % img[7:]}}
+    env = {"CLEANUP_CONTAINERS": "false", "CLEANUP_NETWORKS": "false", "CLEANUP_BUILD_CACHE": "false"}
+    podman = ping_rule("1.41", {"Libpod-Api-Version": "4.3.1", "Server": "Libpod/4.3.1 (linux)"})
+    res = run([podman, broken, {"method": "DELETE", "path": v + "/images/", "status": 200,
+                                "body": [{"Deleted": img}]}] + engine_rules("1.41"), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    eq([p for p in res.paths("DELETE") if "/images/" in p], [v + "/images/sha256%3A" + "d" * 64], "image removals")
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/images/json")]), 3, "image listings (two refused)")
+    res = run([ping_rule("1.41"), broken] + engine_rules("1.41"), env=dict(env, PRUNE_FILTER_LABEL="!keep"))
+    check(res.rc != 0 and "could not list images" in res.stderr, "Docker: a failure", res.dump())
+
+
+@test
 def test_podman5_image_removed_meanwhile_is_gone():
     # Podman 5.8 answers the removal of an image that another run has just removed with 500
     # "invalid repository name (ID), cannot specify 64-byte hexadecimal strings": already gone,
