@@ -78,6 +78,9 @@ struct dc_op {
   size_t *cand, ncand;
   bool cand_sent; /* removals sent one by one (else a daemon prune) */
   dc_request_t recon_req;
+  int recon_listings;            /* listings taken after the cut so far */
+  size_t recon_gone;             /* how many candidates the last of them found gone */
+  dc_resource_list_t recon_last; /* the last of them, reported from if the budget ends first */
 };
 
 struct dc_run {

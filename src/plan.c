@@ -134,6 +134,7 @@ static void finish(dc_run_t *run) {
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
     free(op->cand);
+    dc_resource_list_free(&op->recon_last);
     op->cand = NULL;
     dc_resource_list_free(&run->inv[k].list);
     dc_resource_list_free(&op->list);

@@ -13,12 +13,15 @@
  * flight may still complete: either way the reply that would name what went never comes.
  * So the resources the cut operation could have removed (what its selection or the engine's
  * rules pick from the inventory, or the removals in flight) are held against a fresh listing,
- * taken once the engine has had DC_RECON_SETTLE_MS to notice, with GETs only: what is missing
- * was removed and is named like any other removal. A removal in flight whose resource is still
+ * taken once the engine has had DC_RECON_SETTLE_MS to notice, with GETs only, and taken again
+ * DC_RECON_AGAIN_MS later until two in a row agree (the engine finishes the item it was on
+ * when it noticed): what is missing was removed and is named like any other removal. A removal in flight whose resource is still
  * listed may yet complete (Podman finishes what it started): it is named as possibly removed.
  * The whole of it fits in DC_RECON_BUDGET_MS from the cut, so the run still ends within 0.5 s
  * of it; a listing that is not in by then leaves "not known" in the report. */
-#define DC_RECON_SETTLE_MS 150
+#define DC_RECON_SETTLE_MS 100
+#define DC_RECON_AGAIN_MS 60    /* between two listings */
+#define DC_RECON_LISTING_MS 40  /* what one listing is allowed to take, for planning the next */
 #define DC_RECON_BUDGET_MS 350
 
 static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *resp);
@@ -81,10 +84,42 @@ static void recon_done(dc_op_t *op, const char *why) {
   }
 }
 
+static void recon_report(dc_op_t *op);
+
+/* The budget is spent: what was listed is reported; an operation not yet listed is not known. */
 static void on_recon_budget(uv_timer_t *t) {
   dc_run_t *run = t->data;
-  for (int k = 0; k < DC_KIND__COUNT; k++)
-    recon_done(&run->ops[k], "the engine was not listed in time");
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    dc_op_t *op = &run->ops[k];
+    if (op->recon && op->recon_listings > 0)
+      recon_report(op);
+    else
+      recon_done(op, "the engine was not listed in time");
+  }
+}
+
+/* Lists op's kind again, GETs only. */
+static void recon_send(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  const dc_kind_info_t *kind = dc_kind(op->kind);
+  dc_request_t *req = &op->recon_req;
+  req->method = "GET";
+  req->cb = on_recon_listing;
+  req->data = op;
+  req->body_cap = 0;
+  /* Not run_send_get: the run is past its deadline, and this is a read (the client, aborted,
+   * refuses anything else). */
+  int rc = dc_api_path(req->path, sizeof(req->path), &run->engine, kind->list_path, kind->list_query);
+  if (rc == 0)
+    rc = dc_client_send(&run->client, req);
+  if (rc < 0)
+    recon_done(op, uv_strerror(rc));
+}
+
+static void on_recon_again(uv_timer_t *t) {
+  dc_op_t *op = t->data;
+  if (!op->run->finished && op->recon)
+    recon_send(op);
 }
 
 static void on_recon_settled(uv_timer_t *t) {
@@ -93,25 +128,46 @@ static void on_recon_settled(uv_timer_t *t) {
     dc_op_t *op = &run->ops[k];
     if (!op->recon)
       continue;
-    const dc_kind_info_t *kind = dc_kind(op->kind);
-    dc_request_t *req = &op->recon_req;
-    req->method = "GET";
-    req->cb = on_recon_listing;
-    req->data = op;
-    req->body_cap = 0;
-    /* Not run_send_get: the run is past its deadline, and this is a read (the client, aborted,
-     * refuses anything else). */
-    int rc = dc_api_path(req->path, sizeof(req->path), &run->engine, kind->list_path, kind->list_query);
-    if (rc == 0)
-      rc = dc_client_send(&run->client, req);
-    if (rc < 0)
-      recon_done(op, uv_strerror(rc));
+    recon_send(op);
   }
   if (run->reconciling > 0) {
     uint64_t now = uv_hrtime();
     uint64_t left = run->recon_end_ns > now ? (run->recon_end_ns - now) / 1000000u : 0;
     uv_timer_start(&run->recon_timer, on_recon_budget, left, 0);
   }
+}
+
+/* Names what op's last listing after the cut shows gone, and ends the reconciliation. */
+static void recon_report(dc_op_t *op) {
+  dc_resource_index_t ix = {0};
+  if (dc_resource_index_build(&ix, &op->recon_last) < 0) {
+    recon_done(op, "out of memory");
+    return;
+  }
+  size_t gone = 0;
+  int64_t now_s = dc_now_ms() / 1000;
+  for (size_t i = 0; i < op->ncand; i++) {
+    const dc_resource_t *r = &op->cand_from->items[op->cand[i]];
+    if (dc_resource_index_find(&ix, r->id)) {
+      if (op->cand_sent) {
+        char name[128];
+        dc_warn("%s: the removal of %s was in flight at the cut and the engine may still complete it",
+                dc_kind_plural(op->kind), shown_name(name, sizeof(name), r));
+      }
+      continue;
+    }
+    gone++;
+    op->count++;
+    if (op->kind == DC_REAP)
+      dc_report_reaped(r->id, r->name, r->created_ns == INT64_MIN ? 0 : now_s - r->created_ns / 1000000000, -1);
+    else
+      dc_report_deleted(op->kind, r->id, r->name, op->kind == DC_IMAGES ? r->size : -1);
+  }
+  if (!op->cand_sent && gone < op->ncand)
+    dc_info("%s: the prune was cut short: the engine removed %zu before it stopped (listed again after the cut)",
+            dc_kind_plural(op->kind), gone);
+  dc_resource_index_free(&ix);
+  recon_done(op, NULL);
 }
 
 static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -134,36 +190,28 @@ static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *
   }
   if (rc < 0) {
     dc_resource_list_free(&now);
-    recon_done(op, err);
+    if (op->recon_listings > 0)
+      recon_report(op); /* the one before is the best there is */
+    else
+      recon_done(op, err);
     return;
   }
-  size_t gone = 0, pending = 0;
-  int64_t now_s = dc_now_ms() / 1000;
-  for (size_t i = 0; i < op->ncand; i++) {
-    const dc_resource_t *r = &op->cand_from->items[op->cand[i]];
-    if (dc_resource_index_find(&ix, r->id)) {
-      if (op->cand_sent) {
-        char name[128];
-        dc_warn("%s: the removal of %s was in flight at the cut and the engine may still complete it",
-                dc_kind_plural(op->kind), shown_name(name, sizeof(name), r));
-        pending++;
-      }
-      continue;
-    }
-    gone++;
-    op->count++;
-    if (op->kind == DC_REAP)
-      dc_report_reaped(r->id, r->name, r->created_ns == INT64_MIN ? 0 : now_s - r->created_ns / 1000000000, -1);
-    else
-      dc_report_deleted(op->kind, r->id, r->name, op->kind == DC_IMAGES ? r->size : -1);
-  }
-  if (!op->cand_sent && gone < op->ncand)
-    dc_info("%s: the prune was cut short: the engine removed %zu before it stopped (listed again after the cut)",
-            dc_kind_plural(op->kind), gone);
-  (void)pending;
+  /* The engine may still be finishing the item it was on when it noticed the cut: list again
+   * until two listings in a row agree, while the budget allows one more. */
+  size_t gone = 0;
+  for (size_t i = 0; i < op->ncand; i++)
+    gone += dc_resource_index_find(&ix, op->cand_from->items[op->cand[i]].id) == NULL;
   dc_resource_index_free(&ix);
-  dc_resource_list_free(&now);
-  recon_done(op, NULL);
+  bool settled = op->recon_listings > 0 && gone == op->recon_gone;
+  op->recon_listings++;
+  op->recon_gone = gone;
+  dc_resource_list_free(&op->recon_last);
+  op->recon_last = now;
+  uint64_t after_next = uv_hrtime() + (uint64_t)(DC_RECON_AGAIN_MS + DC_RECON_LISTING_MS) * 1000000u;
+  if (!settled && after_next < run->recon_end_ns)
+    uv_timer_start(&op->retry_timer, on_recon_again, DC_RECON_AGAIN_MS, 0);
+  else
+    recon_report(op);
 }
 
 /* Deadline or signal: abandon everything in flight (closing the connections makes the

@@ -199,10 +199,11 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   if (status == 0 && error_says(resp, 500, "already running") &&
       op_schedule_retry(op, req, "the engine is busy with another disk usage report"))
     return;
-  /* Podman 4 walks each image's layers to list images, and answers 500 "...: layer not known"
-   * when another run (a second cleaner) removes one meanwhile: the listing is asked again,
-   * with the same bounded backoff. */
-  if (status == 0 && run->engine.podman && error_says(resp, 500, "layer not known") &&
+  /* Podman 4 reads each image (its layers, labels, parents) to list images, and answers 500
+   * when another run (a second cleaner) removes one meanwhile: "layer not known", "retrieving
+   * label for image ...", "checking if image ... is dangling: ... image not known", and more.
+   * The image listing is asked again, with the same bounded backoff. */
+  if (status == 0 && run->engine.podman && resp->status == 500 && op->kind == DC_IMAGES && !is_aux &&
       op_schedule_retry(op, req, "another run is removing images"))
     return;
   op->listing--;

@@ -734,11 +734,13 @@ def test_cut_prune_names_what_the_engine_removed():
     eq(deleted, ["Deleted container %s one" % c1[:12], "Deleted container %s two" % c2[:12]], "audit lines")
     check(re.search(r"^containers\s+timeout\s+2 deleted", res.stdout, re.M), "the operation's count", res.dump())
     lists = [r for r in res.requests if r["path"].startswith(V + "/containers/json")]
-    eq(len(lists), 2, "container listings (the inventory, then the one after the cut)")
+    # The inventory, then the listings after the cut (again until two agree).
+    check(len(lists) >= 3, "container listings: %d" % len(lists), res.dump())
     prune = [r for r in res.requests if r["method"] == "POST"]
     eq(len(prune), 1, "prunes sent")
     check(lists[1]["seq"] > prune[0]["seq"], "the second listing came before the prune", res.dump())
-    eq([r["method"] for r in res.requests if r["seq"] > prune[0]["seq"]], ["GET"], "requests after the prune")
+    eq(sorted(set(r["method"] for r in res.requests if r["seq"] > prune[0]["seq"])), ["GET"],
+       "requests after the prune")
 
 
 @test
