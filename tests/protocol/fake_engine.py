@@ -30,7 +30,9 @@ Fault modes (tests/protocol/test_faults.py), per rule:
     "raw": "..."              send these bytes (latin-1) instead of a reply, then close
 and for the whole script "silent": true accepts connections and never reads from them;
 "socket_mode" (default 0o660, or the octal DC_FAKE_SOCKET_MODE from the environment) and
-"socket_gid" (default 4242; applied when run as root) set the socket's permissions.
+"socket_gid" (default 4242; applied when run as root) set the socket's permissions;
+"tcp_port": N listens on 127.0.0.1:N instead of SOCKET; "stop_listening_after": K closes the
+listener once K requests other than GETs were answered (later connects are refused at once).
 
 RECORD gets one JSON object per line, flushed as it happens, each with "t", the engine's
 time.monotonic() when it happened:
@@ -68,6 +70,10 @@ class Engine:
         self.silent = script.get("silent", False)
         self.socket_mode = script.get("socket_mode", int(os.environ.get("DC_FAKE_SOCKET_MODE", "0o660"), 8))
         self.socket_gid = script.get("socket_gid", 4242)
+        self.tcp_port = script.get("tcp_port")
+        self.stop_listening_after = script.get("stop_listening_after")
+        self.answered = 0
+        self.srv = None
         self.used = [0] * len(self.rules)
         self.lock = threading.Lock()
         self.record_file = open(record_path, "a", encoding="utf-8")
@@ -99,19 +105,30 @@ class Engine:
             os.unlink(self.sock_path)
         except FileNotFoundError:
             pass
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(self.sock_path)
-        # As dockerd's socket: the owner and its group (not root's) may connect, and the
-        # cleaner started as root keeps just that group. "socket_mode" and "socket_gid" change
-        # that, e.g. to a root-only socket (0o600, or group 0), which the cleaner connects to
-        # before it drops root.
-        os.chmod(self.sock_path, self.socket_mode)
-        if os.geteuid() == 0:
-            os.chown(self.sock_path, 0, self.socket_gid)
+        if self.tcp_port is not None:
+            srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            srv.bind(("127.0.0.1", self.tcp_port))
+        else:
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            srv.bind(self.sock_path)
+            # As dockerd's socket: the owner and its group (not root's) may connect, and the
+            # cleaner started as root keeps just that group. "socket_mode" and "socket_gid"
+            # change that, e.g. to a root-only socket (0o600, or group 0), which the cleaner
+            # connects to before it drops root.
+            os.chmod(self.sock_path, self.socket_mode)
+            if os.geteuid() == 0:
+                os.chown(self.sock_path, 0, self.socket_gid)
         srv.listen(64)
+        self.srv = srv
         print("ready", flush=True)
         while True:
-            conn, _ = srv.accept()
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                # "stop_listening_after": the listener is closed; later connects are refused
+                # at once while the connections already made go on.
+                threading.Event().wait()
             with self.lock:
                 self.nconn += 1
                 n = self.nconn
@@ -183,6 +200,12 @@ class Engine:
                     continue
                 close = self.respond(conn, rule)
                 self.record(event="answered", conn=n, seq=seq, status=rule.get("status", 200))
+                with self.lock:
+                    self.answered += method != "GET"
+                    if self.stop_listening_after is not None and self.answered >= self.stop_listening_after:
+                        self.srv.shutdown(socket.SHUT_RDWR)
+                        self.srv.close()
+                        self.stop_listening_after = None
                 if close:
                     conn.close()
                     self.record(event="close", conn=n, partial="")

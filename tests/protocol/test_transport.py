@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Transport tests that need more than the fake engine: a tcp:// host name whose DNS server
-never answers. The cleaner runs in a private mount and network namespace (unshare -m -n) whose
-/etc/resolv.conf names a silent DNS server on that namespace's own 127.0.0.1:53, so nothing
-outside is asked and the machine's resolver is untouched.
+"""Transport tests over tcp://: an engine that stops listening in the middle of a run, and a
+host name whose DNS server never answers. For the latter the cleaner runs in a private mount
+and network namespace (unshare -m -n) whose /etc/resolv.conf names a silent DNS server on that
+namespace's own 127.0.0.1:53, so nothing outside is asked and the machine's resolver is
+untouched.
 
     test_transport.py --binary BUILD/docker-cleaner --version-string 0.1.0 TEST [TEST...]
     test_transport.py --list
@@ -12,6 +13,7 @@ scaled by DC_FAULTS_SLACK (default 8 with a wrapper, else 1), as in test_faults.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -142,6 +144,66 @@ def test_dns_never_answers_sigterm():
     check(secs < 0.5 * SLACK, "the run took %.2f s after SIGTERM" % secs, stdout, stderr)
     eq(rc, 2, "exit status\n" + stdout + stderr)
     check("Finished in" in stdout, "no report", stdout)
+
+
+def free_port():
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@test
+def test_tcp_connect_refused_in_the_middle_of_removals():
+    """tcp://: removals one by one, each on a connection of its own (the engine closes it after
+    the reply); after a few answers the engine stops listening, so every later connect fails at
+    once. The run ends promptly (not at its 30 s deadline), names exactly the removals the
+    engine answered, counts them, reports the rest failed, and exits 1."""
+    port = free_port()
+    v = "/v1.41"
+    ids = ["c%d" % i * 32 for i in range(1, 9)]
+    containers = [{"Id": i[:64], "Names": ["/s%d" % n], "State": "exited", "Created": 1000000000, "Labels": {}}
+                  for n, i in enumerate(ids)]
+    rules = [tp.ping_rule("1.41", {"Libpod-Api-Version": "4.3.1", "Server": "Libpod/4.3.1 (linux)"}),
+             {"method": "GET", "path": v + "/containers/json", "body": containers},
+             {"method": "DELETE", "path": v + "/containers/", "status": 204, "body": "", "encoding": "close"}]
+    engine = tp.FakeEngine("dc-tcp-", {"peek_ms": 30, "rules": rules, "tcp_port": port, "stop_listening_after": 2})
+    try:
+        e = engine.env({"DOCKER_HOST": "tcp://127.0.0.1:%d" % port, "CLEANUP_IMAGES": "false",
+                        "CLEANUP_NETWORKS": "false", "CLEANUP_BUILD_CACHE": "false", "LOG_FORMAT": "json"})
+        t0 = time.monotonic()
+        p = subprocess.run(WRAPPER + [tp.BINARY], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        elapsed = time.monotonic() - t0
+        engine.stop()
+        events = tp.read_record(engine.record)
+    finally:
+        engine.close()
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    dump = "exit %d after %.2fs\n%s%s" % (p.returncode, elapsed, out, err)
+    import json
+    evs = [json.loads(l) for l in out.splitlines()]
+    answered = {x["seq"] for x in events if x["event"] == "answered" and x.get("status") == 204}
+    removed = sorted(x["path"].rsplit("/", 1)[1].split("?")[0] for x in events
+                     if x["event"] == "request" and x["method"] == "DELETE" and x["seq"] in answered)
+    named = sorted(x["id"] for x in evs if x["event"] == "deleted")
+    op = [x for x in evs if x["event"] == "operation" and x["type"] == "containers"]
+    eq(p.returncode, 1, "exit status\n" + dump)
+    check(elapsed < 10 * SLACK, "the run took %.2fs: it waited for something" % elapsed, dump)
+    check(0 < len(removed) < len(ids), "removals answered: %d" % len(removed), dump)
+    eq(named, removed, "the containers named as deleted")
+    eq(len(op), 1, "operation events")
+    eq(op[0]["count"], len(removed), "the operation's count")
+    eq(op[0]["status"], "failed", "the operation's status")
+    # Four removals at a time: those already queued at the listener are reset when it closes;
+    # the next ones find nothing listening, and their connect fails at once (refused). Which
+    # of the two each one meets depends on timing; either is a failure of that removal only.
+    for line in err.splitlines():
+        if "could not remove container" in line:
+            check(re.search(r"connection (refused|reset by peer|closed by the engine)", line), "reason: " + line, dump)
 
 
 def configure(binary, version):
