@@ -110,6 +110,17 @@ api() {
 	curl -sS --fail-with-body --max-time 60 --unix-socket "$DC_ENGINE_SOCK" -X "$1" "http://d/v1.41$2"
 }
 
+# build_cache_df: the engine's build-cache records, as /system/df reports them ({"BuildCache":[...]}).
+# From API 1.42 only the build cache is asked for (?type=build-cache): a whole /system/df on the
+# containerd image store (docker28c) now and then answers 404 while it sizes images.
+build_cache_df() {
+	if [ "$DC_ENGINE" = docker20 ]; then
+		api GET /system/df
+	else
+		curl -sS --fail-with-body --max-time 60 --unix-socket "$DC_ENGINE_SOCK" "http://d/v1.44/system/df?type=build-cache"
+	fi
+}
+
 # ------------------------------------------------------------------ reset
 DEFAULT_NETWORKS=" bridge host none podman "
 
@@ -342,13 +353,13 @@ mk_build_cache() {
 	printf '%s %s\n' "$name" "$(date +%s%N)" >"$ctx/f"
 	printf 'FROM testbase:latest\nCOPY f /f\n' >"$ctx/Dockerfile"
 	# The containerd image store (docker28c) may show the build's records a moment after the
-	# build returns, and once answered /system/df with a 404 right after a build: poll for the
-	# records (a bound on polls, not a time margin), and build again (at most 3 times).
+	# build returns: poll for them (a bound on polls, not a time margin), and build again (at
+	# most 3 times).
 	local i attempt n=0
 	for attempt in 1 2 3; do
 		DOCKER_BUILDKIT=1 timeout -k 5 120 /usr/bin/docker -H "unix://$DC_ENGINE_SOCK" build -q -t "$name:latest" "$ctx" >/dev/null
 		for ((i = 0; i < 100; i++)); do
-			n="$(api GET /system/df 2>/dev/null | jq '.BuildCache // [] | length' 2>/dev/null || true)"
+			n="$(build_cache_df 2>/dev/null | jq '.BuildCache // [] | length' 2>/dev/null || true)"
 			[ "${n:-0}" -gt 0 ] && break 2
 			sleep 0.1
 		done
@@ -360,10 +371,10 @@ mk_build_cache() {
 }
 
 # build_cache_count: every build-cache record (from /system/df).
-build_cache_count() { api GET /system/df | jq '.BuildCache // [] | length'; }
+build_cache_count() { build_cache_df | jq '.BuildCache // [] | length'; }
 # build_cache_reclaimable: records a default (not --all) prune removes: neither shared nor in use.
 build_cache_reclaimable() {
-	api GET /system/df | jq '[.BuildCache // [] | .[] | select((.Shared | not) and (.InUse | not))] | length'
+	build_cache_df | jq '[.BuildCache // [] | .[] | select((.Shared | not) and (.InUse | not))] | length'
 }
 
 # wait_build_cache_idle: wait until BuildKit has let go of every build-cache record (it releases
@@ -373,7 +384,7 @@ wait_build_cache_idle() {
 	is_docker || return 0
 	local i
 	for ((i = 0; i < 600; i++)); do
-		[ "$(api GET /system/df | jq '[.BuildCache // [] | .[] | select(.InUse)] | length')" = 0 ] && return 0
+		[ "$(build_cache_df | jq '[.BuildCache // [] | .[] | select(.InUse)] | length')" = 0 ] && return 0
 		sleep 0.1
 	done
 	die "build cache records still in use after 600 polls"
@@ -405,7 +416,7 @@ engine_times() {
 		# shellcheck disable=SC2086
 		[ -z "$ids" ] || d volume inspect -f 'volume {{.Name}} {{json .CreatedAt}}' $ids
 		if is_docker; then
-			api GET /system/df | jq -r '.BuildCache // [] | .[] | "build_cache \(.ID) \(.LastUsedAt // .CreatedAt | tojson)"'
+			build_cache_df | jq -r '.BuildCache // [] | .[] | "build_cache \(.ID) \(.LastUsedAt // .CreatedAt | tojson)"'
 		fi
 	} | python3 -c '
 import re, sys, calendar

@@ -18,13 +18,13 @@ is_docker || die "build cache: docker engines only"
 
 # records_rule CUT_NS: IDs of the records a build prune without `all` and with until=CUT removes.
 records_rule() {
-	api GET /system/df | jq -r '.BuildCache // [] | .[]
+	build_cache_df | jq -r '.BuildCache // [] | .[]
 		| select((.InUse | not) and (.Shared | not) and .Type != "internal" and .Type != "frontend")
 		| "\(.ID) \(.LastUsedAt // "")"' | while read -r id t; do
 		if [ -z "$t" ] || [ "$(date -u -d "$t" +%s%N)" -le "$1" ]; then echo "$id"; fi
 	done | sort
 }
-all_records() { api GET /system/df | jq -r '.BuildCache // [] | .[].ID' | sort; }
+all_records() { build_cache_df | jq -r '.BuildCache // [] | .[].ID' | sort; }
 deleted_set() { jq -r 'select(.event == "deleted" and .type == "build_cache") | .id' "$WORK/run$1.out" | sort -u; }
 nlines() { grep -c . <<<"$1" || true; }
 

@@ -58,7 +58,7 @@ inventory() { # everything the engine holds, one line each, sorted
 		d images -aq --no-trunc | sed 's/^/image /'
 		d network ls -q --no-trunc | sed 's/^/network /'
 		d volume ls -q | sed 's/^/volume /'
-		if is_docker; then api GET /system/df | jq -r '.BuildCache // [] | .[] | "build_cache \(.ID)"'; fi
+		if is_docker; then build_cache_df | jq -r '.BuildCache // [] | .[] | "build_cache \(.ID)"'; fi
 	} | sort -u
 }
 
