@@ -337,10 +337,20 @@ mk_volume() {
 
 # mk_network NAME [LABEL...]: a user (bridge) network.
 mk_network() {
-	local name="$1"
+	local name="$1" i out
 	shift
 	_labels "$@"
-	d network create "${LBL[@]}" "$name"
+	# Podman reads the host's interfaces to pick a subnet and fails with "route ip+net: no such
+	# network interface" when another engine removes a bridge meanwhile: try again (3 times).
+	for i in 1 2 3; do
+		if out="$(d network create "${LBL[@]}" "$name" 2>&1)"; then
+			echo "$out"
+			return 0
+		fi
+		case "$out" in *"no such network interface"*) log "mk_network $name: $out (try $i)" ;; *) break ;; esac
+	done
+	echo "$out" >&2
+	return 1
 }
 
 # mk_build_cache NAME: BuildKit cache records from a COPY-only build FROM testbase, tagged
