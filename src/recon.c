@@ -73,9 +73,16 @@ static void recon_done(dc_op_t *op, const char *why) {
   dc_run_t *run = op->run;
   if (!op->recon)
     return;
-  if (why)
+  if (why) {
     dc_warn("%s: what the engine removed of the %zu it could have removed before the cut is not known (%s)",
             dc_kind_plural(op->kind), op->ncand, why);
+    /* Removals one by one: which ones were in flight is known, so each is named. */
+    for (size_t i = 0; op->cand_sent && i < op->ncand; i++) {
+      char name[128];
+      dc_warn("%s: the removal of %s was in flight at the cut and the engine may still complete it",
+              dc_kind_plural(op->kind), shown_name(name, sizeof(name), &op->cand_from->items[op->cand[i]]));
+    }
+  }
   op->recon = false;
   op_report(op);
   if (--run->reconciling == 0) {

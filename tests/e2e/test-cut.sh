@@ -39,8 +39,17 @@ for round in $(seq 1 "$ROUNDS"); do
 	assert_eq 0 "$(echo "$bad" | grep -c . || true)" \
 		"round $round: containers named as deleted that still exist ($(echo "$bad" | head -3 | tr '\n' ' '))"
 	bad="$(comm -23 <(echo "$gone") <(sort -u <(echo "$named") <(echo "$possible")) | grep . || true)"
-	assert_eq 0 "$(echo "$bad" | grep -c . || true)" \
-		"round $round: containers gone that the report names neither as deleted nor as possibly removed ($(echo "$bad" | head -3 | tr '\n' ' '))"
+	# A listing after the cut that did not come in time is reported as such, with how many the
+	# engine could have removed: no more than that may be missing from the report.
+	unknown="$(jq -rR 'fromjson? | select(.event == "log") | .message' "$err" |
+		sed -n 's/^containers: what the engine removed of the \([0-9]*\) it could have removed before the cut is not known.*/\1/p')"
+	if [ -n "$unknown" ]; then
+		log "round $round: the report says what the engine removed of $unknown is not known"
+		assert_le "$(echo "$bad" | grep -c . || true)" "$unknown" "round $round: containers gone and not named"
+	else
+		assert_eq 0 "$(echo "$bad" | grep -c . || true)" \
+			"round $round: containers gone that the report names neither as deleted nor as possibly removed ($(echo "$bad" | head -3 | tr '\n' ' '))"
+	fi
 	count="$(jq -rR 'fromjson? | select(.event == "operation" and .type == "containers") | .count' "$out")"
 	assert_eq "$(echo "$named" | grep -c . || true)" "${count:-0}" "round $round: the operation's count vs its deleted events"
 	assert_running keep_running

@@ -777,6 +777,18 @@ def test_cut_listing_too_slow_says_not_known():
                                                 "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false"})
     outcome(res, 1, r"containers: what the engine removed of the 1 it could have removed before the cut is not known")
     check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
+    # Removals one by one (Podman): the ones in flight are known, and each is named.
+    before = cut_containers([("c1" * 32, "one"), ("c2" * 32, "two")])
+    v = "/v1.41"
+    rules = [PODMAN_PING, {"method": "GET", "path": v + "/containers/json", "body": before, "times": 1},
+             {"method": "GET", "path": v + "/containers/json", "fault": "hang"},
+             {"method": "DELETE", "path": v + "/containers/", "fault": "hang"},
+             {"method": "POST", "path": v + "/build/prune", "status": 404, "body": ""}]
+    res = run(rules + engine_rules("1.41"), env={"CLEANUP_TIMEOUT": "%ds" % DEADLINE, "CLEANUP_IMAGES": "false",
+                                                "CLEANUP_NETWORKS": "false"})
+    outcome(res, 1, r"containers: the removal of one was in flight at the cut and the engine may still complete it",
+            r"containers: the removal of two was in flight at the cut and the engine may still complete it")
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
 
 
 # --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
