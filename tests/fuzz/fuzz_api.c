@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "http.h"
+#include "resource.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,11 +28,14 @@ static void check_list(int rc, const dc_resource_list_t *l, const char *err) {
   }
   if (rc != 0)
     abort();
+  dc_resource_index_t ix = {0};
+  if (dc_resource_index_build(&ix, l) < 0)
+    abort();
   for (size_t i = 0; i < l->n; i++) {
     const dc_resource_t *r = &l->items[i];
     if (!r->id || !r->id[0])
       abort();
-    if (dc_resource_find(l, r->id) == NULL)
+    if (dc_resource_index_find(&ix, r->id) == NULL)
       abort();
     if (!memchr(r->state, 0, sizeof(r->state)) || !memchr(r->driver, 0, sizeof(r->driver)))
       abort();
@@ -45,6 +49,7 @@ static void check_list(int rc, const dc_resource_list_t *l, const char *err) {
       if (!r->nets[k].name)
         abort();
   }
+  dc_resource_index_free(&ix);
 }
 
 static void decode_list(list_fn fn, const char *body, size_t len) {
