@@ -2,13 +2,8 @@
 # Session 1: where docker-cleaner's milliseconds go on an empty engine: /usr/bin/time, strace -r
 # and strace -c of it, each endpoint alone with curl, and the CLI for comparison.
 #   bench/experiments/session1-empty-engine.sh   (the bench engine must be running)
-# shellcheck source-path=SCRIPTDIR source=../run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
-set +e
-OUT="$OUT/session1"
-WORK="$OUT/work"
-mkdir -p "$WORK"
-chmod 755 "$OUT" "$WORK"
+# shellcheck source-path=SCRIPTDIR source=session1-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/session1-lib.sh"
 reset
 dc() { env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" PRUNE_ALL=true PRUNE_VOLUMES=true PRUNE_FORCE=true "$@"; }
 for i in 1 2 3; do

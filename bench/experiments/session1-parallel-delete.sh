@@ -2,13 +2,8 @@
 # Session 1: the container prune against removing the same containers by parallel
 # DELETE /containers/{id}?v=1 (4 and 8 in flight), each followed by the volume prune.
 #   S=5 bench/experiments/session1-parallel-delete.sh   (the bench engine must be running)
-# shellcheck source-path=SCRIPTDIR source=../run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
-set +e
-OUT="$OUT/session1"
-WORK="$OUT/work"
-mkdir -p "$WORK"
-chmod 755 "$OUT" "$WORK"
+# shellcheck source-path=SCRIPTDIR source=session1-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/session1-lib.sh"
 S=${S:-5}
 for rep in 1 2; do
 	reset; make_workload "$S" >/dev/null 2>&1; settle

@@ -2,13 +2,8 @@
 # Session 1: two schedules driven by curl at scale S: the image prune moved into the first phase
 # (and repeated after), against the current schedule.
 #   S=5 bench/experiments/session1-schedule-curl.sh   (the bench engine must be running)
-# shellcheck source-path=SCRIPTDIR source=../run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
-set +e
-OUT="$OUT/session1"
-WORK="$OUT/work"
-mkdir -p "$WORK"
-chmod 755 "$OUT" "$WORK"
+# shellcheck source-path=SCRIPTDIR source=session1-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/session1-lib.sh"
 S=${S:-5}
 for rep in 1 2 3; do
 	reset; make_workload "$S" >/dev/null 2>&1; settle

@@ -2,13 +2,8 @@
 # Session 1: the container prune alone with docker-cleaner's filter, then docker-cleaner at scale 20
 # under strace (connect/write/read with times): its steps and the requests it sent.
 #   bench/experiments/session1-strace-a20.sh   (the bench engine must be running)
-# shellcheck source-path=SCRIPTDIR source=../run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
-set +e
-OUT="$OUT/session1"
-WORK="$OUT/work"
-mkdir -p "$WORK"
-chmod 755 "$OUT" "$WORK"
+# shellcheck source-path=SCRIPTDIR source=session1-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/session1-lib.sh"
 make_workload 20
 settle
 echo "containers prune alone, A's filter: $(prune_ms '/containers/prune?filters=%7B%22label%21%22%3A%7B%22docker-cleaner.protect%22%3Atrue%7D%7D') ms"

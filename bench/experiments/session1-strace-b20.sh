@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # Session 1: the Docker CLI's system prune at scale 20 under strace: the requests it writes, in order.
 #   bench/experiments/session1-strace-b20.sh   (the bench engine must be running)
-# shellcheck source-path=SCRIPTDIR source=../run.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
-set +e
-OUT="$OUT/session1"
-WORK="$OUT/work"
-mkdir -p "$WORK"
-chmod 755 "$OUT" "$WORK"
+# shellcheck source-path=SCRIPTDIR source=session1-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/session1-lib.sh"
 reset
 make_workload 20
 settle
