@@ -184,30 +184,69 @@ static int container_item(json_t *o, dc_resource_t *r) {
   return rc;
 }
 
+/* References kept so far of the reply being decoded (see DC_IMAGE_REFS_PER_REPLY); reset by
+ * each image decoder. */
+static size_t reply_refs;
+
+/* Keeps the references of one RepoTags or RepoDigests array in *out (a new array; NULL when
+ * the member is absent or null), leaving out the placeholder none ("<none>:<none>",
+ * "<none>@<none>"). Whatever cannot be kept (past the image's or the reply's bound, not a
+ * string, a member of another type) marks the image refs_truncated; *kept counts the image's
+ * references so far. Returns 0 or -ENOMEM. */
+static int keep_refs(json_t *o, const char *member, const char *none, dc_resource_t *r, size_t *kept,
+                     json_t **out) {
+  json_t *refs = json_object_get(o, member);
+  *out = NULL;
+  if (!refs || json_is_null(refs))
+    return 0;
+  if (!json_is_array(refs)) {
+    r->refs_truncated = true;
+    return 0;
+  }
+  if (!(*out = json_array()))
+    return -ENOMEM;
+  size_t i;
+  json_t *t;
+  json_array_foreach(refs, i, t) {
+    if (!json_is_string(t)) {
+      r->refs_truncated = true;
+      continue;
+    }
+    if (strcmp(json_string_value(t), none) == 0)
+      continue;
+    if (*kept >= DC_IMAGE_REFS_MAX || reply_refs >= DC_IMAGE_REFS_PER_REPLY) {
+      r->refs_truncated = true;
+      break;
+    }
+    if (json_array_append(*out, t) < 0)
+      return -ENOMEM;
+    (*kept)++;
+    reply_refs++;
+  }
+  return 0;
+}
+
 static int image_item(json_t *o, dc_resource_t *r) {
   if (!(r->id = dup_field(o, "Id")))
     return -EPROTO;
+  /* Every tag and digest, up to DC_IMAGE_REFS_MAX together: the retention rules match each
+   * against the KEEP_IMAGES patterns and rank images per repository. Tags first, so that a
+   * truncated image still has its tags counted by dc_image_tags. */
+  size_t kept = 0;
+  if (keep_refs(o, "RepoTags", "<none>:<none>", r, &kept, &r->tags) < 0 ||
+      keep_refs(o, "RepoDigests", "<none>@<none>", r, &kept, &r->digests) < 0)
+    return -ENOMEM;
   json_t *tags = json_object_get(o, "RepoTags");
-  if (json_is_array(tags)) {
-    /* The run asks only whether an image has no real tag, one, or more: two are kept. */
-    if (!(r->tags = json_array()))
-      return -ENOMEM;
-    size_t i;
-    json_t *t;
-    json_array_foreach(tags, i, t) {
-      if (json_array_size(r->tags) == 2)
-        break;
-      if (json_is_string(t) && strcmp(json_string_value(t), "<none>:<none>") != 0 && json_array_append(r->tags, t) < 0)
-        return -ENOMEM;
-    }
-    json_t *first = json_array_get(tags, 0);
-    if (json_is_string(first) && strcmp(json_string_value(first), "<none>:<none>") != 0)
-      r->name = strndup(json_string_value(first), dc_utf8_prefix(json_string_value(first), MAX_STRING));
-  }
+  json_t *first = json_is_array(tags) ? json_array_get(tags, 0) : NULL;
+  if (json_is_string(first) && strcmp(json_string_value(first), "<none>:<none>") != 0)
+    r->name = strndup(json_string_value(first), dc_utf8_prefix(json_string_value(first), MAX_STRING));
   r->created_ns = unix_secs_to_ns(int_field(o, "Created", INT64_MIN));
   if (keep_labels(o, &r->labels) < 0)
     return -ENOMEM;
   r->size = int_field(o, "Size", -1);
+  r->shared_size = int_field(o, "SharedSize", -1);
+  if (r->shared_size < 0)
+    r->shared_size = -1;
   return 0;
 }
 
@@ -287,6 +326,7 @@ static int list_push(list_builder_t *b, dc_resource_t **r) {
   memset(*r, 0, sizeof(**r));
   (*r)->created_ns = INT64_MIN;
   (*r)->size = -1;
+  (*r)->shared_size = -1;
   return 0;
 }
 
@@ -359,6 +399,7 @@ int dc_api_decode_containers(const char *body, size_t len, dc_resource_list_t *o
 }
 
 int dc_api_decode_images(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
+  reply_refs = 0;
   return decode_list(body, len, out, image_item, "image list", NULL, err, errlen);
 }
 
@@ -372,6 +413,189 @@ int dc_api_decode_volumes(const char *body, size_t len, dc_resource_list_t *out,
 
 int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen) {
   return decode_list(body, len, out, build_cache_item, "build cache usage", "BuildCache", err, errlen);
+}
+
+/* --- images of /system/df --- */
+
+typedef struct df_images_builder {
+  list_builder_t b; /* first: list_value takes the builder as its context */
+  int64_t layers_size;
+} df_images_builder_t;
+
+static int layers_size_value(jw_cursor_t *c, void *ctx) {
+  df_images_builder_t *db = ctx;
+  if (jw_peek(c) == '[' || jw_peek(c) == '{') {
+    db->layers_size = -1;
+    return jw_skip_value(c);
+  }
+  json_t *v = jw_next_value(c);
+  if (!v)
+    return -EPROTO;
+  /* Given twice, the last one counts; anything but a count of bytes is unknown. */
+  db->layers_size = json_is_integer(v) && json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
+  json_decref(v);
+  return 0;
+}
+
+int dc_api_decode_df_images(const char *body, size_t len, dc_resource_list_t *out, int64_t *layers_size, char *err,
+                            size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  *layers_size = -1;
+  reply_refs = 0;
+  df_images_builder_t db = {.b = {.out = out, .add = add_item, .item = image_item, .what = "image disk usage",
+                                  .not_list = "has a malformed image list", .err = err, .errlen = errlen},
+                            .layers_size = -1};
+  const jw_member_t members[] = {{"Images", list_value}, {"LayersSize", layers_size_value}};
+  jw_cursor_t c;
+  int rc = jw_cursor_open(&c, body, len, err, errlen);
+  if (rc == 0)
+    rc = jw_expect_top(&c, '{', "image disk usage", "not an object");
+  if (rc == 0)
+    rc = jw_walk_object(&c, members, 2, &db);
+  if (rc == 0)
+    rc = jw_expect_end(&c);
+  if (rc == 0 && !db.b.found) {
+    /* No image list at all (a reply of another ?type=): not "no images". */
+    snprintf(err, errlen, "image disk usage reply has no image list");
+    rc = -EPROTO;
+  }
+  if (rc < 0) {
+    dc_resource_list_free(out);
+    return c.timed_out ? -ETIMEDOUT : rc;
+  }
+  *layers_size = db.layers_size;
+  return 0;
+}
+
+/* --- one image's details (GET /images/{id}/json) --- */
+
+typedef struct inspect_builder {
+  dc_image_detail_t *out;
+  char *err;
+  size_t errlen;
+} inspect_builder_t;
+
+
+static int inspect_id(jw_cursor_t *c, void *ctx) {
+  inspect_builder_t *ib = ctx;
+  json_t *v = jw_next_value(c);
+  if (!v)
+    return -EPROTO;
+  free(ib->out->id);
+  ib->out->id = NULL;
+  if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= MAX_STRING &&
+      !(ib->out->id = strndup(json_string_value(v), json_string_length(v)))) {
+    json_decref(v);
+    snprintf(ib->err, ib->errlen, "out of memory");
+    return -ENOMEM;
+  }
+  json_decref(v);
+  return 0;
+}
+
+/* An RFC 3339 time as nanoseconds; INT64_MIN when it is not one or is not after the epoch
+ * (Go's zero time "0001-01-01T00:00:00Z" is what Docker reports for "never"). */
+static int64_t time_value(json_t *v) {
+  int64_t ns;
+  if (json_is_string(v) && json_string_length(v) <= 64 && dc_rfc3339_parse(json_string_value(v), &ns) == 0 && ns > 0)
+    return ns;
+  return INT64_MIN;
+}
+
+static int inspect_created(jw_cursor_t *c, void *ctx) {
+  inspect_builder_t *ib = ctx;
+  json_t *v = jw_next_value(c);
+  if (!v)
+    return -EPROTO;
+  ib->out->created_ns = time_value(v);
+  json_decref(v);
+  return 0;
+}
+
+static int inspect_metadata(jw_cursor_t *c, void *ctx) {
+  inspect_builder_t *ib = ctx;
+  json_t *v = jw_next_value(c);
+  if (!v)
+    return -EPROTO;
+  ib->out->last_tag_ns = json_is_object(v) ? time_value(json_object_get(v, "LastTagTime")) : INT64_MIN;
+  json_decref(v);
+  return 0;
+}
+
+static void free_layers(dc_image_detail_t *d) {
+  for (size_t i = 0; i < d->nlayers; i++)
+    free(d->layers[i]);
+  free(d->layers);
+  d->layers = NULL;
+  d->nlayers = 0;
+}
+
+/* RootFS: Layers must be an array of at most DC_IMAGE_LAYERS_MAX non-empty strings of at most
+ * DC_IMAGE_LAYER_ID_MAX bytes (a partial chain would make the storage model credit a removal
+ * with bytes it does not free). RootFS or Layers absent or null: layers unknown. */
+static int inspect_rootfs(jw_cursor_t *c, void *ctx) {
+  inspect_builder_t *ib = ctx;
+  dc_image_detail_t *d = ib->out;
+  json_t *v = jw_next_value(c);
+  if (!v)
+    return -EPROTO;
+  free_layers(d);
+  int rc = 0;
+  json_t *layers = json_is_object(v) ? json_object_get(v, "Layers") : NULL;
+  if (!json_is_null(v) && !json_is_object(v)) {
+    snprintf(ib->err, ib->errlen, "image details have a malformed RootFS");
+    rc = -EPROTO;
+  } else if (layers && !json_is_null(layers)) {
+    size_t n = json_is_array(layers) ? json_array_size(layers) : 0;
+    if (!json_is_array(layers) || n > DC_IMAGE_LAYERS_MAX) {
+      snprintf(ib->err, ib->errlen, "image details have a malformed layer list (more than %d layers or not a list)",
+               DC_IMAGE_LAYERS_MAX);
+      rc = -EPROTO;
+    } else if (n > 0 && !(d->layers = calloc(n, sizeof(char *)))) {
+      snprintf(ib->err, ib->errlen, "out of memory");
+      rc = -ENOMEM;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      json_t *l = json_array_get(layers, i);
+      size_t ln = json_is_string(l) ? json_string_length(l) : 0;
+      if (ln == 0 || ln > DC_IMAGE_LAYER_ID_MAX || memchr(json_string_value(l), '\0', ln)) {
+        snprintf(ib->err, ib->errlen, "image details have a malformed layer ID at index %zu", i);
+        rc = -EPROTO;
+      } else if (!(d->layers[i] = strndup(json_string_value(l), ln))) {
+        snprintf(ib->err, ib->errlen, "out of memory");
+        rc = -ENOMEM;
+      } else {
+        d->nlayers = i + 1;
+      }
+    }
+  }
+  json_decref(v);
+  return rc;
+}
+
+int dc_api_decode_image_inspect(const char *body, size_t len, dc_image_detail_t *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  out->last_tag_ns = out->created_ns = INT64_MIN;
+  inspect_builder_t ib = {.out = out, .err = err, .errlen = errlen};
+  const jw_member_t members[] = {
+      {"Id", inspect_id}, {"Created", inspect_created}, {"Metadata", inspect_metadata}, {"RootFS", inspect_rootfs}};
+  jw_cursor_t c;
+  int rc = jw_cursor_open(&c, body, len, err, errlen);
+  if (rc == 0)
+    rc = jw_expect_top(&c, '{', "image details", "not an object");
+  if (rc == 0)
+    rc = jw_walk_object(&c, members, 4, &ib);
+  if (rc == 0)
+    rc = jw_expect_end(&c);
+  if (rc == 0 && !out->id) {
+    snprintf(err, errlen, "image details have no Id");
+    rc = -EPROTO;
+  }
+  if (rc < 0) {
+    dc_image_detail_free(out);
+    return c.timed_out ? -ETIMEDOUT : rc;
+  }
+  return 0;
 }
 
 /* --- volume sizes --- */

@@ -19,7 +19,8 @@
  *     (about 10 MiB), or one scalar (at most DC_MAX_VALUE_BYTES, twice while jansson grows it);
  *   - what the run keeps: at most DC_MAX_ITEMS records (about 200 B each) or prune IDs per
  *     reply, with copied strings (at most the body's size), only the labels that decisions
- *     read (dc_api_keep_labels) and at most two tags per image.
+ *     read (dc_api_keep_labels) and the images' tags and digests (at most DC_IMAGE_REFS_MAX
+ *     per image and DC_IMAGE_REFS_PER_REPLY per reply, ~90 B each: under 50 MB).
  * Stated bound: a run whose replies are each within the 64 MiB cap peaks under 300 MiB RSS
  * for any one hostile reply (tests/protocol/test_faults.py, test_hostile_reply_memory:
  * a 60 MB prune reply 103 MB, one 55 MB list entry 66 MB, where they took 1.4 GB and
@@ -44,6 +45,19 @@ int dc_api_decode_volume_sizes(const char *body, size_t len, dc_resource_list_t 
 /* Build cache records from a /system/df reply; created_ns holds LastUsedAt (INT64_MIN when
  * never used), state the record's Type. */
 int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_t *out, char *err, size_t errlen);
+/* The images of a /system/df reply (whole, or ?type=image), decoded as the image list is
+ * (every tag and digest, see DC_IMAGE_REFS_MAX) with shared_size set from SharedSize (-1 when
+ * absent or negative), and *layers_size the reply's LayersSize (-1 when absent or not a count).
+ * A reply without an Images member is an error ("Images":null is no images). */
+int dc_api_decode_df_images(const char *body, size_t len, dc_resource_list_t *out, int64_t *layers_size, char *err,
+                            size_t errlen);
+/* One image's details (GET /images/{id}/json): Id (required), Created, Metadata.LastTagTime
+ * and RootFS.Layers (see dc_image_detail_t). Returns 0, or -EPROTO (-ENOMEM, -ETIMEDOUT) with
+ * a reason in err: not an object, no Id, a RootFS or layer list that is not one (more than
+ * DC_IMAGE_LAYERS_MAX layers, a layer ID that is not a string of 1..DC_IMAGE_LAYER_ID_MAX
+ * bytes); on error out is emptied. Times that are absent, unreadable or not after the epoch
+ * (Go's zero time) are INT64_MIN. */
+int dc_api_decode_image_inspect(const char *body, size_t len, dc_image_detail_t *out, char *err, size_t errlen);
 void dc_resource_list_free(dc_resource_list_t *l);
 
 /* A prune reply: the deleted IDs (names for networks and volumes) and the space reclaimed

@@ -30,6 +30,7 @@ void dc_resource_list_free(dc_resource_list_t *l) {
     free(r->image_id);
     json_decref(r->labels);
     json_decref(r->tags);
+    json_decref(r->digests);
     for (size_t k = 0; k < r->nmount_volumes; k++)
       free(r->mount_volumes[k]);
     free(r->mount_volumes);
@@ -42,6 +43,15 @@ void dc_resource_list_free(dc_resource_list_t *l) {
   free(l->items);
   l->items = NULL;
   l->n = 0;
+}
+
+void dc_image_detail_free(dc_image_detail_t *d) {
+  free(d->id);
+  for (size_t i = 0; i < d->nlayers; i++)
+    free(d->layers[i]);
+  free(d->layers);
+  memset(d, 0, sizeof(*d));
+  d->last_tag_ns = d->created_ns = INT64_MIN;
 }
 
 const char *dc_bare_id(const char *id) { return strncmp(id, "sha256:", 7) == 0 ? id + 7 : id; }

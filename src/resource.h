@@ -20,7 +20,12 @@ typedef struct dc_resource {
   char *name;        /* container name without '/', image's first tag, network or volume name */
   int64_t created_ns; /* INT64_MIN when unknown */
   json_t *labels;    /* object or NULL; a reference owned by the list */
-  json_t *tags;      /* images: RepoTags array or NULL */
+  json_t *tags;      /* images: every real tag of RepoTags ("<none>:<none>" left out), or NULL
+                      * when the reply has no RepoTags array; see DC_IMAGE_REFS_MAX */
+  json_t *digests;   /* images: every RepoDigests entry ("<none>@<none>" left out), or NULL */
+  bool refs_truncated; /* images: tags or digests are not all known (more than DC_IMAGE_REFS_MAX,
+                        * a reference that is not a string, RepoTags or RepoDigests of another
+                        * type, or the reply's budget spent): the rules must keep the image */
   char **mount_volumes; /* containers: names of the volumes mounted (Mounts of Type "volume") */
   size_t nmount_volumes;
   dc_net_ref_t *nets; /* containers: NetworkSettings.Networks, by name and NetworkID */
@@ -30,6 +35,7 @@ typedef struct dc_resource {
   char driver[32];   /* volumes, networks */
   bool has_options;  /* volumes with driver options (e.g. bind mounts) */
   int64_t size;      /* bytes, -1 when unknown */
+  int64_t shared_size; /* images: SharedSize (/system/df), -1 when unknown or negative */
   bool in_use, shared; /* build cache */
   bool doomed;       /* containers: the run removes (or, dry, would remove) it */
   bool reaped;       /* containers: by the reaper, with its anonymous volumes */
@@ -41,6 +47,27 @@ typedef struct dc_resource_list {
 } dc_resource_list_t;
 
 void dc_resource_list_free(dc_resource_list_t *l);
+
+/* The most references (tags plus digests) kept of one image. An image with more is marked
+ * refs_truncated (kept by the rules); real images have a handful. */
+#define DC_IMAGE_REFS_MAX 256
+/* The most references kept over one reply, so that a hostile reply of tiny tags cannot cost
+ * more than ~100 MB of jansson strings (each ~90 B); images past it are refs_truncated. */
+#define DC_IMAGE_REFS_PER_REPLY 500000
+
+/* The details of one image from GET /images/{id}/json that the retention rules need. */
+#define DC_IMAGE_LAYERS_MAX 1024 /* RootFS.Layers: more is refused as malformed */
+#define DC_IMAGE_LAYER_ID_MAX 100 /* bytes of one layer ID ("sha256:" and 64 hex digits: 71) */
+typedef struct dc_image_detail {
+  char *id;            /* Id as the engine gives it */
+  char **layers;       /* RootFS.Layers, base first; NULL (nlayers 0) when the reply has none */
+  size_t nlayers;
+  int64_t last_tag_ns; /* Metadata.LastTagTime; INT64_MIN when absent, unreadable or the zero time */
+  int64_t created_ns;  /* Created; INT64_MIN when absent or unreadable */
+} dc_image_detail_t;
+
+/* Frees what d holds and empties it (safe on an emptied or zeroed detail). */
+void dc_image_detail_free(dc_image_detail_t *d);
 
 /* The ID without its "sha256:" prefix: engines report image IDs with and without it. */
 const char *dc_bare_id(const char *id);

@@ -1449,12 +1449,15 @@ static void test_keep_labels(void **state) {
   assert_i64(json_object_size(l.items[0].labels), 2);
   dc_resource_list_free(&l);
 
-  /* Images keep two real tags at most: the run asks for none, one or more. */
+  /* Images keep every real tag (the retention rules match each one); a reference that is not
+   * a string is not known, so the image is marked refs_truncated. */
   l = decode_ok(dc_api_decode_images, "[{\"Id\":\"i\",\"RepoTags\":[\"<none>:<none>\",\"a:1\",5,\"b:2\",\"c:3\"]}]");
   assert_null(l.items[0].name);
-  assert_i64(json_array_size(l.items[0].tags), 2);
+  assert_i64(json_array_size(l.items[0].tags), 3);
   assert_str(json_string_value(json_array_get(l.items[0].tags, 0)), "a:1");
   assert_str(json_string_value(json_array_get(l.items[0].tags, 1)), "b:2");
+  assert_str(json_string_value(json_array_get(l.items[0].tags, 2)), "c:3");
+  assert_true(l.items[0].refs_truncated);
   dc_resource_list_free(&l);
 }
 
