@@ -3,7 +3,7 @@
  * Input: one selector byte, then a reply body. The selector picks the decoder: the four
  * inventories, the two disk-usage readers, the prune results of each kind, the error
  * message extractor, the container and image lists keeping only some label keys (as a run
- * does), and version negotiation from a /_ping reply parsed by the real HTTP
+ * does), the images of /system/df and one image's details (retention), and version negotiation from a /_ping reply parsed by the real HTTP
  * parser (so the body is then a whole response). Every decoder must return 0 or a negative
  * code with a reason, leave no half-built list behind on error, and never crash or leak. */
 #include <errno.h>
@@ -48,6 +48,15 @@ static void check_list(int rc, const dc_resource_list_t *l, const char *err) {
     for (size_t k = 0; k < r->nnets; k++)
       if (!r->nets[k].name)
         abort();
+    /* Images: every reference kept is a string, within the bound (tags first). */
+    if (json_array_size(r->tags) + json_array_size(r->digests) > DC_IMAGE_REFS_MAX || r->shared_size < -1)
+      abort();
+    for (size_t k = 0; k < json_array_size(r->tags); k++)
+      if (!json_is_string(json_array_get(r->tags, k)))
+        abort();
+    for (size_t k = 0; k < json_array_size(r->digests); k++)
+      if (!json_is_string(json_array_get(r->digests, k)))
+        abort();
   }
   dc_resource_index_free(&ix);
 }
@@ -80,6 +89,40 @@ static void decode_df_volumes(const char *body, size_t len) {
     abort();
   dc_resource_list_free(&sizes);
   dc_resource_list_free(&vols);
+}
+
+static void decode_df_images(const char *body, size_t len) {
+  dc_resource_list_t l;
+  int64_t layers = 42;
+  char err[256] = "";
+  int rc = dc_api_decode_df_images(body, len, &l, &layers, err, sizeof(err));
+  check_list(rc, &l, err);
+  if (layers < -1 || (rc < 0 && layers != -1))
+    abort();
+  dc_resource_list_free(&l);
+  dc_resource_list_free(&l);
+}
+
+static void decode_inspect(const char *body, size_t len) {
+  dc_image_detail_t d;
+  char err[256] = "";
+  int rc = dc_api_decode_image_inspect(body, len, &d, err, sizeof(err));
+  if (rc < 0) {
+    if (d.id || d.layers || d.nlayers || !err[0])
+      abort();
+  } else {
+    if (rc != 0 || !d.id || !d.id[0] || d.nlayers > DC_IMAGE_LAYERS_MAX || (d.nlayers > 0) != (d.layers != NULL))
+      abort();
+    if ((d.last_tag_ns != INT64_MIN && d.last_tag_ns <= 0) || (d.created_ns != INT64_MIN && d.created_ns <= 0))
+      abort();
+    for (size_t i = 0; i < d.nlayers; i++) {
+      size_t n = d.layers[i] ? strlen(d.layers[i]) : 0;
+      if (n == 0 || n > DC_IMAGE_LAYER_ID_MAX)
+        abort();
+    }
+  }
+  dc_image_detail_free(&d);
+  dc_image_detail_free(&d);
 }
 
 static void decode_prune(dc_kind_t kind, const char *body, size_t len) {
@@ -120,7 +163,7 @@ static void decode_list_keeping(list_fn fn, const char *body, size_t len) {
       if (strcmp(key, "keep") != 0 && strcmp(key, "docker-cleaner.protect") != 0 && strcmp(key, "a") != 0)
         abort();
     }
-    if (json_array_size(l.items[i].tags) > 2)
+    if (json_array_size(l.items[i].tags) > DC_IMAGE_REFS_MAX)
       abort();
   }
   dc_resource_list_free(&l);
@@ -185,7 +228,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!copy)
     abort();
   memcpy(copy, body, len);
-  switch (sel % 16) {
+  /* 0..15 as before (the committed seeds keep their meaning); 16, 17: retention. */
+  switch (sel % 18) {
   case 0: decode_list(dc_api_decode_containers, copy, len); break;
   case 1: decode_list(dc_api_decode_images, copy, len); break;
   case 2: decode_list(dc_api_decode_networks, copy, len); break;
@@ -202,6 +246,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   case 13: decode_error(len ? copy : NULL, len); break;
   case 14: decode_list_keeping(dc_api_decode_containers, copy, len); break;
   case 15: decode_list_keeping(dc_api_decode_images, copy, len); break;
+  case 16: decode_df_images(copy, len); break;
+  case 17: decode_inspect(copy, len); break;
   }
   free(copy);
   return 0;

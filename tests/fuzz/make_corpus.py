@@ -81,6 +81,17 @@ api = {
     12: [resp(200, PING, b"OK").decode(), resp(200, [("Api-Version", "9.99")], b"OK").decode(),
           resp(500, JSONH, b'{"message":"x"}').decode()],
 }
+# Retention (issue 14): /system/df images and image details, as the engines sent them
+# (tests/unit/fixtures/engines), plus broken ones.
+FIX = os.path.join(HERE, "..", "unit", "fixtures", "engines")
+api[16] = ['{"LayersSize":3,"Images":null}', '{"Images":[{"Id":"a","SharedSize":-1,"RepoTags":["1"]}],"LayersSize":"x"}']
+api[17] = ['{"Id":"i","Created":"0001-01-01T00:00:00Z","RootFS":{"Layers":["a",5]}}',
+           '{"Id":"i","Metadata":{"LastTagTime":"2026-11-30T10:00:00Z"},"RootFS":{"Type":"layers","Layers":[]}}']
+for name in ("docker20-df.json", "docker28c-df-image.json", "podman-df.json"):
+    api[16].append(open(os.path.join(FIX, name)).read())
+for name in ("docker20-inspect-built-3tags.json", "docker28c-inspect-loaded.json", "podman5-inspect-built-3tags.json"):
+    api[17].append(open(os.path.join(FIX, name)).read())
+api[1].append(open(os.path.join(FIX, "docker28c-images.json")).read())
 for sel, bodies in api.items():
     for b in bodies:
         put("api", bytes([sel]) + b.encode())
