@@ -114,6 +114,15 @@ static void test_images_fixtures(void **state) {
   assert_i64(r->shared_size, -1);
   dc_resource_list_free(&l);
 
+  /* Podman's own CLI (podman tag/import/build with a short name) names images localhost/NAME. */
+  l = images_fixture("podman-images-cli.json");
+  r = by_id(&l, "6f80b7a965f5");
+  assert_i64(ntags(r), 2);
+  assert_str(tag(r, 1), "localhost/cli-tag:1");
+  assert_str(digest(r, 1), "localhost/cli-tag@sha256:9f6b4854cae4d2294ce8de824f095de91ffa4029ca18f52fa3f437215840f731");
+  assert_str(tag(by_id(&l, "0d59eaf3f90e"), 0), "localhost/cli-built:3");
+  dc_resource_list_free(&l);
+
   l = images_fixture("docker28-images.json");
   assert_i64(l.n, 6);
   dc_resource_list_free(&l);
