@@ -23,9 +23,6 @@ typedef struct dc_resource {
   json_t *tags;      /* images: every real tag of RepoTags ("<none>:<none>" left out), or NULL
                       * when the reply has no RepoTags array; see DC_IMAGE_REFS_MAX */
   json_t *digests;   /* images: every RepoDigests entry ("<none>@<none>" left out), or NULL */
-  bool refs_truncated; /* images: tags or digests are not all known (more than DC_IMAGE_REFS_MAX,
-                        * a reference that is not a string, RepoTags or RepoDigests of another
-                        * type, or the reply's budget spent): the rules must keep the image */
   char **mount_volumes; /* containers: names of the volumes mounted (Mounts of Type "volume") */
   size_t nmount_volumes;
   dc_net_ref_t *nets; /* containers: NetworkSettings.Networks, by name and NetworkID */
@@ -39,6 +36,9 @@ typedef struct dc_resource {
   bool in_use, shared; /* build cache */
   bool doomed;       /* containers: the run removes (or, dry, would remove) it */
   bool reaped;       /* containers: by the reaper, with its anonymous volumes */
+  bool refs_truncated; /* images: tags or digests are not all known (more than DC_IMAGE_REFS_MAX,
+                        * a reference that is not a string, RepoTags or RepoDigests of another
+                        * type, or the reply's budget spent): the rules must keep the image */
 } dc_resource_t;
 
 typedef struct dc_resource_list {
