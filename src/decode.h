@@ -48,7 +48,9 @@ int dc_api_decode_df_build_cache(const char *body, size_t len, dc_resource_list_
 /* The images of a /system/df reply (whole, or ?type=image), decoded as the image list is
  * (every tag and digest, see DC_IMAGE_REFS_MAX) with shared_size set from SharedSize (-1 when
  * absent or negative), and *layers_size the reply's LayersSize (-1 when absent or not a count).
- * A reply without an Images member is an error ("Images":null is no images). */
+ * A reply without an Images member is an error ("Images":null is no images). Podman (4.3, 5.8)
+ * lists an image once per tag, with a bare ID and RepoTags holding the tag alone ("1"), and
+ * reports LayersSize 0 (4.3): match entries to images by dc_bare_id, never read their tags. */
 int dc_api_decode_df_images(const char *body, size_t len, dc_resource_list_t *out, int64_t *layers_size, char *err,
                             size_t errlen);
 /* One image's details (GET /images/{id}/json): Id (required), Created, Metadata.LastTagTime
