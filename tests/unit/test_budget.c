@@ -58,6 +58,10 @@ static const row_t rows[] = {
     {"layers unknown for an image that shares: nobody's shared part is credited",
      {{IMG("A", 2, 110, 100), LAY("b", "a")}, {IMG("B", 1, 120, 100)}},
      130, 100, 2, {1, 0}, {20, 10}, 130, 130, 100, 0},
+    /* C holds the base too: B going last of the tree's images must not free it. */
+    {"layers unknown for an image that shares with a consistent tree: shared parts not credited",
+     {{IMG("A", 1, 110, 100), LAY("b", "a")}, {IMG("B", 2, 120, 100), LAY("b", "c")}, {IMG("C", 3, 150, 100)}},
+     180, 0, 3, {0, 1, 2}, {10, 20, 50}, 180, 180, 100, 100},
     {"layers unknown for an image that shares nothing: the tree stands",
      {{IMG("A", 3, 110, 100), LAY("b", "a")}, {IMG("B", 2, 120, 100), LAY("b", "c")}, {IMG("C", 1, 50, 0)}},
      -1, 0, 3, {2, 1, 0}, {50, 20, 110}, 180, 180, 0, 0},
