@@ -17,7 +17,10 @@
  * may share layers it does not list (layers NULL and SharedSize not 0), when the reports
  * disagree (two sizes for one node, or a SharedSize > 0 with no other image on the chain),
  * or when the items have more than DC_BUDGET_MAX_LAYERS layers in all (the work is bounded
- * by the number of layers: a hash of (parent node, layer ID)). */
+ * by the number of layers: a hash of (parent node, layer ID)). The items should be every
+ * image the engine has, untagged intermediate ones too (/images/json?all=1): one left out
+ * that shares layers is seen only where the reports disagree. A SharedSize the engine does
+ * not really compute must be passed as -1, not 0. */
 #ifndef DC_BUDGET_H
 #define DC_BUDGET_H
 
