@@ -200,7 +200,8 @@ typedef struct forest {
   int parent[PN + 1]; /* 0: the empty chain; node k's parent < k */
   int64_t size[PN + 1];
   char id[PN + 1][8];
-  int end[PI];
+  int end[PI];        /* 0: an image whose layers are not known, sharing nothing */
+  int64_t lone[PI];    /* its size */
   const char *chain[PI][PN];
   int depth[PI];
   dc_budget_item_t items[PI];
@@ -217,6 +218,9 @@ static bool on_path(const forest_t *f, int img, int node) {
 
 static int64_t true_left(const forest_t *f, unsigned gone) {
   int64_t left = 0;
+  for (int i = 0; i < f->ni; i++)
+    if (!(gone >> i & 1))
+      left += f->lone[i];
   for (int k = 1; k <= f->nn; k++)
     for (int i = 0; i < f->ni; i++)
       if (!(gone >> i & 1) && on_path(f, i, k)) {
@@ -243,6 +247,8 @@ static void make_forest(forest_t *f) {
       if (f->ni < PI && rnd(5) == 0)
         f->end[f->ni++] = k;
     }
+  if (f->ni < PI && rnd(3) == 0)
+    f->lone[f->ni++] = 1 + rnd(100);
   int count[PN + 1] = {0}, ends[PN + 1] = {0};
   for (int i = 0; i < f->ni; i++) {
     ends[f->end[i]]++;
@@ -251,6 +257,10 @@ static void make_forest(forest_t *f) {
   }
   bool known[PN + 1] = {false};
   for (int i = 0; i < f->ni; i++) {
+    if (!f->end[i]) {
+      f->items[i] = (dc_budget_item_t){IMG("lone", (int64_t)rnd(4), f->lone[i], 0), .created_ns = i};
+      continue;
+    }
     int path[PN], d = 0;
     for (int k = f->end[i]; k; k = f->parent[k])
       path[d++] = k;
@@ -277,6 +287,8 @@ static void make_forest(forest_t *f) {
     if (count[k])
       used_children[f->parent[k]]++;
   f->union_size = 0;
+  for (int i = 0; i < f->ni; i++)
+    f->union_size += f->lone[i];
   f->determined = true;
   for (int k = 1; k <= f->nn; k++) {
     f->union_size += count[k] ? f->size[k] : 0;
@@ -289,7 +301,7 @@ static void make_forest(forest_t *f) {
 static void test_property(void **state) {
   (void)state;
   int determined = 0, undetermined = 0;
-  for (int round = 0; round < 300; round++) {
+  for (int round = 0; round < 1000; round++) {
     forest_t f;
     make_forest(&f);
     (f.determined ? &determined : &undetermined)[0]++;
