@@ -211,6 +211,17 @@ static int64_t model_remove(model_t *m, const dc_budget_item_t *items, size_t i)
   return freed;
 }
 
+static bool candidate(const dc_budget_item_t *it) {
+  return it->evictable && !it->going && (is_image(it) || it->kind == DC_BUILD_CACHE);
+}
+
+/* Takes f bytes off *part, never below 0; returns what it took. */
+static int64_t take(int64_t *part, int64_t f) {
+  int64_t was = *part;
+  *part = sub_clamp(was, f);
+  return was - *part;
+}
+
 typedef struct cand {
   const dc_budget_item_t *it;
   size_t idx;
@@ -257,17 +268,13 @@ int dc_budget_plan(const dc_budget_item_t *items, size_t n, int64_t layers_size,
   for (size_t i = 0; i < n; i++) {
     if (!items[i].going)
       continue;
-    int64_t f = model_remove(&m, items, i);
-    if (is_image(&items[i]))
-      images = sub_clamp(images, f);
-    else
-      cache = sub_clamp(cache, f);
+    take(is_image(&items[i]) ? &images : &cache, model_remove(&m, items, i));
   }
   out->after_normal = sat_add(images, cache);
 
   size_t nc = 0;
   for (size_t i = 0; i < n; i++)
-    if (items[i].evictable && !items[i].going && (is_image(&items[i]) || items[i].kind == DC_BUILD_CACHE))
+    if (candidate(&items[i]))
       nc++;
   int64_t left = out->after_normal;
   if (nc > 0 && left > budget) {
@@ -280,24 +287,14 @@ int dc_budget_plan(const dc_budget_item_t *items, size_t n, int64_t layers_size,
     }
     nc = 0;
     for (size_t i = 0; i < n; i++)
-      if (items[i].evictable && !items[i].going && (is_image(&items[i]) || items[i].kind == DC_BUILD_CACHE))
+      if (candidate(&items[i]))
         cands[nc++] = (cand_t){&items[i], i};
     qsort(cands, nc, sizeof *cands, cand_cmp);
     for (size_t c = 0; c < nc && left > budget; c++) {
       size_t i = cands[c].idx;
-      int64_t f = model_remove(&m, items, i);
       /* With the engine's figure the images' part may be smaller than the model's credit. */
-      if (is_image(&items[i])) {
-        int64_t before_img = images;
-        images = sub_clamp(images, f);
-        f = before_img - images;
-      } else {
-        int64_t before_cache = cache;
-        cache = sub_clamp(cache, f);
-        f = before_cache - cache;
-      }
       out->order[out->n] = i;
-      out->freed[out->n] = f;
+      out->freed[out->n] = take(is_image(&items[i]) ? &images : &cache, model_remove(&m, items, i));
       out->n++;
       left = sat_add(images, cache);
     }
