@@ -10,7 +10,17 @@
  * not known (a branch below which every branch has two or more images), it is taken as large
  * as the known points allow, so that a partial removal is never credited with more than it
  * frees. Build cache records not shared with images count their own Size; shared ones count
- * nothing (their bytes are the images'). */
+ * nothing (their bytes are the images'). Sizes below 0 are unknown and count 0 bytes.
+ *
+ * An image whose layers are not known counts, and frees when it goes, only its own part
+ * (Size - SharedSize); its shared part is never credited. So do all images when one of them
+ * may share layers it does not list (layers NULL and SharedSize not 0), when the reports
+ * disagree (two sizes for one node, or a SharedSize > 0 with no other image on the chain),
+ * or when the items have more than DC_BUDGET_MAX_LAYERS layers in all (the work is bounded
+ * by the number of layers: a hash of (parent node, layer ID)). The items should be every
+ * image the engine has, untagged intermediate ones too (/images/json?all=1): one left out
+ * that shares layers is seen only where the reports disagree. A SharedSize the engine does
+ * not really compute must be passed as -1, not 0. */
 #ifndef DC_BUDGET_H
 #define DC_BUDGET_H
 
@@ -19,6 +29,8 @@
 #include <stdint.h>
 
 #include "kinds.h"
+
+#define DC_BUDGET_MAX_LAYERS 1000000
 
 typedef struct dc_budget_item {
   dc_kind_t kind;        /* DC_IMAGES or DC_BUILD_CACHE */
@@ -39,7 +51,9 @@ typedef struct dc_budget_plan {
   int64_t after_normal; /* after the normal pass's removals */
   int64_t after;        /* after the evictions too */
   size_t *order;        /* indices of the items to evict, in eviction order */
-  int64_t *freed;       /* the bytes each eviction frees, given the ones before it */
+  int64_t *freed;       /* the bytes each eviction frees, given the ones before it; it may be 0
+                         * (its layers stay with an image that stays); the sum is before the
+                         * evictions minus after, the images' part never going below 0 */
   size_t n;
   int64_t shortfall;    /* > 0: after is over the budget by this much, nothing left to evict */
 } dc_budget_plan_t;
@@ -48,7 +62,10 @@ typedef struct dc_budget_plan {
  * (then older first, then by id), each evicted while the bytes left are over budget; it stops
  * as soon as they are within it. layers_size is the images' total as the engine reports it
  * (/system/df LayersSize, -1 unknown): when known it is `before`'s image part, else the
- * model's. Returns 0 or -ENOMEM (out emptied). */
+ * model's, and what removals free (computed on the model) comes off it. Items of other kinds
+ * count nothing and are never evicted. Sums saturate at INT64_MAX. `items` (and their strings)
+ * are only read during the call; out's arrays are the caller's, to free with
+ * dc_budget_plan_free (NULL when nothing is evicted). Returns 0 or -ENOMEM (out emptied). */
 int dc_budget_plan(const dc_budget_item_t *items, size_t n, int64_t layers_size, int64_t budget,
                    dc_budget_plan_t *out);
 
