@@ -289,7 +289,8 @@ static int from_json(dc_state_t *st, json_t *doc, size_t *invalid, const char **
   }
   /* Sorted by id; an image given both with and without "sha256:" (two keys to JSON, one
    * image to us) keeps its later time, as dc_state_note would. */
-  qsort(st->v, st->n, sizeof(*st->v), cmp_id);
+  if (st->n > 1)
+    qsort(st->v, st->n, sizeof(*st->v), cmp_id);
   size_t k = 0;
   for (size_t i = 0; i < st->n; i++) {
     if (k > 0 && strcmp(st->v[k - 1].id, st->v[i].id) == 0) {
