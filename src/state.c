@@ -248,11 +248,33 @@ static int read_bounded(int fd, off_t size, char **out, size_t *outlen) {
   return 0;
 }
 
-/* Fills st from the parsed document, or returns a static reason why the document is not a
- * state file (st then empty). *invalid counts the entries dropped. -ENOMEM as the rc. */
-static int from_json(dc_state_t *st, json_t *doc, size_t *invalid, const char **why) {
+/* Sorts the entries appended by from_json by id, merges an image given both with and
+ * without "sha256:" (two keys to JSON, one image to us) keeping its later time, as
+ * dc_state_note would, and caps the result. Returns how many the cap dropped. */
+static size_t compact(dc_state_t *st) {
+  if (st->n > 1)
+    qsort(st->v, st->n, sizeof(*st->v), cmp_id);
+  size_t k = 0;
+  for (size_t i = 0; i < st->n; i++) {
+    if (k > 0 && strcmp(st->v[k - 1].id, st->v[i].id) == 0) {
+      if (st->v[i].seen_ns > st->v[k - 1].seen_ns)
+        st->v[k - 1].seen_ns = st->v[i].seen_ns;
+      continue;
+    }
+    st->v[k++] = st->v[i];
+  }
+  st->n = k;
+  return cap_entries(st);
+}
+
+/* Fills st from the parsed document, or sets *why to a static reason why the document is
+ * not a state file (st then empty). *invalid counts the entries that are not valid, *dropped
+ * those beyond the cap. The table never grows past twice the cap (it is compacted when it
+ * gets there): a hostile 8 MiB file of a million tiny entries costs jansson's memory, not
+ * ours too. Returns 0 or -ENOMEM. */
+static int from_json(dc_state_t *st, json_t *doc, size_t *invalid, size_t *dropped, const char **why) {
   *why = NULL;
-  *invalid = 0;
+  *invalid = *dropped = 0;
   if (!json_is_object(doc)) {
     *why = "not a JSON object";
     return 0;
@@ -271,7 +293,8 @@ static int from_json(dc_state_t *st, json_t *doc, size_t *invalid, const char **
     *why = "no object \"images\"";
     return 0;
   }
-  if (reserve(st, json_object_size(images)) < 0)
+  size_t want = json_object_size(images);
+  if (reserve(st, want < 2 * DC_STATE_MAX_ENTRIES ? want : 2 * DC_STATE_MAX_ENTRIES) < 0)
     return -ENOMEM;
   const char *key;
   json_t *val;
@@ -282,27 +305,18 @@ static int from_json(dc_state_t *st, json_t *doc, size_t *invalid, const char **
       (*invalid)++;
       continue;
     }
+    if (st->n == 2 * DC_STATE_MAX_ENTRIES)
+      *dropped += compact(st);
     dc_state_entry_t *e = &st->v[st->n++];
     memset(e, 0, sizeof(*e));
     memcpy(e->id, bare, strlen(bare) + 1);
     e->seen_ns = (int64_t)secs * NS_PER_S;
   }
-  /* Sorted by id; an image given both with and without "sha256:" (two keys to JSON, one
-   * image to us) keeps its later time, as dc_state_note would. */
-  if (st->n > 1)
-    qsort(st->v, st->n, sizeof(*st->v), cmp_id);
-  size_t k = 0;
-  for (size_t i = 0; i < st->n; i++) {
-    if (k > 0 && strcmp(st->v[k - 1].id, st->v[i].id) == 0) {
-      if (st->v[i].seen_ns > st->v[k - 1].seen_ns)
-        st->v[k - 1].seen_ns = st->v[i].seen_ns;
-      continue;
-    }
-    st->v[k++] = st->v[i];
-  }
-  st->n = k;
+  *dropped += compact(st);
   return 0;
 }
+
+static const char *entries(size_t n) { return n == 1 ? "entry" : "entries"; }
 
 int dc_state_load(dc_state_t *st, const char *path, char *warn, size_t warnlen) {
   st->n = 0;
@@ -366,9 +380,9 @@ int dc_state_load(dc_state_t *st, const char *path, char *warn, size_t warnlen) 
     say(warn, warnlen, path, "not valid JSON (line %d: %s): starting afresh", jerr.line, jerr.text);
     goto out;
   }
-  size_t invalid = 0;
+  size_t invalid = 0, dropped = 0;
   const char *why = NULL;
-  if (from_json(st, doc, &invalid, &why) < 0) {
+  if (from_json(st, doc, &invalid, &dropped, &why) < 0) {
     st->n = 0;
     rc = -ENOMEM;
     goto out;
@@ -378,14 +392,13 @@ int dc_state_load(dc_state_t *st, const char *path, char *warn, size_t warnlen) 
     say(warn, warnlen, path, "not a state file (%s): starting afresh", why);
     goto out;
   }
-  size_t dropped = cap_entries(st);
   if (invalid && dropped)
-    say(warn, warnlen, path, "%zu entries ignored (not valid), %zu beyond the %u most recently seen ignored",
-        invalid, dropped, (unsigned)DC_STATE_MAX_ENTRIES);
+    say(warn, warnlen, path, "%zu %s ignored (not valid), %zu beyond the %u most recently seen ignored",
+        invalid, entries(invalid), dropped, (unsigned)DC_STATE_MAX_ENTRIES);
   else if (invalid)
-    say(warn, warnlen, path, "%zu entries ignored (not valid)", invalid);
+    say(warn, warnlen, path, "%zu %s ignored (not valid)", invalid, entries(invalid));
   else if (dropped)
-    say(warn, warnlen, path, "%zu entries ignored (beyond the %u most recently seen)", dropped,
+    say(warn, warnlen, path, "%zu %s ignored (beyond the %u most recently seen)", dropped, entries(dropped),
         (unsigned)DC_STATE_MAX_ENTRIES);
 out:
   json_decref(doc);

@@ -182,6 +182,10 @@ static const load_case_t load_cases[] = {
      "{\"version\":1,\"images\":{\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":9,"
      "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":5}}",
      "", 1, ID_A, S(9)},
+    {"both forms of one id keep the later time, other order",
+     "{\"version\":1,\"images\":{\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":5,"
+     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":9}}",
+     "", 1, ID_A, S(9)},
     {"invalid ids dropped",
      "{\"version\":1,\"images\":{\"ABC\":1,\"sha256:abc\":2,\"a-b\":3,\"\":4,\"sha512:ab\":5,\"\xc3\xa9t\xc3\xa9\":6,"
      "\"sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\":7,"
@@ -205,8 +209,9 @@ static void test_load_table(void **state) {
     int rc = dc_state_load(&st, f->path, warn, sizeof(warn));
     if (rc != 0 || st.n != c->n || (c->warn[0] ? !strstr(warn, c->warn) : warn[0] != '\0') ||
         (c->id && dc_state_seen(&st, c->id) != c->seen)) {
-      print_error("case \"%s\": rc %d, %zu entries (expected %zu), warning \"%s\" (expected \"%s\")\n", c->name,
-                  rc, st.n, c->n, warn, c->warn);
+      print_error("case \"%s\": rc %d, %zu entries (expected %zu), warning \"%s\" (expected \"%s\"), seen %" PRId64
+                  " (expected %" PRId64 ")\n",
+                  c->name, rc, st.n, c->n, warn, c->warn, c->id ? dc_state_seen(&st, c->id) : 0, c->seen);
       fail();
     }
     assert_one_line(warn);
@@ -221,7 +226,7 @@ static void test_load_table(void **state) {
 /* The invalid-ids case, exactly: how many and which one line. */
 static void test_load_invalid_count(void **state) {
   fixture_t *f = *state;
-  const load_case_t *c = &load_cases[21];
+  const load_case_t *c = &load_cases[22];
   assert_str(c->name, "invalid ids dropped");
   write_file(f->path, c->json, strlen(c->json));
   dc_state_t st = {0};
@@ -711,29 +716,50 @@ static void assert_newest_kept(const dc_state_t *st, size_t n, size_t extra) {
     assert_true(strcmp(st->v[i - 1].id, st->v[i].id) < 0);
 }
 
+/* Files over the cap: 64-digit IDs, and short ones, so many that the table is compacted
+ * while it is filled (past twice the cap). One entry that is not valid, to see both counts. */
 static void test_cap_on_load(void **state) {
   fixture_t *f = *state;
-  enum { EXTRA = 10 };
-  size_t n = DC_STATE_MAX_ENTRIES + EXTRA;
-  /* Written by hand: save itself never writes more than the cap. */
-  size_t cap = 64 + n * 90, len = 0;
-  char *doc = malloc(cap);
-  assert_non_null(doc);
-  len += (size_t)snprintf(doc + len, cap - len, "{\"version\":1,\"images\":{\"BAD\":1");
-  for (size_t i = 0; i < n; i++)
-    len += (size_t)snprintf(doc + len, cap - len, ",\"%064zx\":%zu", i, 1000 + (i * 7919) % n);
-  len += (size_t)snprintf(doc + len, cap - len, "}}");
-  write_file(f->path, doc, len);
-  free(doc);
-  dc_state_t st = {0};
-  char warn[512], want[600];
-  assert_rc(dc_state_load(&st, f->path, warn, sizeof(warn)), 0);
-  snprintf(want, sizeof(want),
-           "state file %s: 1 entries ignored (not valid), %d beyond the %u most recently seen ignored", f->path,
-           EXTRA, (unsigned)DC_STATE_MAX_ENTRIES);
-  assert_str(warn, want);
-  assert_newest_kept(&st, n, EXTRA);
-  dc_state_free(&st);
+  static const struct {
+    size_t n;
+    bool short_ids;
+  } cases[] = {
+      {DC_STATE_MAX_ENTRIES + 1, false},
+      {DC_STATE_MAX_ENTRIES + 10, false},
+      {2 * DC_STATE_MAX_ENTRIES + 1, true},
+      {3 * DC_STATE_MAX_ENTRIES + 777, true},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    size_t n = cases[c].n;
+    /* Written by hand: save itself never writes more than the cap. */
+    size_t cap = 64 + n * 90, len = 0;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    len += (size_t)snprintf(doc + len, cap - len, "{\"version\":1,\"images\":{\"BAD\":1");
+    for (size_t i = 0; i < n; i++)
+      len += (size_t)snprintf(doc + len, cap - len, cases[c].short_ids ? ",\"%zx\":%zu" : ",\"%064zx\":%zu", i,
+                              1000 + (i * 7919) % n);
+    len += (size_t)snprintf(doc + len, cap - len, "}}");
+    assert_true(len < DC_STATE_MAX_BYTES);
+    write_file(f->path, doc, len);
+    free(doc);
+    dc_state_t st = {0};
+    char warn[512], want[600], id[80];
+    assert_rc(dc_state_load(&st, f->path, warn, sizeof(warn)), 0);
+    snprintf(want, sizeof(want),
+             "state file %s: 1 entry ignored (not valid), %zu beyond the %u most recently seen ignored", f->path,
+             n - DC_STATE_MAX_ENTRIES, (unsigned)DC_STATE_MAX_ENTRIES);
+    assert_str(warn, want);
+    assert_i64(st.n, DC_STATE_MAX_ENTRIES);
+    for (size_t i = 0; i < n; i++) {
+      snprintf(id, sizeof(id), cases[c].short_ids ? "%zx" : "%064zx", i);
+      size_t rank = (i * 7919) % n; /* 0 = oldest; 7919 is prime, so a permutation */
+      assert_i64(dc_state_seen(&st, id), rank < n - DC_STATE_MAX_ENTRIES ? INT64_MIN : S(1000 + rank));
+    }
+    for (size_t i = 1; i < st.n; i++)
+      assert_true(strcmp(st.v[i - 1].id, st.v[i].id) < 0);
+    dc_state_free(&st);
+  }
 }
 
 static void test_cap_on_prune_and_save(void **state) {
