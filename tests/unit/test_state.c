@@ -799,6 +799,9 @@ static void test_largest_file_loads(void **state) {
   }
   char err[256], warn[256];
   assert_rc(dc_state_save(&st, f->path, err, sizeof(err)), 0);
+  struct stat sb;
+  assert_rc(stat(f->path, &sb), 0);
+  assert_true(sb.st_size < 6 << 20); /* as state.h says */
   dc_state_t back = {0};
   assert_rc(dc_state_load(&back, f->path, warn, sizeof(warn)), 0);
   assert_str(warn, "");
