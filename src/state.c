@@ -494,8 +494,9 @@ static int render(const dc_state_t *st, char **out, size_t *outlen) {
     v = copy;
     n = tmp.n;
   }
-  /* Per entry: quotes, colon, comma, newline (5), up to 71 id bytes, up to 10 digits. */
-  size_t cap = 64 + n * (5 + 71 + 10);
+  /* Per entry: quotes, colon, comma, newline (5), up to 71 id bytes, up to 10 digits; and
+   * a margin, so that no snprintf below can ever be cut. */
+  size_t cap = 64 + n * (5 + 71 + 10 + 8);
   char *buf = malloc(cap);
   if (!buf) {
     free(copy);

@@ -176,8 +176,8 @@ static const load_case_t load_cases[] = {
     {"whitespace", " \n{ \"images\" : { \"ab\" : 7 } , \"version\" : 1 }\n\n", "", 1, "ab", S(7)},
     {"time 0 and the largest", "{\"version\":1,\"images\":{\"ab\":0,\"cd\":4611686018}}", "", 2, "cd", S(MAX_SECS)},
     {"sha256 prefix stored bare",
-     "{\"version\":1,\"images\":{\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":5}}", "", 1,
-     ID_A, S(5)},
+     "{\"version\":1,\"images\":{\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":5}}",
+     "", 1, ID_A, S(5)},
     {"both forms of one id keep the later time",
      "{\"version\":1,\"images\":{\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":9,"
      "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":5}}",
@@ -365,8 +365,8 @@ static void test_warning_escapes_path(void **state) {
   dc_state_t st = {0};
   char warn[512];
   assert_rc(dc_state_load(&st, p, warn, sizeof(warn)), 0);
-  snprintf(want, sizeof(want), "state file %s/a\\x0ab\\x1b[31m\\x5c\\xc3\\xa9\\x7f: not a regular file: starting afresh",
-           f->dir);
+  snprintf(want, sizeof(want),
+           "state file %s/a\\x0ab\\x1b[31m\\x5c\\xc3\\xa9\\x7f: not a regular file: starting afresh", f->dir);
   assert_str(warn, want);
   /* A short buffer: cut, still one terminated line. */
   char small[24];
@@ -400,8 +400,9 @@ static void test_round_trip(void **state) {
   size_t n1;
   char *bytes = read_file(f->path, &n1);
   char want[512];
-  snprintf(want, sizeof(want), "{\"version\":1,\"images\":{\n\"%s\":1700000000,\n\"%s\":%" PRId64 ",\n\"%s\":5,\n\"z9\":0\n}}\n",
-           ID_B, ID_A, MAX_SECS, ID_C);
+  snprintf(want, sizeof(want),
+           "{\"version\":1,\"images\":{\n\"%s\":1700000000,\n\"%s\":%" PRId64 ",\n\"%s\":5,\n\"z9\":0\n}}\n", ID_B,
+           ID_A, MAX_SECS, ID_C);
   assert_str(bytes, want);
 
   dc_state_t back = {0};
