@@ -228,7 +228,7 @@ static int parse(const char *s, bool wild, struct ref_parts *p, const char **why
     p->digest = at + 1;
     p->digest_len = n - left - 1;
     if (!digest_ok(p->digest, p->digest_len, wild)) {
-      *why = "the digest after '@' is not sha256:, sha384: or sha512: and that many lower-case hex digits";
+      *why = "the digest after '@' is not sha256: and 64 lower-case hex digits (or sha384: and 96, sha512: and 128)";
       return -EINVAL;
     }
   }
@@ -396,7 +396,7 @@ static const char *pattern_general(const char *pat, char *why, size_t whylen) {
     if (c >= 0x80)
       return "it has a byte outside ASCII";
     if (c == ' ' || (c >= '\t' && c <= '\r'))
-      return "it has whitespace (give one pattern per entry)";
+      return "it has whitespace";
     if (c < 0x20 || c == 0x7f)
       return "it has a control byte";
     if (c == '@')
