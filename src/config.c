@@ -194,6 +194,88 @@ static int parse_terms(const struct raw_list *l, bool negations, dc_label_term_t
   return 0;
 }
 
+/* KEEP_IMAGES, KEEP_LATEST, KEEP_USED_WITHIN, KEEP_STORAGE and STATE_FILE. */
+static int parse_retention(dc_config_t *cfg, const struct raw *raws, const struct raw_list *lists, int64_t now_ns,
+                           char *err, size_t errlen) {
+  const struct raw_list *ki = &lists[O_KEEP_IMAGES];
+  for (size_t i = 0; i < ki->n; i++) {
+    /* Patterns are separated by commas (and blanks, which no reference has). */
+    const char *p = ki->values[i];
+    while (*p) {
+      size_t len = strcspn(p, ", \t");
+      if (len > 0) {
+        char pat[DC_REF_MAX + 1], why[300];
+        if (cfg->nkeep_images == DC_REF_PATTERNS_MAX) {
+          snprintf(err, errlen, "too many %s patterns (at most %d)", ki->origin, DC_REF_PATTERNS_MAX);
+          return -EINVAL;
+        }
+        if (len > DC_REF_MAX - 1) {
+          char v[80];
+          snprintf(v, sizeof(v), "%.60s...", p);
+          return dc_config_fail(err, errlen, ki->origin, v, "a reference pattern is at most 511 bytes");
+        }
+        memcpy(pat, p, len);
+        pat[len] = '\0';
+        if (dc_ref_pattern_compile(pat, &cfg->keep_images[cfg->nkeep_images], why, sizeof(why)) < 0) {
+          snprintf(err, errlen, "invalid %s: %s", ki->origin, why);
+          return -EINVAL;
+        }
+        cfg->nkeep_images++;
+      }
+      p += len;
+      if (*p)
+        p++;
+    }
+  }
+  const struct raw *kl = &raws[O_KEEP_LATEST];
+  if (kl->value && *kl->value) {
+    char *end;
+    errno = 0;
+    long v = strtol(kl->value, &end, 10);
+    if (errno || *end || end == kl->value || v < 0 || v > 10000 || !isdigit((unsigned char)kl->value[0]))
+      return dc_config_fail(err, errlen, kl->origin, kl->value, "expected a number of images from 0 (off) to 10000");
+    cfg->keep_latest = (int)v;
+  }
+  const struct raw *ku = &raws[O_KEEP_USED_WITHIN];
+  if (ku->value && *ku->value) {
+    if (dc_until_parse(ku->value, now_ns, &cfg->used_cutoff_ns) < 0)
+      return dc_config_fail(err, errlen, ku->origin, ku->value,
+                            "expected a duration (24h, 90m, 1h30m), or the time since which use counts: RFC 3339 "
+                            "(2024-05-01T10:00:00Z), YYYY-MM-DD[THH:MM:SS] or Unix seconds");
+    snprintf(cfg->used_within_raw, sizeof(cfg->used_within_raw), "%s", ku->value);
+    cfg->has_used_within = true;
+  }
+  const struct raw *ks = &raws[O_KEEP_STORAGE];
+  if (ks->value && *ks->value) {
+    if (dc_parse_ram_size(ks->value, &cfg->keep_storage) < 0)
+      return dc_config_fail(err, errlen, ks->origin, ks->value,
+                            "expected a size as docker's --keep-storage takes it: 20GB, 512MB, 1.5g, 0 (binary "
+                            "multiples: 1GB = 1024 MiB)");
+    cfg->has_keep_storage = true;
+  }
+  const struct raw *sf = &raws[O_STATE_FILE];
+  if (sf->value && *sf->value) {
+    size_t len = strlen(sf->value);
+    if (len >= sizeof(cfg->state_file) || sf->value[len - 1] == '/' || !sane_path(sf->value))
+      return dc_config_fail(err, errlen, sf->origin, sf->value,
+                            "expected the path of a file, such as /state/docker-cleaner.json");
+    memcpy(cfg->state_file, sf->value, len + 1);
+  }
+  /* An empty flag value is a mistake; an empty variable is as good as unset. */
+  static const enum opt_id strings[] = {O_KEEP_LATEST, O_KEEP_USED_WITHIN, O_KEEP_STORAGE, O_STATE_FILE};
+  for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+    const struct raw *r = &raws[strings[i]];
+    if (r->value && !*r->value && r->origin[0] == '-')
+      return dc_config_fail(err, errlen, r->origin, "", "expected a value");
+  }
+  if (dc_config_retention(cfg) && !cfg->images && !cfg->build_cache) {
+    snprintf(err, errlen, "conflicting settings: the KEEP_* and STATE_FILE settings govern images and build "
+             "cache, and CLEANUP_IMAGES and CLEANUP_BUILD_CACHE are both false");
+    return -EINVAL;
+  }
+  return 0;
+}
+
 int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, int64_t now_ns, char *err,
                    size_t errlen) {
   struct raw raws[O__COUNT];
@@ -418,7 +500,66 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   }
   cfg->run_uid = (uid_t)uid;
   cfg->run_gid = (gid_t)gid;
+  if ((rc = parse_retention(cfg, raws, lists, now_ns, err, errlen)) < 0)
+    return rc;
   return DC_CONFIG_OK;
+}
+
+bool dc_config_needs_last_use(const dc_config_t *cfg) {
+  return cfg->keep_latest > 0 || cfg->has_used_within || cfg->has_keep_storage;
+}
+
+bool dc_config_retention(const dc_config_t *cfg) {
+  return cfg->nkeep_images > 0 || dc_config_needs_last_use(cfg) || cfg->state_file[0];
+}
+
+int dc_parse_ram_size(const char *s, int64_t *out) {
+  /* go-units RAMInBytes: ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$, binary multiples. Done in
+   * integers (the whole part, then the first 3 fraction digits; docker's float keeps no more
+   * that matter), so 1.5g is exactly 1610612736. */
+  const char *p = s;
+  int64_t whole = 0, frac = 0, scale = 1;
+  if (!isdigit((unsigned char)*p))
+    return -EINVAL;
+  for (; isdigit((unsigned char)*p); p++) {
+    if (whole > (INT64_C(1) << 62))
+      return -EINVAL;
+    whole = whole * 10 + (*p - '0');
+  }
+  if (*p == '.') {
+    p++;
+    if (!isdigit((unsigned char)*p))
+      return -EINVAL;
+    for (; isdigit((unsigned char)*p); p++)
+      if (scale < 1000) {
+        frac = frac * 10 + (*p - '0');
+        scale *= 10;
+      }
+  }
+  if (*p == ' ')
+    p++;
+  int shift = 0;
+  static const char units[] = "kmgtp";
+  const char *u = *p ? strchr(units, tolower((unsigned char)*p)) : NULL;
+  if (u) {
+    shift = 10 * (int)(u - units + 1);
+    p++;
+  }
+  if (*p == 'i' || *p == 'I')
+    p++;
+  if (*p == 'b' || *p == 'B')
+    p++;
+  if (*p)
+    return -EINVAL;
+  /* At most 2^62 bytes (4 EiB): more is a mistake, and the sums stay exact. */
+  if (whole > (INT64_C(1) << (62 - shift)))
+    return -EINVAL;
+  int64_t m = INT64_C(1) << shift;
+  int64_t v = whole * m + frac * m / scale; /* frac < 1000, m <= 2^50: no overflow */
+  if (v > (INT64_C(1) << 62))
+    return -EINVAL;
+  *out = v;
+  return 0;
 }
 
 dc_filter_fields_t dc_config_filter_fields(const dc_config_t *cfg) {

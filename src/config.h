@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "filters.h"
+#include "imageref.h"
 #include "log.h"
 
 #define DC_DEFAULT_SOCKET "/var/run/docker.sock"
@@ -46,6 +47,17 @@ typedef struct dc_config {
   int64_t reap_after_ns;
   int reap_stop_timeout_s;
 
+  /* Retention (issue 14): what stays although the rules above would let it go. */
+  dc_ref_pattern_t keep_images[DC_REF_PATTERNS_MAX]; /* KEEP_IMAGES */
+  size_t nkeep_images;
+  int keep_latest;        /* KEEP_LATEST: per repository; 0 off */
+  bool has_used_within;   /* KEEP_USED_WITHIN */
+  int64_t used_cutoff_ns; /* removable only if last used before this instant */
+  char used_within_raw[72];
+  bool has_keep_storage;  /* KEEP_STORAGE */
+  int64_t keep_storage;   /* bytes */
+  char state_file[1024];  /* STATE_FILE, or empty */
+
   /* Behaviour. */
   bool force, dry_run;
   int64_t timeout_ms;
@@ -79,6 +91,15 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
 
 /* Prints the usage text. */
 void dc_config_usage(FILE *out);
+
+/* Does any retention setting need the images chosen here, one by one, with their last use? */
+bool dc_config_retention(const dc_config_t *cfg);
+/* Does it need each image's last use (and so an inspect of each)? */
+bool dc_config_needs_last_use(const dc_config_t *cfg);
+
+/* Parses a size as docker's --keep-storage does (go-units RAMInBytes: 20GB, 512m, 1.5g, 100;
+ * binary multiples, case-insensitive, optional i and b). Returns 0 or -EINVAL. */
+int dc_parse_ram_size(const char *s, int64_t *out);
 
 /* Parses true/false/1/0/yes/no in any case. Returns 0 or -EINVAL. */
 int dc_parse_bool(const char *s, bool *out);

@@ -12,8 +12,10 @@
 #include <uv.h>
 
 #include "api.h"
+#include "budget.h"
 #include "config.h"
 #include "select.h"
+#include "state.h"
 #include "transport.h"
 
 typedef struct dc_run dc_run_t; /* as in plan.h */
@@ -83,6 +85,36 @@ struct dc_op {
   dc_resource_list_t recon_last; /* the last of them, reported from if the budget ends first */
 };
 
+#define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers */
+#define DC_INSPECT_CONCURRENCY 4   /* ... at a time */
+
+/* Retention (retain.c): what the images operation gathers besides its listings. */
+typedef struct dc_retain {
+  dc_state_t state; /* STATE_FILE as read */
+  bool state_loaded;
+  /* KEEP_STORAGE: the disk-usage report */
+  dc_request_t df_req;
+  bool df_ok;
+  dc_resource_list_t df_images, df_cache;
+  int64_t layers_size;
+  /* each image's details, by index into the images listing */
+  dc_image_detail_t *details;
+  int64_t *last_tag;
+  bool *read;
+  size_t ndetails, ninspect, next_inspect, inspect_inflight, inspect_failures;
+  bool details_done;
+  dc_request_t inspect_req[DC_INSPECT_CONCURRENCY];
+  size_t inspect_idx[DC_INSPECT_CONCURRENCY];
+  bool inspect_busy[DC_INSPECT_CONCURRENCY];
+  /* the budget's plan, and its build cache evictions (indices into df_cache) */
+  dc_budget_plan_t plan;
+  bool cache_evictable; /* the engine removes one record by its ID */
+  size_t *cache_evict, ncache_evict, next_cache;
+  dc_request_t cache_req;
+  bool cache_inflight;
+  int64_t cache_evicted, cache_evicted_bytes;
+} dc_retain_t;
+
 struct dc_run {
   uv_loop_t *loop;
   const dc_config_t *cfg;
@@ -108,6 +140,7 @@ struct dc_run {
   bool cut_destructive;     /* some were in flight when the run was stopped */
   bool finished;
   int exit_code;
+  dc_retain_t *retain; /* NULL unless a retention setting is on */
   void (*advance)(dc_run_t *run); /* the schedule (plan.c), reached through run_advance() */
   uv_timer_cb on_deadline;        /* the schedule's deadline handler */
 };
@@ -155,6 +188,37 @@ bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why);
 
 void remove_start(dc_op_t *op);
 void reap_start(dc_op_t *op);
+/* A listing of op's has answered (op->listing counted down): once none is left, select. */
+void remove_listing_done(dc_op_t *op);
+/* Chooses from the listings and deletes (again, once retention has its details). */
+void remove_select(dc_op_t *op);
+/* Sends what is left of the selection, and ends the operation once all has answered. */
+void remove_pump(dc_op_t *op);
+
+/* --- retain.c: retention for the images operation --- */
+
+/* Reads the state file. Returns 0 or -ENOMEM. */
+int retain_init(dc_run_t *run);
+void retain_free(dc_run_t *run);
+/* The disk-usage report KEEP_STORAGE needs, beside the listings (op->listing counts it). */
+int retain_list_extra(dc_op_t *op);
+/* Starts reading each image's details when the rules need them; true while they are read
+ * (remove_select is called again when they are in). */
+bool retain_fetch_details(dc_op_t *op);
+/* Each image's last use and KEEP_LATEST rank, before the rules. Returns 0 or -ENOMEM. */
+int retain_annotate(dc_op_t *op);
+/* After the rules: the budget's plan (its images appended to op->sel in eviction order) and
+ * every image's decision reported. Returns 0 or -ENOMEM. */
+int retain_after_selection(dc_op_t *op, const dc_verdict_t *verdicts);
+/* The build cache evictions: sent (real run), or reported (dry run). */
+void retain_start_evictions(dc_op_t *op);
+void retain_dry_evictions(dc_op_t *op);
+/* Are build cache evictions still to send or in flight? */
+bool retain_busy(const dc_op_t *op);
+/* Cut short (deadline, signal): a build cache eviction in flight is named as possibly removed. */
+void retain_cut(dc_run_t *run);
+/* At the end of a real run: the state file, written. */
+void retain_finish(dc_run_t *run);
 
 /* --- recon.c: after a cut --- */
 

@@ -50,6 +50,19 @@ const struct opt dc_opts[O__COUNT] = {
     [O_METRICS_FILE] = {"METRICS_FILE", "metrics-file", 0, K_STRING,
                         "write the run's result to this file in Prometheus text format, atomically "
                         "(its directory writable by RUN_UID)"},
+    [O_KEEP_IMAGES] = {"KEEP_IMAGES", "keep-images", 0, K_LIST,
+                       "never remove images matching these references: postgres, postgres:*, */node:*, "
+                       "registry:5000/team/* (one per flag; the variable takes a comma-separated list)"},
+    [O_KEEP_LATEST] = {"KEEP_LATEST", "keep-latest", 0, K_STRING,
+                       "keep the N most recently used images of each repository (default 0: off)"},
+    [O_KEEP_USED_WITHIN] = {"KEEP_USED_WITHIN", "keep-used-within", 0, K_STRING,
+                            "keep images (and build cache) used within this long (24h), or since this time"},
+    [O_KEEP_STORAGE] = {"KEEP_STORAGE", "keep-storage", 0, K_STRING,
+                        "then evict the least recently used images and build cache until they take at most "
+                        "this much (20GB, docker's units)"},
+    [O_STATE_FILE] = {"STATE_FILE", "state-file", 0, K_STRING,
+                      "remember across runs when each image was last seen in use (a file on a volume, "
+                      "writable by RUN_UID)"},
 };
 
 

@@ -128,6 +128,13 @@ static void finish(dc_run_t *run) {
       run->exit_code = bad == 0 ? 0 : (ok > 0 || deleted > 0) ? 1 : 2;
   }
   (void)cfg;
+  if (run->retain) {
+    /* Build cache records evicted for the storage budget (by the images operation). */
+    counts[DC_BUILD_CACHE] += run->retain->cache_evicted;
+    bytes = dc_bytes_add(bytes, run->retain->cache_evicted_bytes);
+    if (run->ping_state == INV_DONE)
+      retain_finish(run);
+  }
   dc_report_summary(run->exit_code, counts, bytes, dc_now_ms() - run->start_ms);
 
   close_run(run);
@@ -144,6 +151,7 @@ static void finish(dc_run_t *run) {
     dc_strset_free(&op->used);
     dc_strset_free(&op->reaped_mounts);
   }
+  retain_free(run);
 }
 
 
@@ -168,6 +176,7 @@ static void stop(dc_run_t *run, const char *why) {
     snprintf(run->error, sizeof(run->error), "%s before the engine answered", why);
     dc_error("%s", run->error);
   }
+  retain_cut(run);
   dc_client_abort(&run->client);
   if (run->reconciling > 0)
     recon_start(run);
@@ -259,6 +268,9 @@ static void plan_ops(dc_run_t *run) {
   if (cfg->dry_run || e->podman)
     for (int k = 0; k < DC_KIND__COUNT; k++)
       run->ops[k].client_side = true;
+  /* Retention keeps images the daemon's prune would take: they are chosen here. */
+  if (run->retain)
+    run->ops[DC_IMAGES].client_side = true;
   dc_op_t *build = &run->ops[DC_BUILD_CACHE];
   if (build->selected) {
     const char *why = NULL;
@@ -348,14 +360,27 @@ static void begin(dc_run_t *run) {
   const dc_config_t *cfg = run->cfg;
   run->ping_state = INV_DONE;
   dc_report_engine(&run->engine);
+  if (retain_init(run) < 0) {
+    run->ping_state = INV_FAILED;
+    snprintf(run->error, sizeof(run->error), "out of memory");
+    dc_error("%s", run->error);
+    advance(run);
+    return;
+  }
+  if (run->retain)
+    /* Evicting one build cache record by its ID takes the prune's id filter, which Docker
+     * has for every API version here; Podman has no build cache. */
+    run->retain->cache_evictable = !run->engine.podman;
   plan_ops(run);
 
   /* The inventories behind the audit trail, all at once. */
   /* A dry run judges what is in use against the containers that would remain. */
   bool dry_needs = cfg->dry_run && (run->ops[DC_IMAGES].selected || run->ops[DC_NETWORKS].selected ||
                                     run->ops[DC_VOLUMES].selected);
+  /* Retention judges last use from every container, those this run removes included. */
+  bool retain_needs = run->retain && run->ops[DC_IMAGES].selected;
   if ((run->ops[DC_CONTAINERS].selected && !op_terminal(&run->ops[DC_CONTAINERS])) || dry_needs ||
-      run->ops[DC_REAP].selected)
+      run->ops[DC_REAP].selected || retain_needs)
     start_inventory(run, DC_CONTAINERS);
   if (run->ops[DC_IMAGES].selected && !run->ops[DC_IMAGES].client_side)
     start_inventory(run, DC_IMAGES);

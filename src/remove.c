@@ -69,6 +69,7 @@ static void record_reaped(dc_op_t *op, dc_resource_t *c, int64_t now_ns, long lo
  * removals (pump), whose answers record them; the dry run records them all as done at once. */
 static void act(dc_op_t *op, void (*pump)(dc_op_t *op), int64_t now_ns) {
   if (!op->run->cfg->dry_run) {
+    retain_start_evictions(op);
     pump(op);
     return;
   }
@@ -79,6 +80,7 @@ static void act(dc_op_t *op, void (*pump)(dc_op_t *op), int64_t now_ns) {
     else
       record_removed(op, r);
   }
+  retain_dry_evictions(op);
   op_end(op, OP_OK, NULL);
 }
 
@@ -114,7 +116,7 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
 /* Ends a one-by-one operation once every removal has answered. */
 static void removals_done(dc_op_t *op) {
   /* Stopping: stop() ends the operation as cut short, whatever is left unsent. */
-  if (op->next < op->nsel || op->inflight > 0 || op_terminal(op) || op->run->stopping)
+  if (op->next < op->nsel || op->inflight > 0 || op_terminal(op) || op->run->stopping || retain_busy(op))
     return;
   if (op->failures)
     op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->last_error);
@@ -155,8 +157,10 @@ static void start_delete(dc_op_t *op, dc_delete_slot_t *slot) {
 
 static void pump_deletes(dc_op_t *op) { pump(op, start_delete); }
 
+void remove_pump(dc_op_t *op) { pump_deletes(op); }
+
 /* The listings are in: choose, then delete. */
-static void select_and_delete(dc_op_t *op) {
+void remove_select(dc_op_t *op) {
   if (op->listing_failed) {
     op_end(op, OP_FAILED, NULL); /* op->error holds the reason */
     return;
@@ -165,24 +169,41 @@ static void select_and_delete(dc_op_t *op) {
    * ones go. */
   dc_resource_list_t *from = op->kind == DC_CONTAINERS ? &op->run->inv[DC_CONTAINERS].list : &op->list;
   op->from = from;
-  if (op_use_sets(op) < 0) {
+  /* Retention first reads each image's details; this is called again when they are in. */
+  if (retain_fetch_details(op))
+    return;
+  if (op_use_sets(op) < 0 || retain_annotate(op) < 0) {
     op_end(op, OP_FAILED, "out of memory");
     return;
   }
   op->sel = calloc(from->n ? from->n : 1, sizeof(size_t));
-  if (!op->sel) {
+  dc_verdict_t *verdicts = op->run->retain ? calloc(from->n ? from->n : 1, sizeof(*verdicts)) : NULL;
+  if (!op->sel || (op->run->retain && !verdicts)) {
+    free(verdicts);
     op_end(op, OP_FAILED, "out of memory");
     return;
   }
   /* A selection can be long (networks: every listed one against every container), so the
    * deadline is checked as it goes; past it, stop() ends the operation. */
+  dc_facts_t facts = op_facts(op, 0);
   for (size_t i = 0; i < from->n; i++) {
-    if (run_past_deadline(op->run))
+    if (run_past_deadline(op->run)) {
+      free(verdicts);
       return;
-    if (op_selects(op, &from->items[i]))
+    }
+    dc_verdict_t v = dc_select(op->kind, &from->items[i], op->run->cfg, &facts);
+    if (verdicts)
+      verdicts[i] = v;
+    if (v.decision == DC_REMOVE)
       op->sel[op->nsel++] = i;
   }
   dc_debug("%s: %zu of %zu listed selected", dc_kind_plural(op->kind), op->nsel, from->n);
+  int rc = verdicts ? retain_after_selection(op, verdicts) : 0;
+  free(verdicts);
+  if (rc < 0) {
+    op_end(op, OP_FAILED, "out of memory");
+    return;
+  }
   act(op, pump_deletes, 0);
 }
 
@@ -230,6 +251,10 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
       snprintf(op->error, sizeof(op->error), "could not list %s: %.256s", dc_kind_plural(op->kind), err);
     }
   }
+  remove_listing_done(op);
+}
+
+void remove_listing_done(dc_op_t *op) {
   if (op->listing > 0)
     return;
   if (op->kind == DC_VOLUMES) {
@@ -239,8 +264,8 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
       dc_warn("could not read volume sizes (out of memory): reclaimed space for volumes is not known");
     dc_resource_list_free(&op->aux_list);
   }
-  select_and_delete(op);
-  run_advance(run);
+  remove_select(op);
+  run_advance(op->run);
 }
 
 /* Lists the op's own type and, in a real run, the containers as they are now (after the
@@ -284,13 +309,15 @@ void remove_start(dc_op_t *op) {
       op_end(op, OP_FAILED, "could not list containers");
       return;
     }
-    select_and_delete(op);
+    remove_select(op);
     return;
   case DC_NETWORKS:
     rc = list_with_containers(op);
     break;
   case DC_IMAGES:
     rc = list_with_containers(op);
+    if (rc == 0)
+      rc = retain_list_extra(op);
     break;
   case DC_VOLUMES: {
     char *f = NULL;

@@ -43,6 +43,8 @@ static void emit(json_t *o) {
   fflush(stdout);
 }
 
+void dc_report_event(json_t *o) { emit(o); }
+
 void dc_report_init(const dc_config_t *cfg) {
   fmt = cfg->log_format;
   dry = cfg->dry_run;

@@ -10,11 +10,16 @@
  *   reaped     type (container), id, name, age_seconds, stop_ms? (when it was running)
  *   operation  type (containers, images, networks, volumes, build_cache, reaped_containers),
  *              status (ok, failed, timeout, skipped), count, bytes?, duration_ms, error?
+ *   decision   type (image), id, name?, decision (remove, keep), reason, last_use (RFC 3339 or
+ *              null)                                     with a retention setting, each image
+ *   budget     budget, before, after_normal, after, evicted [{type, id, name?, last_use, bytes}],
+ *              shortfall                                 with KEEP_STORAGE
  *   summary    status (success, partial, failure), exit_code, deleted (count per type), bytes,
  *              duration_ms */
 #ifndef DC_REPORT_H
 #define DC_REPORT_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "api.h"
@@ -29,6 +34,8 @@ void dc_report_engine(const dc_engine_t *e);
 /* bytes < 0: unknown. name may be NULL. */
 void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t bytes);
 void dc_report_untagged(const char *reference);
+/* A JSON event built elsewhere (retain.c): "time" is added, o is consumed. */
+void dc_report_event(json_t *o);
 /* A container the reaper stopped (stop_ms < 0: it was not running) and removed. */
 void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long stop_ms);
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,

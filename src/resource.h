@@ -39,6 +39,10 @@ typedef struct dc_resource {
   bool refs_truncated; /* images: tags or digests are not all known (more than DC_IMAGE_REFS_MAX,
                         * a reference that is not a string, RepoTags or RepoDigests of another
                         * type, or the reply's budget spent): the rules must keep the image */
+  bool newest_kept;    /* images: KEEP_LATEST keeps it as one of the newest of a repository */
+  /* Retention (images): the last use the rules judge by (INT64_MIN: not known). Filled, with
+   * newest_kept, by dc_retain_annotate. */
+  int64_t last_use_ns;
 } dc_resource_t;
 
 typedef struct dc_resource_list {

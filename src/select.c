@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "filters.h"
+#include "imageref.h"
+#include <stdlib.h>
 
 static const char *const why_names[DC_WHY__COUNT] = {
     [DC_WHY_SELECTED] = "selected",
@@ -23,6 +25,11 @@ static const char *const why_names[DC_WHY__COUNT] = {
     [DC_WHY_CACHE_IN_USE] = "cache in use",
     [DC_WHY_CACHE_INTERNAL] = "internal or frontend cache",
     [DC_WHY_CACHE_SHARED] = "shared cache",
+    [DC_WHY_KEEP_PATTERN] = "matches KEEP_IMAGES",
+    [DC_WHY_REFS_UNKNOWN] = "too many references to judge",
+    [DC_WHY_KEEP_LATEST] = "among the newest of its repository",
+    [DC_WHY_LAST_USE_UNKNOWN] = "last use not known",
+    [DC_WHY_USED_RECENTLY] = "used recently",
 };
 
 const char *dc_why_name(dc_why_t why) { return why < DC_WHY__COUNT ? why_names[why] : "?"; }
@@ -108,6 +115,10 @@ static dc_verdict_t build_cache(const dc_resource_t *r, const dc_config_t *cfg) 
     return keep(DC_WHY_CACHE_INTERNAL);
   if (cfg->has_until && r->created_ns != INT64_MIN && !dc_until_selects(cfg->until_ns, r->created_ns))
     return keep(DC_WHY_TOO_NEW);
+  /* KEEP_USED_WITHIN is BuildKit's `until` on the last use, sent with the prune: a record
+   * never used goes (BuildKit's rule), as with `until`. */
+  if (cfg->has_used_within && r->created_ns != INT64_MIN && r->created_ns >= cfg->used_cutoff_ns)
+    return keep(DC_WHY_USED_RECENTLY);
   return removal;
 }
 
@@ -159,7 +170,20 @@ dc_verdict_t dc_select(dc_kind_t k, const dc_resource_t *r, const dc_config_t *c
   case DC_IMAGES:
     if (in_set(f->used, dc_bare_id(r->id)))
       return keep(DC_WHY_IN_USE);
-    return cfg->prune_all || dc_image_tags(r) == 0 ? removal : keep(DC_WHY_TAGGED);
+    if (cfg->nkeep_images > 0 && dc_image_kept_by_pattern(r, cfg))
+      return keep(DC_WHY_KEEP_PATTERN);
+    if (r->refs_truncated && dc_config_retention(cfg))
+      return keep(DC_WHY_REFS_UNKNOWN);
+    if (cfg->keep_latest > 0 && r->newest_kept)
+      return keep(DC_WHY_KEEP_LATEST);
+    if (!cfg->prune_all && dc_image_tags(r) > 0)
+      return keep(DC_WHY_TAGGED);
+    /* Whether it is one of the newest, or used recently, cannot be told. */
+    if ((cfg->has_used_within || cfg->keep_latest > 0) && r->last_use_ns == INT64_MIN)
+      return keep(DC_WHY_LAST_USE_UNKNOWN);
+    if (cfg->has_used_within && r->last_use_ns >= cfg->used_cutoff_ns)
+      return keep(DC_WHY_USED_RECENTLY);
+    return removal;
   case DC_VOLUMES:
     if (strcmp(r->driver, "local") != 0 || r->has_options)
       return keep(DC_WHY_DRIVER);
@@ -174,4 +198,152 @@ dc_verdict_t dc_select(dc_kind_t k, const dc_resource_t *r, const dc_config_t *c
   default:
     return keep(DC_WHY_LABELS);
   }
+}
+
+/* --- retention --- */
+
+bool dc_budget_may_evict(dc_verdict_t v) {
+  return v.decision == DC_KEEP && (v.why == DC_WHY_TAGGED || v.why == DC_WHY_USED_RECENTLY);
+}
+
+/* Calls fn for each reference of the image (tags, then digests) that normalises; stops when it
+ * returns true. */
+static bool any_reference(const dc_resource_t *img, bool (*fn)(const char *norm, const void *arg), const void *arg) {
+  json_t *arrays[2] = {img->tags, img->digests};
+  for (int a = 0; a < 2; a++) {
+    size_t i;
+    json_t *t;
+    json_array_foreach(arrays[a], i, t) {
+      char norm[DC_REF_MAX];
+      if (json_is_string(t) && dc_ref_normalize(json_string_value(t), norm, sizeof(norm)) == 0 && fn(norm, arg))
+        return true;
+    }
+  }
+  return false;
+}
+
+static bool matches_a_pattern(const char *norm, const void *arg) {
+  const dc_config_t *cfg = arg;
+  for (size_t i = 0; i < cfg->nkeep_images; i++)
+    if (dc_ref_pattern_match(&cfg->keep_images[i], norm))
+      return true;
+  return false;
+}
+
+bool dc_image_kept_by_pattern(const dc_resource_t *img, const dc_config_t *cfg) {
+  return any_reference(img, matches_a_pattern, cfg);
+}
+
+/* One image in one repository, for KEEP_LATEST's ranking. */
+typedef struct repo_entry {
+  char *repo;
+  dc_resource_t *img;
+} repo_entry_t;
+
+static int later_first(int64_t a, int64_t b) { return a > b ? -1 : a < b ? 1 : 0; }
+
+static int cmp_repo_entry(const void *pa, const void *pb) {
+  const repo_entry_t *a = pa, *b = pb;
+  int c = strcmp(a->repo, b->repo);
+  if (c == 0)
+    c = later_first(a->img->last_use_ns, b->img->last_use_ns);
+  if (c == 0)
+    c = later_first(a->img->created_ns, b->img->created_ns);
+  if (c == 0)
+    c = strcmp(a->img->id, b->img->id);
+  return c;
+}
+
+typedef struct repo_collect {
+  repo_entry_t *v;
+  size_t n, cap;
+  dc_resource_t *img;
+  bool oom;
+} repo_collect_t;
+
+static bool add_repository(const char *norm, const void *arg) {
+  repo_collect_t *rc = (repo_collect_t *)arg;
+  char repo[DC_REF_MAX];
+  if (dc_ref_repository(norm, repo, sizeof(repo)) < 0)
+    return false;
+  if (rc->n == rc->cap) {
+    size_t cap = rc->cap ? 2 * rc->cap : 64;
+    repo_entry_t *v = realloc(rc->v, cap * sizeof(*v));
+    if (!v) {
+      rc->oom = true;
+      return true;
+    }
+    rc->v = v;
+    rc->cap = cap;
+  }
+  if (!(rc->v[rc->n].repo = strdup(repo))) {
+    rc->oom = true;
+    return true;
+  }
+  rc->v[rc->n++].img = rc->img;
+  return false;
+}
+
+static int rank_repositories(dc_resource_list_t *imgs, int keep) {
+  repo_collect_t rc = {0};
+  for (size_t i = 0; i < imgs->n && !rc.oom; i++) {
+    imgs->items[i].newest_kept = false;
+    rc.img = &imgs->items[i];
+    /* Digests name the repository too; a digest-only image ("name@<none>" tags) is the
+     * repository's as much as a tagged one. */
+    any_reference(rc.img, add_repository, &rc);
+  }
+  if (!rc.oom) {
+    qsort(rc.v, rc.n, sizeof(*rc.v), cmp_repo_entry);
+    for (size_t i = 0; i < rc.n;) {
+      size_t j = i, kept = 0;
+      for (; j < rc.n && strcmp(rc.v[j].repo, rc.v[i].repo) == 0; j++) {
+        /* An image with two tags of one repository counts once: its entries are adjacent. */
+        if (j > i && rc.v[j].img == rc.v[j - 1].img)
+          continue;
+        if (kept < (size_t)keep) {
+          rc.v[j].img->newest_kept = true;
+          kept++;
+        }
+      }
+      i = j;
+    }
+  }
+  for (size_t i = 0; i < rc.n; i++)
+    free(rc.v[i].repo);
+  free(rc.v);
+  return rc.oom ? -ENOMEM : 0;
+}
+
+int dc_retain_annotate(dc_resource_list_t *imgs, const int64_t *last_tag_ns, const bool *read,
+                       const dc_resource_list_t *cs, const dc_state_t *state, const dc_config_t *cfg) {
+  dc_resource_index_t ix = {0};
+  if (dc_resource_index_build(&ix, imgs) < 0)
+    return -ENOMEM;
+  for (size_t i = 0; i < imgs->n; i++) {
+    dc_resource_t *img = &imgs->items[i];
+    int64_t t = last_tag_ns ? last_tag_ns[i] : INT64_MIN;
+    if (state) {
+      int64_t seen = dc_state_seen(state, img->id);
+      if (seen > t)
+        t = seen;
+    }
+    img->last_use_ns = t;
+  }
+  /* The newest container made from each image: an index lookup per container. */
+  for (size_t i = 0; cs && i < cs->n; i++) {
+    const dc_resource_t *c = &cs->items[i];
+    const dc_resource_t *hit = c->image_id ? dc_resource_index_find(&ix, c->image_id) : NULL;
+    if (hit && c->created_ns > hit->last_use_ns)
+      ((dc_resource_t *)hit)->last_use_ns = c->created_ns;
+  }
+  dc_resource_index_free(&ix);
+  for (size_t i = 0; i < imgs->n; i++) {
+    dc_resource_t *img = &imgs->items[i];
+    if (read && !read[i])
+      img->last_use_ns = INT64_MIN; /* its LastTagTime may be later than anything known */
+    else if (img->last_use_ns == INT64_MIN)
+      img->last_use_ns = img->created_ns;
+  }
+  return cfg->keep_latest > 0 ? rank_repositories(imgs, cfg->keep_latest) : 0;
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "kinds.h"
 #include "resource.h"
+#include "state.h"
 
 typedef enum { DC_KEEP = 0, DC_REMOVE } dc_decision_t;
 
@@ -31,6 +32,11 @@ typedef enum {
   DC_WHY_CACHE_IN_USE,     /* build cache: the record is in use */
   DC_WHY_CACHE_INTERNAL,   /* build cache: an internal or frontend record, without PRUNE_ALL */
   DC_WHY_CACHE_SHARED,     /* build cache: shared with an image, without PRUNE_ALL */
+  DC_WHY_KEEP_PATTERN,     /* images: a reference matches KEEP_IMAGES */
+  DC_WHY_REFS_UNKNOWN,     /* images, with a retention setting: more references than were read */
+  DC_WHY_KEEP_LATEST,      /* images: among the KEEP_LATEST newest of a repository */
+  DC_WHY_LAST_USE_UNKNOWN, /* images, with KEEP_USED_WITHIN: the last use is not known */
+  DC_WHY_USED_RECENTLY,    /* images and build cache: used since the KEEP_USED_WITHIN cut-off */
   DC_WHY__COUNT
 } dc_why_t;
 
@@ -65,6 +71,27 @@ const char *dc_why_name(dc_why_t why);
  * -ENOMEM. */
 int dc_select_use_sets(dc_kind_t k, bool dry_run, const dc_resource_list_t *cs, dc_strset_t *used,
                        dc_strset_t *reaped_mounts);
+
+/* Retention. */
+
+/* Does a reference of the image (a tag or a digest) match a KEEP_IMAGES pattern? */
+bool dc_image_kept_by_pattern(const dc_resource_t *img, const dc_config_t *cfg);
+
+/* May KEEP_STORAGE evict a resource the rules keep for this reason? Only what is kept for being
+ * tagged (without PRUNE_ALL) or used recently: never what is in use, protected, outside the
+ * label filters or `until`, matched by KEEP_IMAGES or kept by KEEP_LATEST. */
+bool dc_budget_may_evict(dc_verdict_t v);
+
+/* Fills each image's last_use_ns and newest_kept. Last use: the newest of its LastTagTime
+ * (last_tag_ns[i], INT64_MIN when the engine has none; last_tag_ns NULL: not asked), the
+ * creation of the newest container of cs created from it (any state, those this run removes
+ * included), and the state file's last sighting (state NULL: none); when none of them is
+ * known, its creation. An image whose details were asked for and not read (read[i] false)
+ * has no known last use. KEEP_LATEST: in each repository (of every tag, normalised), the
+ * cfg->keep_latest images used last (then created last, then by ID) are kept; those in use
+ * count. Returns 0 or -ENOMEM. */
+int dc_retain_annotate(dc_resource_list_t *imgs, const int64_t *last_tag_ns, const bool *read,
+                       const dc_resource_list_t *cs, const dc_state_t *state, const dc_config_t *cfg);
 
 /* A container in a running state (running, paused, restarting). */
 bool dc_container_running(const dc_resource_t *c);

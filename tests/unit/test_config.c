@@ -841,9 +841,115 @@ static void test_value_too_long(void **state) {
   EXPECT_INVALID(LOAD0(), "PRUNE_FILTER_LABEL", "too long");
 }
 
+/* --- retention --- */
+
+static void test_retention_settings(void **state) {
+  (void)state;
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_false(dc_config_retention(&cfg));
+  env("KEEP_IMAGES", "postgres, redis:*,*/node:*");
+  env("KEEP_LATEST", "3");
+  env("KEEP_USED_WITHIN", "24h");
+  env("KEEP_STORAGE", "20GB");
+  env("STATE_FILE", "/state/docker-cleaner.json");
+  assert_rc(LOAD("--keep-images=registry.example.com:5000/team/*", "--keep-images", "app"), DC_CONFIG_OK);
+  /* The first flag replaces the variable's list, as for labels. */
+  assert_int_equal(cfg.nkeep_images, 2);
+  assert_true(dc_ref_pattern_match(&cfg.keep_images[0], "registry.example.com:5000/team/x:1"));
+  assert_true(dc_ref_pattern_match(&cfg.keep_images[1], "docker.io/library/app:latest"));
+  assert_int_equal(cfg.keep_latest, 3);
+  assert_true(cfg.has_used_within);
+  assert_true(cfg.used_cutoff_ns == NOW - 24 * 3600 * SEC);
+  assert_true(cfg.has_keep_storage);
+  assert_true(cfg.keep_storage == INT64_C(20) << 30);
+  assert_string_equal(cfg.state_file, "/state/docker-cleaner.json");
+  assert_true(dc_config_retention(&cfg) && dc_config_needs_last_use(&cfg));
+  reset(NULL);
+  env("KEEP_IMAGES", "postgres, redis:*,*/node:*");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_int_equal(cfg.nkeep_images, 3);
+  assert_true(dc_ref_pattern_match(&cfg.keep_images[0], "docker.io/library/postgres:latest"));
+  assert_true(dc_ref_pattern_match(&cfg.keep_images[2], "ghcr.io/x/node:20"));
+  assert_true(dc_config_retention(&cfg) && !dc_config_needs_last_use(&cfg));
+  /* A time: use since then counts. */
+  reset(NULL);
+  env("KEEP_USED_WITHIN", "2023-11-14T20:13:20Z");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_true(cfg.used_cutoff_ns == NOW - 2 * 3600 * SEC);
+  /* Empty variables are unset. */
+  reset(NULL);
+  env("KEEP_LATEST", "");
+  env("KEEP_STORAGE", "");
+  assert_rc(LOAD0(), DC_CONFIG_OK);
+  assert_false(dc_config_retention(&cfg));
+}
+
+/* docker's --keep-storage units (go-units RAMInBytes): binary, any case, optional i and b. */
+static void test_ram_sizes(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    int64_t want; /* -1: refused */
+  } t[] = {
+      {"0", 0}, {"100", 100}, {"1k", 1024}, {"1K", 1024}, {"1kb", 1024}, {"1KiB", 1024}, {"1 MB", 1 << 20},
+      {"20GB", INT64_C(20) << 30}, {"1.5g", INT64_C(1610612736)}, {"2t", INT64_C(2) << 40}, {"1p", INT64_C(1) << 50},
+      {"0.5k", 512}, {"4096p", INT64_C(1) << 62}, {"4097p", -1}, {"", -1}, {"-1", -1}, {"1x", -1}, {"k", -1},
+      {"1.k", -1}, {"1  k", -1}, {"1e3", -1}, {"99999999999999999999", -1}, {"1gbb", -1}, {" 1", -1},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    int64_t v = 12345;
+    int rc = dc_parse_ram_size(t[i].in, &v);
+    if ((t[i].want < 0) != (rc < 0) || (rc == 0 && v != t[i].want)) {
+      print_error("\"%s\": rc %d, %lld; expected %lld\n", t[i].in, rc, (long long)v, (long long)t[i].want);
+      fail();
+    }
+  }
+}
+
+static void test_bad_retention(void **state) {
+  (void)state;
+  expect_bad_env("KEEP_LATEST", "-1");
+  expect_bad_env("KEEP_LATEST", "two");
+  expect_bad_env("KEEP_LATEST", "10001");
+  expect_bad_env("KEEP_USED_WITHIN", "yesterday");
+  expect_bad_env("KEEP_STORAGE", "20 gigs");
+  expect_bad_env("KEEP_STORAGE", "-5GB");
+  expect_bad_env("STATE_FILE", "/state/");
+  env_n = 0;
+  env("STATE_FILE", "/state/a\nb");
+  EXPECT_INVALID(LOAD0(), "STATE_FILE", "/state/a?b"); /* shown on one line */
+  /* A bad pattern names the setting and the pattern. */
+  env_n = 0;
+  env("KEEP_IMAGES", "postgres,Bad/Upper");
+  EXPECT_INVALID(LOAD0(), "KEEP_IMAGES", "Bad/Upper");
+  env_n = 0;
+  EXPECT_INVALID(LOAD("--keep-latest="), "--keep-latest", "");
+  /* Retention with neither images nor build cache to govern. */
+  env_n = 0;
+  env("CLEANUP_IMAGES", "false");
+  env("CLEANUP_BUILD_CACHE", "false");
+  env("KEEP_LATEST", "2");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_one_line();
+  assert_contains(err, "KEEP_");
+  /* More than DC_REF_PATTERNS_MAX patterns. */
+  static char many[DC_REF_PATTERNS_MAX * 4 + 8];
+  size_t o = 0;
+  for (int i = 0; i <= DC_REF_PATTERNS_MAX; i++)
+    o += (size_t)snprintf(many + o, sizeof(many) - o, "a%d,", i % 10);
+  env_n = 0;
+  env("KEEP_IMAGES", many);
+  assert_rc(LOAD0(), -EINVAL);
+  assert_one_line();
+  assert_contains(err, "too many");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_defaults, reset),
+      cmocka_unit_test_setup(test_retention_settings, reset),
+      cmocka_unit_test_setup(test_ram_sizes, reset),
+      cmocka_unit_test_setup(test_bad_retention, reset),
       cmocka_unit_test_setup(test_every_variable, reset),
       cmocka_unit_test_setup(test_prune_volumes_alias, reset),
       cmocka_unit_test_setup(test_booleans_any_case, reset),

@@ -28,6 +28,13 @@ typedef struct row {
   bool prune_all, volumes_all;
   int64_t until_age_s; /* `until` this long before NOW_S; 0: none */
   const char *reap;    /* REAP_LABEL; reaper age 3600 s */
+  /* retention: the image's digests, facts the run fills in, and the settings */
+  const char *digests;
+  bool refs_truncated, newest;
+  int64_t last_use_age_s;   /* last used this long before NOW_S; 0: not set (unknown) */
+  const char *keep[2];      /* KEEP_IMAGES patterns */
+  int keep_latest;
+  int64_t used_within_s;    /* KEEP_USED_WITHIN: this long before NOW_S; 0: none */
   /* the engine */
   bool podman, dry;
   /* the answer */
@@ -110,6 +117,28 @@ static const row_t rows[] = {
     {"cache used after until", DC_BUILD_CACHE, "b1", .state = "regular", .age_s = 60, .until_age_s = 3600, .want = K, .why = DC_WHY_TOO_NEW},
     {"cache never used goes whatever until", DC_BUILD_CACHE, "b1", .state = "regular", .age_s = NO_AGE, .until_age_s = 3600, .want = R},
     {"cache: labels are not read", DC_BUILD_CACHE, "b1", .state = "regular", .labels = "{\"docker-cleaner.protect\":\"\"}", .want = R},
+    /* --- retention: KEEP_IMAGES, KEEP_LATEST, KEEP_USED_WITHIN (images), and the build cache --- */
+    {"keep pattern wins over PRUNE_ALL", DC_IMAGES, "sha256:i1", .tags = "[\"postgres:16\"]", .keep = {"postgres:*"}, .prune_all = true, .want = K, .why = DC_WHY_KEEP_PATTERN},
+    {"keep pattern: any tag of several", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\", \"docker.io/library/redis:7\"]", .keep = {"redis:7"}, .prune_all = true, .want = K, .why = DC_WHY_KEEP_PATTERN},
+    {"keep pattern by digest", DC_IMAGES, "sha256:i1", .tags = "[]", .digests = "[\"node@sha256:" HEX64 "\"]", .keep = {"node@sha256:" HEX64}, .want = K, .why = DC_WHY_KEEP_PATTERN},
+    {"keep pattern: no match", DC_IMAGES, "sha256:i1", .tags = "[\"postgres-exporter:1\"]", .keep = {"postgres:*"}, .prune_all = true, .want = R},
+    {"keep pattern: default tag only", DC_IMAGES, "sha256:i1", .tags = "[\"postgres:16\"]", .keep = {"postgres"}, .prune_all = true, .want = R},
+    {"keep pattern: protection still first", DC_IMAGES, "sha256:i1", .labels = "{\"docker-cleaner.protect\":\"\"}", .tags = "[\"postgres:16\"]", .keep = {"postgres:*"}, .want = K, .why = DC_WHY_PROTECTED},
+    {"in use wins over every retention rule", DC_IMAGES, "sha256:used-run", .tags = "[\"postgres:16\"]", .keep = {"postgres:*"}, .prune_all = true, .want = K, .why = DC_WHY_IN_USE},
+    {"too many references: kept", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .refs_truncated = true, .keep = {"other"}, .prune_all = true, .want = K, .why = DC_WHY_REFS_UNKNOWN},
+    {"too many references, no retention: the old rules", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .refs_truncated = true, .prune_all = true, .want = R},
+    {"newest of its repository", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .newest = true, .keep_latest = 2, .last_use_age_s = 10, .prune_all = true, .want = K, .why = DC_WHY_KEEP_LATEST},
+    {"not among the newest", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .keep_latest = 2, .last_use_age_s = 10, .prune_all = true, .want = R},
+    {"KEEP_LATEST without PRUNE_ALL: tagged stays", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .keep_latest = 2, .last_use_age_s = 10, .want = K, .why = DC_WHY_TAGGED},
+    {"KEEP_LATEST: last use unknown", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .keep_latest = 2, .prune_all = true, .want = K, .why = DC_WHY_LAST_USE_UNKNOWN},
+    {"used within: recently", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .last_use_age_s = 600, .used_within_s = 3600, .prune_all = true, .want = K, .why = DC_WHY_USED_RECENTLY},
+    {"used within: cold", DC_IMAGES, "sha256:i1", .tags = "[\"app:1\"]", .last_use_age_s = 7200, .used_within_s = 3600, .prune_all = true, .want = R},
+    {"used within: a dangling image recently used", DC_IMAGES, "sha256:i1", .tags = "[]", .last_use_age_s = 600, .used_within_s = 3600, .want = K, .why = DC_WHY_USED_RECENTLY},
+    {"used within: at the cut-off exactly stays", DC_IMAGES, "sha256:i1", .tags = "[]", .last_use_age_s = 3600, .used_within_s = 3600, .want = K, .why = DC_WHY_USED_RECENTLY},
+    {"used within: last use unknown", DC_IMAGES, "sha256:i1", .tags = "[]", .used_within_s = 3600, .want = K, .why = DC_WHY_LAST_USE_UNKNOWN},
+    {"cache used within", DC_BUILD_CACHE, "b1", .state = "regular", .age_s = 600, .used_within_s = 3600, .want = K, .why = DC_WHY_USED_RECENTLY},
+    {"cache used before the cut-off", DC_BUILD_CACHE, "b1", .state = "regular", .age_s = 7200, .used_within_s = 3600, .want = R},
+    {"cache never used goes (BuildKit's rule)", DC_BUILD_CACHE, "b1", .state = "regular", .age_s = NO_AGE, .used_within_s = 3600, .want = R},
     /* --- the reaper: labelled, older than REAP_AFTER (1 h), running or not --- */
     {"reap: labelled and old", DC_REAP, "c1", "c1", "running", "{\"ci\":\"\"}", .age_s = 7200, .reap = "ci", .want = R},
     {"reap: labelled, stopped", DC_REAP, "c1", "c1", "exited", "{\"ci\":\"x\"}", .age_s = 7200, .reap = "ci", .want = R},
@@ -192,6 +221,13 @@ static void test_rules_table(void **state) {
       cfg.reap[cfg.nreap++] = term(w->reap);
       cfg.reap_after_ns = S(3600);
     }
+    for (size_t k = 0; k < 2 && w->keep[k]; k++) {
+      char err[200];
+      assert_rc(dc_ref_pattern_compile(w->keep[k], &cfg.keep_images[cfg.nkeep_images++], err, sizeof(err)), 0);
+    }
+    cfg.keep_latest = w->keep_latest;
+    cfg.has_used_within = w->used_within_s != 0;
+    cfg.used_cutoff_ns = S(NOW_S - w->used_within_s);
     dc_resource_t r;
     memset(&r, 0, sizeof(r));
     r.id = (char *)w->id;
@@ -200,6 +236,10 @@ static void test_rules_table(void **state) {
     snprintf(r.driver, sizeof(r.driver), "%s", w->driver ? w->driver : "local");
     r.labels = json(w->labels);
     r.tags = json(w->tags);
+    r.digests = json(w->digests);
+    r.refs_truncated = w->refs_truncated;
+    r.newest_kept = w->newest;
+    r.last_use_ns = w->last_use_age_s ? S(NOW_S - w->last_use_age_s) : UNKNOWN;
     r.has_options = w->options;
     r.in_use = w->in_use;
     r.shared = w->shared;
@@ -221,6 +261,7 @@ static void test_rules_table(void **state) {
     assert_true(dc_selects(w->kind, &r, &cfg, &facts) == (w->want == DC_REMOVE));
     json_decref(r.labels);
     json_decref(r.tags);
+    json_decref(r.digests);
     dc_strset_free(&used);
     dc_strset_free(&reaped);
   }
@@ -265,11 +306,84 @@ static void test_use_sets(void **state) {
   dc_resource_list_free(&cs);
 }
 
+/* KEEP_STORAGE evicts only what is kept for being tagged or used recently. */
+static void test_budget_may_evict(void **state) {
+  (void)state;
+  for (int w = 0; w < DC_WHY__COUNT; w++) {
+    dc_verdict_t v = {DC_KEEP, (dc_why_t)w};
+    assert_int_equal(dc_budget_may_evict(v), w == DC_WHY_TAGGED || w == DC_WHY_USED_RECENTLY);
+  }
+  assert_false(dc_budget_may_evict((dc_verdict_t){DC_REMOVE, DC_WHY_SELECTED}));
+}
+
+static void image(dc_resource_t *r, const char *id, const char *tags, int64_t created_s) {
+  memset(r, 0, sizeof(*r));
+  r->id = strdup(id);
+  r->tags = json(tags);
+  r->created_ns = S(created_s);
+  r->size = -1;
+}
+
+/* Last use: the newest of LastTagTime, the newest container made from the image (removed
+ * ones too) and the state file; else the creation; unknown when the details were not read.
+ * KEEP_LATEST ranks each repository by it, an image with two tags of one repository once. */
+static void test_retain_annotate(void **state) {
+  (void)state;
+  dc_resource_list_t imgs = {calloc(6, sizeof(dc_resource_t)), 6};
+  image(&imgs.items[0], "sha256:a1", "[\"app:1\"]", 1000);           /* tagged at 5000 */
+  image(&imgs.items[1], "sha256:a2", "[\"app:2\", \"app:latest\"]", 2000); /* container at 4000 */
+  image(&imgs.items[2], "sha256:a3", "[\"docker.io/library/app:3\"]", 3000); /* nothing: created */
+  image(&imgs.items[3], "sha256:" HEX64, "[\"other/b:1\"]", 100);    /* state file: 6000 */
+  image(&imgs.items[4], "sha256:b2", "[\"other/b:2\"]", 200);         /* not read */
+  image(&imgs.items[5], "sha256:d", "[]", 50);                       /* dangling */
+  int64_t last_tag[6] = {S(5000), UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN};
+  bool read[6] = {true, true, true, true, false, true};
+  dc_resource_list_t cs = {calloc(2, sizeof(dc_resource_t)), 2};
+  container(&cs.items[0], "c1", "exited", "a2", NULL, NULL, NULL, true, false); /* removed by this run */
+  cs.items[0].created_ns = S(4000);
+  container(&cs.items[1], "c2", "exited", "sha256:a2", NULL, NULL, NULL, false, false);
+  cs.items[1].created_ns = S(3500);
+  dc_state_t st = {0};
+  assert_rc(dc_state_note(&st, "sha256:" HEX64, S(1)), 0);
+  assert_rc(dc_state_note(&st, HEX64, S(6000)), 0); /* the later sighting is kept */
+  dc_config_t cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.keep_latest = 1;
+  assert_rc(dc_retain_annotate(&imgs, last_tag, read, &cs, &st, &cfg), 0);
+  assert_true(imgs.items[0].last_use_ns == S(5000));
+  assert_true(imgs.items[1].last_use_ns == S(4000));
+  assert_true(imgs.items[2].last_use_ns == S(3000));
+  assert_true(imgs.items[3].last_use_ns == S(6000));
+  assert_true(imgs.items[4].last_use_ns == UNKNOWN);
+  assert_true(imgs.items[5].last_use_ns == S(50));
+  /* docker.io/library/app: a1 (5000) first; other/b: b1 (6000), b2 unknown sorts last. */
+  assert_true(imgs.items[0].newest_kept);
+  assert_false(imgs.items[1].newest_kept);
+  assert_false(imgs.items[2].newest_kept);
+  assert_true(imgs.items[3].newest_kept);
+  assert_false(imgs.items[4].newest_kept);
+  assert_false(imgs.items[5].newest_kept);
+  /* Two: a2 (two tags of app, counted once) joins a1; a3 stays out. */
+  cfg.keep_latest = 2;
+  assert_rc(dc_retain_annotate(&imgs, last_tag, read, &cs, &st, &cfg), 0);
+  assert_true(imgs.items[0].newest_kept && imgs.items[1].newest_kept && !imgs.items[2].newest_kept);
+  /* Ties on last use: created later first, then by ID. */
+  cfg.keep_latest = 1;
+  int64_t same[6] = {S(9000), S(9000), S(9000), UNKNOWN, UNKNOWN, UNKNOWN};
+  assert_rc(dc_retain_annotate(&imgs, same, NULL, NULL, NULL, &cfg), 0);
+  assert_true(imgs.items[2].newest_kept && !imgs.items[0].newest_kept && !imgs.items[1].newest_kept);
+  dc_state_free(&st);
+  dc_resource_list_free(&cs);
+  dc_resource_list_free(&imgs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rules_table),
       cmocka_unit_test(test_every_reason_covered),
       cmocka_unit_test(test_use_sets),
+      cmocka_unit_test(test_budget_may_evict),
+      cmocka_unit_test(test_retain_annotate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
