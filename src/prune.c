@@ -229,7 +229,7 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
 void prune_send(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_config_t *cfg = run->cfg;
-  const dc_filter_fields_t ff = dc_config_filter_fields(cfg);
+  dc_filter_fields_t ff = dc_config_filter_fields(cfg);
   char *filters;
   char query[sizeof(op->req.path)];
   int rc;
@@ -241,6 +241,12 @@ void prune_send(dc_op_t *op) {
      * a timestamp too, and cuts a duration down to whole seconds, which would keep records of
      * the second before the cut-off: it gets the cut-off itself. */
     unsigned until = dc_api_version_cmp(run->engine.version, DC_API_BUILD_UNTIL_TS) >= 0 ? DC_F_UNTIL : DC_F_UNTIL_AGE;
+    /* KEEP_USED_WITHIN is `until` on the last use, which is what BuildKit's `until` reads: the
+     * earlier of the two cut-offs is sent (select.c's build cache rule says the same). */
+    if (cfg->has_used_within && (!ff.has_until || cfg->used_cutoff_ns < ff.until_ns)) {
+      ff.has_until = true;
+      ff.until_ns = cfg->used_cutoff_ns;
+    }
     rc = dc_api_filters_build(&ff, until, NULL, dc_now_ns(), &filters);
   } else {
     rc = dc_api_filters_build(&ff, DC_F_UNTIL | DC_F_LABELS | DC_F_PROTECT,

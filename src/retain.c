@@ -477,7 +477,7 @@ static void send_cache_evict(dc_op_t *op) {
     char *fs = f ? json_dumps(f, JSON_COMPACT) : NULL;
     json_decref(f);
     char enc[400], q[420];
-    int rc = fs && dc_urlencode(enc, sizeof(enc), fs) == 0 ? 0 : -ENAMETOOLONG;
+    int rc = fs && dc_urlencode(enc, sizeof(enc), fs) >= 0 ? 0 : -ENAMETOOLONG;
     free(fs);
     if (rc == 0) {
       int n = snprintf(q, sizeof(q), "%sfilters=%s", run->cfg->prune_all ? "all=1&" : "", enc);

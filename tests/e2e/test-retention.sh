@@ -40,13 +40,25 @@ mk_sized() {
 
 # images_bytes: what images and build cache take by the engine's own account: LayersSize plus
 # the build cache records not shared with images (as `docker system df` sums them).
+system_df() {
+	if [ "$DC_ENGINE" = docker20 ] || is_podman; then api GET /system/df; else
+		curl -sS --fail-with-body --max-time 60 --unix-socket "$DC_ENGINE_SOCK" \
+			"http://d/v1.44/system/df?type=image&type=build-cache"
+	fi
+}
+# unique_bytes ID: what removing the image frees by the engine's account (its Size less its
+# SharedSize in /system/df; the containerd store counts content and snapshot both).
+unique_bytes() {
+	system_df | jq --arg id "$(bare "$1")" \
+		'[.Images[] | select((.Id | ltrimstr("sha256:")) == $id) | .Size - ([.SharedSize, 0] | max)][0]'
+}
 images_bytes() {
 	local df
-	if [ "$DC_ENGINE" = docker20 ] || is_podman; then df="$(api GET /system/df)"; else
-		df="$(curl -sS --fail-with-body --max-time 60 --unix-socket "$DC_ENGINE_SOCK" \
-			"http://d/v1.44/system/df?type=image&type=build-cache")"
-	fi
-	jq '(.LayersSize // 0) + ([.BuildCache // [] | .[] | select(.Shared | not) | .Size] | add // 0)' <<<"$df"
+	df="$(system_df)"
+	# Podman 4.3 reports LayersSize 0: there the images' sizes are summed (one entry per tag,
+	# so per distinct ID; the test's images share no layers).
+	jq '(if (.LayersSize // 0) > 0 then .LayersSize else ([.Images // [] | unique_by(.Id) | .[] | .Size] | add // 0) end)
+		+ ([.BuildCache // [] | .[] | select(.Shared | not) | .Size] | add // 0)' <<<"$df"
 }
 
 JSON=(LOG_FORMAT=json)
@@ -176,9 +188,9 @@ reset_engine
 declare -a big
 for v in 1 2 3 4; do big[v]="$(mk_sized "big$v" 2048)"; done # 2 MiB each, big1 the coldest
 before="$(images_bytes)"
-size1="$(d image inspect -f '{{.Size}}' "${big[1]}")"
-# Within budget once 2.5 images' worth is freed: big1, big2 and big3 go, big4 stays.
-budget=$((before - size1 * 5 / 2))
+u1="$(unique_bytes "${big[1]}")" u2="$(unique_bytes "${big[2]}")" u3="$(unique_bytes "${big[3]}")"
+# Within budget once big1, big2 and half of big3 are freed: big1, big2 and big3 go, big4 stays.
+budget=$((before - u1 - u2 - u3 / 2))
 run_cleaner "${JSON[@]}" DRY_RUN=true KEEP_STORAGE="$budget" KEEP_IMAGES="${LOCAL}testbase"
 assert_exit 0
 dry=$RUNS
@@ -191,7 +203,7 @@ assert_exists image "${big[4]}" "within budget without it"
 assert_exists image testbase:latest "KEEP_IMAGES: never evicted"
 after="$(images_bytes)"
 assert_le "$after" "$budget" "bytes of images and build cache after the run (engine's /system/df)"
-assert_gt $((after + size1)) "$budget" "one eviction fewer would not have been within budget"
+assert_gt $((after + u3)) "$budget" "one eviction fewer would not have been within budget"
 assert_eq "$(budget_evicted "$dry")" "$(budget_evicted "$RUNS")" "budget evictions, dry run vs real run, in order"
 assert_eq "$(printf '%s\n' "$(bare "${big[1]}")" "$(bare "${big[2]}")" "$(bare "${big[3]}")")" \
 	"$(budget_evicted "$RUNS")" "eviction order"
@@ -201,4 +213,46 @@ run_cleaner KEEP_STORAGE=1 KEEP_IMAGES="${LOCAL}testbase,${LOCAL}big4"
 assert_exit 0
 grep -q "cannot be met" "$WORK/run$RUNS.err" || fail "no warning that the budget cannot be met"
 assert_exists image "${big[4]}" "matched by KEEP_IMAGES"
+
+# Build cache and images in one LRU order (Docker: Podman has no build cache). The records are
+# used after the cut-off, so KEEP_USED_WITHIN keeps them from the normal pass, and made before
+# the images: the budget evicts them first (one prune each, by ID), then the colder image.
+if is_docker; then
+	reset_engine
+	cut_after
+	mk_build_cache bcx
+	big5="$(mk_sized big5 2048)"
+	big6="$(mk_sized big6 2048)"
+	df="$(system_df)"
+	records="$(jq -r '[.BuildCache // [] | .[] | select((.Shared | not) and (.InUse | not) and .LastUsedAt != null)]
+		| sort_by(.LastUsedAt) | .[].ID' <<<"$df")"
+	cache_bytes="$(jq '[.BuildCache // [] | .[] | select((.Shared | not) and (.InUse | not) and .LastUsedAt != null) | .Size] | add // 0' <<<"$df")"
+	[ -n "$records" ] || die "no build cache record to evict"
+	before="$(images_bytes)"
+	u5="$(unique_bytes "$big5")"
+	budget=$((before - cache_bytes - u5 / 2))
+	within="$(rfc3339_of "$CUT_NS")"
+	set -- KEEP_STORAGE="$budget" KEEP_USED_WITHIN="$within" KEEP_IMAGES="${LOCAL}testbase,${LOCAL}bcx"
+	run_cleaner "${JSON[@]}" DRY_RUN=true "$@"
+	assert_exit 0
+	dry=$RUNS
+	run_cleaner "${JSON[@]}" "$@"
+	assert_exit 0
+	left="$(build_cache_df | jq -r '.BuildCache // [] | .[].ID')"
+	for r in $records; do
+		grep -qxF "$r" <<<"$left" && fail "build cache record $r (evictable, colder than every image) is still there"
+	done
+	assert_gone image "$big5" "the coldest image, after the build cache"
+	assert_exists image "$big6" "within budget without it"
+	assert_exists image bcx:latest "KEEP_IMAGES"
+	assert_le "$(images_bytes)" "$budget" "bytes after the run with build cache (engine's /system/df)"
+	assert_eq "$(budget_evicted "$dry")" "$(budget_evicted "$RUNS")" "budget evictions with build cache, dry vs real, in order"
+	assert_eq "$(jq -r 'select(.event == "budget") | [.evicted[].type] | unique | join(",")' "$WORK/run$RUNS.out")" \
+		"build_cache,image" "evicted kinds"
+	assert_eq "$(jq -r 'select(.event == "budget") | .evicted[-1].id' "$WORK/run$RUNS.out")" "$big5" \
+		"the last eviction is the image (the records were used before it)"
+	assert_eq "$(jq -r 'select(.event == "deleted" and .type == "build_cache") | .id' "$WORK/run$RUNS.out" | sort)" \
+		"$(sort <<<"$records")" "build cache records named as deleted"
+fi
+
 finish
