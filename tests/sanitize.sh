@@ -10,9 +10,10 @@
 # Fails on a failed test and on any sanitizer or valgrind report, even one a test did not
 # notice: reports go to files in BUILD/reports/, counted at the end. The e2e tests start
 # their own engines (tests/engines/engine.sh; DC_ENGINE_DIR and DC_POOL_BASE are honoured).
-# The e2e tests run on DC_SANITIZE_ENGINES (default: docker20;docker26;podman), not on the whole
-# matrix that `make test` covers: what the checkers look at is the cleaner's own memory, which
-# the protocol and fault tests exercise on every engine's replies, and three more engines under
+# The e2e tests run on DC_SANITIZE_ENGINES under ASan (default: docker20;docker26;podman) and on
+# DC_VALGRIND_ENGINES under valgrind (default: docker26), not on the whole matrix that `make
+# test` covers: what the checkers look at is the cleaner's own memory, which the protocol and
+# fault tests exercise on every engine's replies (under both checkers), and more engines under
 # valgrind would take CI past its 30 minutes on a 2-core machine.
 # Extra configure arguments: DC_CMAKE_ARGS. Parallelism: DC_JOBS (default: 4).
 set -uo pipefail
@@ -55,7 +56,7 @@ asan)
 valgrind)
 	command -v valgrind >/dev/null || { echo "sanitize.sh: valgrind not installed (apt-get install valgrind)" >&2; exit 2; }
 	BUILD="$ROOT/build-valgrind"
-	configure_and_build "$BUILD"
+	DC_SANITIZE_ENGINES="${DC_VALGRIND_ENGINES:-docker26}" configure_and_build "$BUILD"
 	REPORTS="$BUILD/reports"
 	rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 	# -q: only errors reach the log (one file per process); definite leaks are errors, other
