@@ -522,7 +522,7 @@ int dc_parse_ram_size(const char *s, int64_t *out) {
   if (!isdigit((unsigned char)*p))
     return -EINVAL;
   for (; isdigit((unsigned char)*p); p++) {
-    if (whole > (INT64_C(1) << 62))
+    if (whole > (INT64_C(1) << 62) / 10) /* more than 2^62 bytes, whatever the unit */
       return -EINVAL;
     whole = whole * 10 + (*p - '0');
   }
