@@ -268,6 +268,11 @@ static int parse_retention(dc_config_t *cfg, const struct raw *raws, const struc
     if (r->value && !*r->value && r->origin[0] == '-')
       return dc_config_fail(err, errlen, r->origin, "", "expected a value");
   }
+  if (cfg->has_keep_storage && !cfg->images) {
+    snprintf(err, errlen, "conflicting settings: %s needs CLEANUP_IMAGES=true (the budget is kept by evicting images "
+             "and build cache in one order)", ks->origin);
+    return -EINVAL;
+  }
   if (dc_config_retention(cfg) && !cfg->images && !cfg->build_cache) {
     snprintf(err, errlen, "conflicting settings: the KEEP_* and STATE_FILE settings govern images and build "
              "cache, and CLEANUP_IMAGES and CLEANUP_BUILD_CACHE are both false");

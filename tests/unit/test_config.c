@@ -932,6 +932,13 @@ static void test_bad_retention(void **state) {
   assert_rc(LOAD0(), -EINVAL);
   assert_one_line();
   assert_contains(err, "KEEP_");
+  /* The budget is kept by the images operation. */
+  env_n = 0;
+  env("CLEANUP_IMAGES", "false");
+  env("KEEP_STORAGE", "10GB");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_one_line();
+  assert_contains(err, "KEEP_STORAGE needs CLEANUP_IMAGES");
   /* More than DC_REF_PATTERNS_MAX patterns. */
   static char many[DC_REF_PATTERNS_MAX * 4 + 8];
   size_t o = 0;
