@@ -45,6 +45,15 @@ def test(fn):
     return fn
 
 
+def run(rules, env=None, **kw):
+    """tp.run, then no crash: no sanitizer or allocator report, an exit status of 0, 1 or 2."""
+    e = {k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS") if k in os.environ}
+    e.update(env or {})
+    res = tp.run(rules, env=e, **kw)
+    tf.no_crash(res)
+    return res
+
+
 def rfc3339(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
@@ -138,7 +147,7 @@ def test_build_prune_until_is_keep_used_within():
                      ({"KEEP_USED_WITHIN": "48h", "PRUNE_FILTER_UNTIL": "24h"}, 2 * day),
                      ({"KEEP_USED_WITHIN": "24h", "PRUNE_FILTER_UNTIL": "1h"}, day)):
         before = time.time()
-        res = tp.run([ping_rule("1.45"), generic_inspect("/v1.45"), delete_ok("/v1.45")] + engine_rules("1.45"),
+        res = run([ping_rule("1.45"), generic_inspect("/v1.45"), delete_ok("/v1.45")] + engine_rules("1.45"),
                      env=env)
         after_t = time.time()
         eq(res.rc, 0, "exit status with %r\n%s" % (env, res.dump()))
@@ -160,7 +169,7 @@ def test_build_prune_until_age_before_1_45():
     for env, age in (({"KEEP_USED_WITHIN": "24h"}, 86400),
                      ({"KEEP_USED_WITHIN": "24h", "PRUNE_FILTER_UNTIL": "48h"}, 2 * 86400)):
         before = time.time()
-        res = tp.run([ping_rule("1.41"), generic_inspect("/v1.41"), delete_ok("/v1.41")] + engine_rules("1.41"),
+        res = run([ping_rule("1.41"), generic_inspect("/v1.41"), delete_ok("/v1.41")] + engine_rules("1.41"),
                      env=env)
         after_t = time.time()
         eq(res.rc, 0, "exit status with %r\n%s" % (env, res.dump()))
@@ -226,7 +235,7 @@ def cache_case(extra_reply=None, dry=False):
            "CLEANUP_NETWORKS": "false", "LOG_FORMAT": "json"}
     if dry:
         env["DRY_RUN"] = "true"
-    return tp.run(cache_rules(records, replies), env=env)
+    return run(cache_rules(records, replies), env=env)
 
 
 @test
@@ -305,7 +314,7 @@ def test_inspect_failures_keep_the_image():
             if storage:
                 # A budget of 0: everything the rules let go is evicted, the unread image not.
                 env["KEEP_STORAGE"] = "0"
-            res = tp.run(inspect_failure_rules(bad, with_df=storage), env=env)
+            res = run(inspect_failure_rules(bad, with_df=storage), env=env)
             label = "%s%s" % (what, " with KEEP_STORAGE=0" if storage else "")
             eq(res.rc, 0, "exit status (%s)\n%s" % (label, res.dump()))
             eq(len(inspects(res)), 3, "inspects (%s)" % label)
@@ -361,7 +370,7 @@ def test_disk_usage_failing_budget_not_applied():
                  dict(rule, method="GET", path=V + "/system/df?type=image&type=build-cache", exact=True),
                  inspect_rule(iid(A), body=inspect(iid(A))), inspect_rule(iid(B), body=inspect(iid(B))),
                  delete_ok()] + engine_rules("1.45")
-        res = tp.run(rules, env={"KEEP_USED_WITHIN": "24h", "KEEP_STORAGE": "0", "CLEANUP_CONTAINERS": "false",
+        res = run(rules, env={"KEEP_USED_WITHIN": "24h", "KEEP_STORAGE": "0", "CLEANUP_CONTAINERS": "false",
                                  "CLEANUP_NETWORKS": "false"})
         eq(res.rc, 0, "exit status (%s)\n%s" % (what, res.dump()))
         tp.wire_rules(res)
@@ -407,7 +416,7 @@ def test_podman_disk_usage_by_bare_id():
              inspect_rule(iid(C), v=PODMAN_V, body=podman_inspect(C, t0 + 200)),
              delete_ok(PODMAN_V),
              {"method": "POST", "path": PODMAN_V + "/build/prune", "status": 404, "body": ""}] + engine_rules("1.41")
-    res = tp.run(rules, env={"KEEP_STORAGE": "2500", "KEEP_USED_WITHIN": "1h", "CLEANUP_CONTAINERS": "false",
+    res = run(rules, env={"KEEP_STORAGE": "2500", "KEEP_USED_WITHIN": "1h", "CLEANUP_CONTAINERS": "false",
                              "CLEANUP_NETWORKS": "false", "LOG_FORMAT": "json"})
     eq(res.rc, 0, "exit status\n" + res.dump())
     tp.wire_rules(res)
@@ -458,7 +467,7 @@ def test_inspects_capped():
              {"method": "GET", "path": V + "/images/json", "body": imgs},
              {"method": "GET", "path": V + "/images/sha256%3A", "body": inspect(iid("f"), rfc3339(now - 60))},
              delete_ok()] + engine_rules("1.45")
-    res = tp.run(rules, env=dict(IMAGES_ONLY, KEEP_USED_WITHIN="24h", LOG_FORMAT="json"), peek_ms=1, timeout=110)
+    res = run(rules, env=dict(IMAGES_ONLY, KEEP_USED_WITHIN="24h", LOG_FORMAT="json"), peek_ms=1, timeout=110)
     eq(res.rc, 0, "exit status\n" + res.dump()[:4000])
     ins = inspects(res)
     eq(len(ins), INSPECT_MAX, "inspects")
@@ -520,7 +529,7 @@ STATE_ENV = {"KEEP_USED_WITHIN": "24h", "CLEANUP_CONTAINERS": "false", "CLEANUP_
 def test_state_file_dry_run_does_not_write():
     s = StateDir()
     try:
-        res = tp.run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path, DRY_RUN="true"))
+        res = run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path, DRY_RUN="true"))
         eq(res.rc, 0, "exit status\n" + res.dump())
         eq(os.listdir(s.dir), [], "files in the state directory after a dry run")
         eq(warnings(res), [], "warnings")
@@ -533,7 +542,7 @@ def test_state_file_written_with_images_in_use():
     s = StateDir()
     try:
         t0 = int(time.time())
-        res = tp.run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path))
+        res = run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path))
         t1 = int(time.time()) + 1
         eq(res.rc, 0, "exit status\n" + res.dump())
         eq(warnings(res), [], "warnings\n" + res.dump())
@@ -558,7 +567,7 @@ def test_state_file_corrupt_is_one_warning():
                 f.write(corrupt)
             if os.geteuid() == 0:
                 os.chown(s.path, RUN_UID, RUN_UID)
-            res = tp.run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path))
+            res = run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path))
             eq(res.rc, 0, "exit status with %r\n%s" % (corrupt, res.dump()))
             w = warnings(res)
             eq(len(w), 1, "warnings with %r\n%s" % (corrupt, res.dump()))
@@ -576,7 +585,7 @@ def test_state_file_corrupt_is_one_warning():
 def test_state_file_unwritable_directory():
     s = StateDir(writable=False)
     try:
-        res = tp.run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path))
+        res = run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path))
         eq(res.rc, 0, "exit status\n" + res.dump())
         w = warnings(res)
         eq(len(w), 1, "warnings\n" + res.dump())
@@ -597,7 +606,7 @@ def test_state_file_sighting_keeps_image():
         seen = int(time.time()) - 3600
         with open(s.path, "w") as f:
             f.write('{"version":1,"images":{\n"%s":%d\n}}\n' % ("c" * 64, seen))
-        res = tp.run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path, LOG_FORMAT="json"))
+        res = run(state_rules(), env=dict(STATE_ENV, STATE_FILE=s.path, LOG_FORMAT="json"))
         eq(res.rc, 0, "exit status\n" + res.dump())
         eq(warnings(res), [], "warnings")
         eq(image_deletes(res), [], "removals")
@@ -620,7 +629,7 @@ def tp_time(t):
 @test
 def test_keep_images_bad_pattern_no_connection():
     for bad in ("name@sha256:zz", "UPPER/Case:1", "repo:tag:extra", "postgres,  ,@sha256:1"):
-        res = tp.run([ping_rule("1.45")] + engine_rules("1.45"), env={"KEEP_IMAGES": bad})
+        res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"KEEP_IMAGES": bad})
         eq(res.rc, 2, "exit status with %r\n%s" % (bad, res.dump()))
         eq(len(res.connections), 0, "connections with %r" % bad)
         line = tp.one_stderr_line(res)
