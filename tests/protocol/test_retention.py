@@ -283,6 +283,30 @@ def test_cache_eviction_engine_removes_more():
     eq(warnings(res), ["the engine removed build cache %s along with %s" % (other, G1)], "warnings")
 
 
+@test
+def test_cache_eviction_failure_counted():
+    """An eviction the engine refuses: the next is still sent, the run ends partial (exit 1),
+    and the failure is counted among the removals the images operation made, evictions
+    included (it said "1 of 0 removals failed")."""
+    now = time.time()
+    records = [cache_record(G1, 1000, now - 3 * 3600), cache_record(G2, 1000, now - 2 * 3600),
+               cache_record(G3, 1000, now - 1 * 3600)]
+    rules = cache_rules(records, {G2: {"CachesDeleted": [G2], "SpaceReclaimed": 1000}})
+    rules.insert(1, {"method": "POST", "path": evict_path(G1), "exact": True, "status": 500,
+                     "body": {"message": "cannot remove"}})
+    res = run(rules, env={"KEEP_USED_WITHIN": "24h", "KEEP_STORAGE": "1500", "CLEANUP_CONTAINERS": "false",
+                          "CLEANUP_NETWORKS": "false"})
+    eq(res.rc, 1, "exit status\n" + res.dump())
+    eq([p for p in res.paths("POST") if "%22id%22" in p], [evict_path(G1), evict_path(G2)], "evictions")
+    check("Deleted build cache g20000000000 desc g20000" in res.stdout, "the second eviction is not reported",
+          res.dump())
+    check(re.search(r"^images +failed +0 deleted .* 1 of 2 removals failed; last: build cache desc g10000: "
+                    r"HTTP 500: cannot remove$", res.stdout, re.M), "the images operation's line", res.dump())
+    eq(warnings(res), ["docker-cleaner: warn: could not evict build cache desc g10000: HTTP 500: cannot remove",
+                       "docker-cleaner: warn: images: 1 of 2 removals failed; last: build cache desc g10000: "
+                       "HTTP 500: cannot remove"], "warnings")
+
+
 # --- 3. an inspect that fails ---
 
 A, B, C, D = "a", "b", "c", "d"
