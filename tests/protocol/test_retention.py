@@ -409,6 +409,26 @@ def test_disk_usage_failing_budget_not_applied():
         check("storage budget" not in res.stderr, "budget arithmetic printed (%s)" % what, res.dump())
 
 
+@test
+def test_disk_usage_busy_is_retried():
+    """Docker computes one disk-usage report at a time: "already running" is asked again (twice
+    here), and the budget is then applied as usual."""
+    now = time.time()
+    records = [cache_record(G1, 1000, now - 3 * 3600), cache_record(G2, 1000, now - 2 * 3600),
+               cache_record(G3, 1000, now - 1 * 3600)]
+    rules = cache_rules(records, {G1: {"CachesDeleted": [G1], "SpaceReclaimed": 1000},
+                                  G2: {"CachesDeleted": [G2], "SpaceReclaimed": 1000}})
+    rules.insert(1, {"method": "GET", "path": V + "/system/df?type=image&type=build-cache", "exact": True, "times": 2,
+                     "status": 500, "body": {"message": "a disk usage operation is already running"}})
+    res = run(rules, env={"KEEP_USED_WITHIN": "24h", "KEEP_STORAGE": "1500", "CLEANUP_CONTAINERS": "false",
+                          "CLEANUP_NETWORKS": "false"})
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    tp.wire_rules(res)
+    eq(len([p for p in res.paths("GET") if p == V + "/system/df?type=image&type=build-cache"]), 3, "disk usage asked")
+    eq([p for p in res.paths("POST") if "%22id%22" in p], [evict_path(G1), evict_path(G2)], "evictions")
+    eq(warnings(res), [], "warnings")
+
+
 # --- 6. Podman's disk-usage shape ---
 
 PODMAN_V = "/v1.41"
