@@ -215,6 +215,8 @@ void retain_start_evictions(dc_op_t *op);
 void retain_dry_evictions(dc_op_t *op);
 /* Are build cache evictions still to send or in flight? */
 bool retain_busy(const dc_op_t *op);
+/* How many build cache evictions the budget planned (counted among op's removals). */
+size_t retain_evictions(const dc_op_t *op);
 /* Cut short (deadline, signal): a build cache eviction in flight is named as possibly removed. */
 void retain_cut(dc_run_t *run);
 /* At the end of a real run: the state file, written. */

@@ -119,7 +119,9 @@ static void removals_done(dc_op_t *op) {
   if (op->next < op->nsel || op->inflight > 0 || op_terminal(op) || op->run->stopping || retain_busy(op))
     return;
   if (op->failures)
-    op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel, op->last_error);
+    /* The budget's build cache evictions are among the removals (and may be all of them). */
+    op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel + retain_evictions(op),
+           op->last_error);
   else
     op_end(op, OP_OK, NULL);
 }

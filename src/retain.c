@@ -524,6 +524,11 @@ bool retain_busy(const dc_op_t *op) {
   return rt && op->kind == DC_IMAGES && (rt->cache_inflight || rt->next_cache < rt->ncache_evict);
 }
 
+size_t retain_evictions(const dc_op_t *op) {
+  const dc_retain_t *rt = op->run->retain;
+  return rt && op->kind == DC_IMAGES ? rt->ncache_evict : 0;
+}
+
 void retain_dry_evictions(dc_op_t *op) {
   dc_retain_t *rt = op->run->retain;
   if (!rt || op->kind != DC_IMAGES)

@@ -39,8 +39,12 @@ time.monotonic() when it happened:
     {"event": "connect", "conn": n}
     {"event": "request", "conn": n, "seq": k, "raw": <request bytes as latin-1>, "method",
      "path", "body_len", "rule": index or null, "eof_before_answer": bool}
+    {"event": "replying", "conn": n, "seq": k}   (just before a reply's first byte is written)
     {"event": "answered", "conn": n, "seq": k, "status": s}
     {"event": "close", "conn": n, "partial": <bytes of an unfinished request>}
+A request is in flight at the client from its "request" to its "replying": the client cannot
+send anything in answer to a reply before its "replying" is in the record ("answered" is
+written after the reply, and may follow the client's next request on another connection).
 eof_before_answer is true when the client half-closed (or closed) its side before the reply
 was written: a real engine would have cancelled the request.
 
@@ -198,6 +202,7 @@ class Engine:
                         return
                     self.record(event="answered", conn=n, seq=seq, status=rule.get("status", 200))
                     continue
+                self.record(event="replying", conn=n, seq=seq)
                 close = self.respond(conn, rule)
                 self.record(event="answered", conn=n, seq=seq, status=rule.get("status", 200))
                 with self.lock:
