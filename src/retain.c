@@ -446,7 +446,7 @@ static void on_cache_evict(dc_request_t *req, int status, dc_http_response_t *re
       if (hit != r) {
         char id[80];
         dc_printable(id, sizeof(id), res.ids[i]);
-        dc_warn("the engine removed build cache %s along with %s", id, r->id);
+        dc_warn("the engine removed build cache %s when asked to remove %s", id, r->id);
       }
       dc_report_deleted(DC_BUILD_CACHE, res.ids[i], hit ? hit->name : NULL, hit ? hit->size : -1);
       rt->cache_evicted++;
