@@ -16,8 +16,9 @@ N/8 of them, so most images are unused), N anonymous volumes.
 For retention (KEEP_USED_WITHIN, KEEP_LATEST, KEEP_STORAGE) every image also has its
 GET /images/{id}/json reply (an exact rule each) and GET /system/df?type=image&type=build-cache is
 served: each image is the shared base layer plus a layer of its own (10 MB + (i % 97) x 100 KB),
-Created 40 days before the capture, one tagged image in four tagged an hour before the capture
-(hot), the other tagged ones 30 days before, the dangling ones never (Go's zero time, as Docker).
+Created 40 days ago, one tagged image in four tagged an hour ago (hot), the other tagged ones 30
+days ago, the dangling ones never (Go's zero time, as Docker); the containers were created
+within the last hours (the capture's time, shifted to now).
 """
 import calendar
 import copy
@@ -43,7 +44,11 @@ def main():
     nimg = max(1, n // 2)
     used = max(1, n // 8)
     ins, dfi = s["inspect"], s["df_image"]["Image"]
-    t0 = int(calendar.timegm(time.strptime(ins["Created"][:19], "%Y-%m-%dT%H:%M:%S")))
+    # Times are relative to now (the capture moment shifted to it), so that "an hour ago" stays
+    # an hour ago however old the capture is.
+    captured = int(calendar.timegm(time.strptime(ins["Created"][:19], "%Y-%m-%dT%H:%M:%S")))
+    shift = max(0, int(time.time()) - captured)
+    t0 = captured + shift
     base_layer, base_size = ins["RootFS"]["Layers"][0], dfi["SharedSize"]
     images, inspects, dfimages = [], [], []
     layers_size = base_size
@@ -85,7 +90,7 @@ def main():
         dfimages[i % used]["Containers"] += 1
         c["ImageID"] = img["Id"]
         c["Image"] = img["RepoTags"][0] if img["RepoTags"] else img["Id"]
-        c["Created"] = s["container"]["Created"] - i
+        c["Created"] = s["container"]["Created"] + shift - i
         if i % 10 == 0:
             c["State"], c["Status"] = "running", "Up 3 hours"
         elif i % 2:

@@ -6,6 +6,8 @@
 #   bench/inventory.sh createrate only measure how fast the real engine creates containers
 #   bench/inventory.sh retention  the retention overhead on the same fake inventory (issue 14):
 #                                 cases a/b/c, request counts from the fake engine's record
+#   bench/inventory.sh retention-real   the inspects' cost on the real engine (2,500 images)
+#   bench/inventory.sh retention-report the retention table again from $BENCH_OUT/inventory
 #
 # Why a fake engine: 10,000 real containers take too long to create on the 2-core machine (the
 # create rate measured here is printed and extrapolated; see bench/README.md). The fake engine
@@ -106,6 +108,7 @@ dry_runs() {
 fake_run() { # N: REPS dry runs against a fake engine serving N containers
 	local n="$1" fsock="$WORK/fake-$1.sock" fpid
 	python3 "$REPO/bench/gen_inventory.py" "$WORK/samples.json" "$n" "$WORK/script-$n.json" >"$WORK/sizes-$n.json"
+	rm -f "$WORK/fake-$n.out"
 	python3 "$REPO/bench/fake_inventory.py" "$fsock" "$WORK/script-$n.json" /dev/null >"$WORK/fake-$n.out" 2>&1 &
 	fpid=$!
 	for _ in $(seq 100); do grep -q ready "$WORK/fake-$n.out" 2>/dev/null && break; sleep 0.1; done
@@ -133,7 +136,7 @@ ret_env() { # CASE: the retention variables of that case
 ret_run() { # N
 	local n="$1" fsock="$WORK/fake-ret-$1.sock" rec="$WORK/rec-$1.jsonl" fpid r c first t0 ms rss cpu load tag
 	python3 "$REPO/bench/gen_inventory.py" "$WORK/samples.json" "$n" "$WORK/script-$n.json" >"$WORK/sizes-$n.json"
-	rm -f "$rec" "$WORK"/ret-"$n"-?.txt
+	rm -f "$rec" "$WORK"/ret-"$n"-?.txt "$WORK/fake-ret-$n.out" # (an old "ready" would be seen too early)
 	python3 "$REPO/bench/fake_inventory.py" "$fsock" "$WORK/script-$n.json" "$rec" >"$WORK/fake-ret-$n.out" 2>&1 &
 	fpid=$!
 	for _ in $(seq 100); do grep -q ready "$WORK/fake-ret-$n.out" 2>/dev/null && break; sleep 0.1; done
