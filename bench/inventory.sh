@@ -4,6 +4,10 @@
 #   bench/inventory.sh            capture real reply shapes, then time DRY_RUN=true against a fake
 #                                 engine serving 1k/5k/10k containers (N/2 images, N volumes)
 #   bench/inventory.sh createrate only measure how fast the real engine creates containers
+#   bench/inventory.sh retention  the retention overhead on the same fake inventory (issue 14):
+#                                 cases a/b/c, request counts from the fake engine's record
+#   bench/inventory.sh retention-real   the inspects' cost on the real engine (2,500 images)
+#   bench/inventory.sh retention-report the retention table again from $BENCH_OUT/inventory
 #
 # Why a fake engine: 10,000 real containers take too long to create on the 2-core machine (the
 # create rate measured here is printed and extrapolated; see bench/README.md). The fake engine
@@ -50,19 +54,30 @@ capture() { # real reply shapes -> $WORK/samples.json
 	local cid
 	cid=$(api POST '/containers/create?name=bench-sample' -H 'Content-Type: application/json' \
 		-d '{"Image":"testbase:latest","Cmd":["true"],"Volumes":{"/data":{}},"HostConfig":{"NetworkMode":"none"}}' | jq -r .Id)
+	# An image of two layers (testbase's and its own, from the classic builder: no BuildKit
+	# session needed) for the retention replies: its inspect and its /system/df entry.
+	mkdir -p "$WORK/sample-ctx"
+	printf 'FROM testbase:latest\nCOPY f /f\n' >"$WORK/sample-ctx/Dockerfile"
+	head -c 65536 /dev/urandom >"$WORK/sample-ctx/f"
+	tar -C "$WORK/sample-ctx" -cf "$WORK/sample-ctx.tar" Dockerfile f
+	api POST '/build?version=1&t=bench-sample-img:latest&rm=1' -H 'Content-Type: application/x-tar' \
+		--data-binary "@$WORK/sample-ctx.tar" -o /dev/null
 	{
 		printf '{"ping_headers": '
 		curl -sS -D - -o /dev/null --unix-socket "$SOCK" http://d/_ping | tr -d '\r' |
 			awk -F': ' 'NR > 1 && NF == 2 && $1 != "Date" && $1 != "Content-Length" && $1 != "Content-Type" {printf "%s%s", (n++ ? "," : "{"), "\"" $1 "\":\"" $2 "\""} END {print "}"}'
 		printf ', "container": '; api GET '/containers/json?all=1' | jq -c '[.[] | select(.Names[0] == "/bench-sample")][0]'
-		printf ', "image": '; api GET /images/json | jq -c '.[0]'
+		printf ', "image": '; api GET /images/json | jq -c '[.[] | select(.RepoTags == ["bench-sample-img:latest"])][0]'
+		printf ', "inspect": '; api GET /images/bench-sample-img:latest/json | jq -c .
+		printf ', "df_image": '; api GET '/system/df?type=image&type=build-cache' | jq -c '{LayersSize, Image: [.Images[] | select(.RepoTags == ["bench-sample-img:latest"])][0], BuildCache}'
 		printf ', "volume": '; api GET /volumes | jq -c '[.Volumes[] | select(.Labels != null and (.Labels | has("com.docker.volume.anonymous")))][0]'
 		printf ', "networks": '; api GET /networks | jq -c .
 		printf ', "df_build": '; api GET '/system/df?type=build-cache' | jq -c .
 		echo '}'
 	} >"$WORK/samples.json"
 	api DELETE "/containers/$cid?v=1" -o /dev/null
-	jq -e '.container and .image and .volume' "$WORK/samples.json" >/dev/null
+	api DELETE /images/bench-sample-img:latest -o /dev/null
+	jq -e '.container and .image and .volume and (.inspect.RootFS.Layers | length) == 2 and .df_image.Image' "$WORK/samples.json" >/dev/null
 }
 
 # floor_ms SOCK: the engine's five list replies fetched by curl, one after another (ms).
@@ -93,7 +108,8 @@ dry_runs() {
 fake_run() { # N: REPS dry runs against a fake engine serving N containers
 	local n="$1" fsock="$WORK/fake-$1.sock" fpid
 	python3 "$REPO/bench/gen_inventory.py" "$WORK/samples.json" "$n" "$WORK/script-$n.json" >"$WORK/sizes-$n.json"
-	python3 "$REPO/tests/protocol/fake_engine.py" "$fsock" "$WORK/script-$n.json" /dev/null >"$WORK/fake-$n.out" 2>&1 &
+	rm -f "$WORK/fake-$n.out"
+	python3 "$REPO/bench/fake_inventory.py" "$fsock" "$WORK/script-$n.json" /dev/null >"$WORK/fake-$n.out" 2>&1 &
 	fpid=$!
 	for _ in $(seq 100); do grep -q ready "$WORK/fake-$n.out" 2>/dev/null && break; sleep 0.1; done
 	# The fake engine's own floor.
@@ -103,16 +119,123 @@ fake_run() { # N: REPS dry runs against a fake engine serving N containers
 	wait "$fpid" 2>/dev/null || true
 }
 
+# The retention overhead (issue 14): the same dry run (a) as above, (b) with KEEP_USED_WITHIN=24h
+# KEEP_LATEST=2 (every image is inspected, at most DC_INSPECT_MAX), (c) with KEEP_STORAGE too
+# (one /system/df?type=image&type=build-cache more; RET_STORAGE, default 1GB, is below what the
+# rules keep at every count, so the budget evicts). The cases alternate (a b c a b c ...); each
+# run's requests are counted from the fake engine's record (bench/reqstats.py), the 1-minute load
+# average is noted before each run (the machine is shared).
+RET_STORAGE="${BENCH_RET_STORAGE:-1GB}"
+ret_env() { # CASE: the retention variables of that case
+	case "$1" in
+	a) ;;
+	b) echo KEEP_USED_WITHIN=24h KEEP_LATEST=2 ;;
+	c) echo KEEP_USED_WITHIN=24h KEEP_LATEST=2 "KEEP_STORAGE=$RET_STORAGE" ;;
+	esac
+}
+ret_run() { # N
+	local n="$1" fsock="$WORK/fake-ret-$1.sock" rec="$WORK/rec-$1.jsonl" fpid r c first t0 ms rss cpu load tag
+	python3 "$REPO/bench/gen_inventory.py" "$WORK/samples.json" "$n" "$WORK/script-$n.json" >"$WORK/sizes-$n.json"
+	rm -f "$rec" "$WORK"/ret-"$n"-?.txt "$WORK/fake-ret-$n.out" # (an old "ready" would be seen too early)
+	python3 "$REPO/bench/fake_inventory.py" "$fsock" "$WORK/script-$n.json" "$rec" >"$WORK/fake-ret-$n.out" 2>&1 &
+	fpid=$!
+	for _ in $(seq 100); do grep -q ready "$WORK/fake-ret-$n.out" 2>/dev/null && break; sleep 0.1; done
+	for ((r = 1; r <= REPS; r++)); do
+		for c in a b c; do
+			tag="ret-$n-$c"
+			first=$(($(wc -l <"$rec") + 1))
+			load=$(cut -d' ' -f1 /proc/loadavg)
+			t0=$(now_ns)
+			# shellcheck disable=SC2046 # the case's variables, one word each
+			env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$fsock" DRY_RUN=true PRUNE_ALL=true PRUNE_VOLUMES=true \
+				$(ret_env "$c") /usr/bin/time -f '%M %U %S' -o "$WORK/time-$tag" "$DC_BIN" >"$WORK/out-$tag" 2>"$WORK/err-$tag" </dev/null || true
+			ms=$((($(now_ns) - t0) / 1000000))
+			rss=$(tail -n1 "$WORK/time-$tag" | awk '{print $1}')
+			cpu=$(tail -n1 "$WORK/time-$tag" | awk '{printf "%.0f", ($2 + $3) * 1000}')
+			sleep 0.2 # the engine's last "answered" lines
+			echo "$ms $rss $load $(grep -c 'Would delete' "$WORK/out-$tag") $(grep -c '  evict [0-9]' "$WORK/err-$tag") $(grep -c 'warn:' "$WORK/err-$tag") $(python3 "$REPO/bench/reqstats.py" "$rec" "$first") cpu_ms=$cpu" >>"$WORK/$tag.txt"
+			log "N=$n case $c run $r: $ms ms, peak RSS $rss KiB, load $load: $(tail -n1 "$WORK/$tag.txt" | cut -d' ' -f7-)"
+		done
+	done
+	kill "$fpid" 2>/dev/null || true
+	wait "$fpid" 2>/dev/null || true
+}
+# The inspects' cost on the real engine: BENCH_RET_REAL_IMAGES (default 2500) imported images
+# (half tagged, 8 tags a repository), no containers; cases a/b/c as above (KEEP_STORAGE
+# BENCH_RET_REAL_STORAGE, default 1KB: these images are tiny), requests counted from the
+# cleaner's LOG_LEVEL=debug "-> GET" lines. The images are removed at the end.
+ret_real() {
+	local ni="${BENCH_RET_REAL_IMAGES:-2500}" r c t0 ms rss cpu load tag
+	RET_STORAGE="${BENCH_RET_REAL_STORAGE:-1KB}"
+	t0=$(now_ns)
+	make_tars 0 "$ni"
+	seq 0 $((ni - 1)) | xargs -r -P 8 -I@@ sh -c \
+		'q="fromSrc=-"; [ $(($1 % 2)) = 1 ] || q="$q&repo=bench-ret-$(($1 / 16))&tag=v$1"
+		 curl -sS --fail --unix-socket "$0" -X POST -H "Content-Type: application/x-tar" -o /dev/null \
+		 --data-binary "@$2/tars/$1.tar" "http://d/'"$API"'/images/create?$q"' "$SOCK" @@ "$WORK"
+	log "real engine: $ni images imported in $((($(now_ns) - t0) / 1000000)) ms"
+	rm -f "$WORK"/retreal-?.txt
+	for ((r = 1; r <= REPS; r++)); do
+		for c in a b c; do
+			tag="retreal-$c"
+			load=$(cut -d' ' -f1 /proc/loadavg)
+			t0=$(now_ns)
+			# shellcheck disable=SC2046 # the case's variables, one word each
+			env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" DRY_RUN=true PRUNE_ALL=true PRUNE_VOLUMES=true LOG_LEVEL=debug \
+				$(ret_env "$c") /usr/bin/time -f '%M %U %S' -o "$WORK/time-$tag" "$DC_BIN" >"$WORK/out-$tag" 2>"$WORK/err-$tag" </dev/null || true
+			ms=$((($(now_ns) - t0) / 1000000))
+			rss=$(tail -n1 "$WORK/time-$tag" | awk '{print $1}')
+			cpu=$(tail -n1 "$WORK/time-$tag" | awk '{printf "%.0f", ($2 + $3) * 1000}')
+			echo "$ms $rss $load $(grep -c 'Would delete' "$WORK/out-$tag") $(grep -c '  evict [0-9]' "$WORK/err-$tag") $(grep -c 'warn:' "$WORK/err-$tag") $(python3 "$REPO/bench/reqstats.py" --log "$WORK/err-$tag") cpu_ms=$cpu" >>"$WORK/$tag.txt"
+			log "real, $ni images, case $c run $r: $ms ms, peak RSS $rss KiB, load $load: $(tail -n1 "$WORK/$tag.txt" | cut -d' ' -f7-)"
+		done
+	done
+	api GET /images/json | jq -r '.[] | select((.RepoTags | length) == 0 or (.RepoTags[0] | startswith("bench-ret-"))) | .Id' |
+		xargs -r -P 8 -I@@ curl -sS --fail --unix-socket "$SOCK" -X DELETE -o /dev/null "http://d/$API/images/@@?force=1"
+	printf '%-6s %-4s %7s %6s %8s %11s %6s %6s %5s  %s\n' images case wall_ms cpu_ms RSS_KiB load1 delete evict warn 'requests of the last run (cleaner debug log)'
+	for c in a b c; do
+		f="$WORK/retreal-$c.txt"
+		printf '%-6s %-4s %7s %6s %8s %11s %6s %6s %5s  %s\n' "$ni" "$c" "$(awk '{print $1}' "$f" | median)" \
+			"$(kv "$f" cpu_ms | median)" "$(awk '{print $2}' "$f" | median)" "$(awk '{print $3}' "$f" | sort -n | sed -n '1p;$p' | paste -sd-)" \
+			"$(tail -n1 "$f" | awk '{print $4}')" "$(tail -n1 "$f" | awk '{print $5}')" "$(tail -n1 "$f" | awk '{print $6}')" \
+			"$(tail -n1 "$f" | cut -d' ' -f7-17)"
+	done
+}
+kv() { grep -o " $2=[^ ]*" "$1" | cut -d= -f2; } # FILE KEY: the key's value in each line
+ret_report() {
+	local n c f
+	printf '%-6s %-4s %7s %6s %8s %11s %6s %6s %4s %6s %8s %8s %5s  %s\n' N case wall_ms cpu_ms RSS_KiB load1 delete evict warn \
+		inflt conns span_ms same 'requests (every run)'
+	for n in $COUNTS; do
+		for c in a b c; do
+			f="$WORK/ret-$n-$c.txt"
+			[ -s "$f" ] || continue
+			printf '%-6s %-4s %7s %6s %8s %11s %6s %6s %4s %6s %8s %8s %5s  %s\n' "$n" "$c" "$(awk '{print $1}' "$f" | median)" \
+				"$(kv "$f" cpu_ms | median)" "$(awk '{print $2}' "$f" | median)" "$(awk '{print $3}' "$f" | sort -n | sed -n '1p;$p' | paste -sd-)" \
+				"$(tail -n1 "$f" | awk '{print $4}')" "$(tail -n1 "$f" | awk '{print $5}')" "$(tail -n1 "$f" | awk '{print $6}')" \
+				"$(kv "$f" inspect_max_inflight | sort -n | tail -n1)" "$(kv "$f" conns | sort -n | sed -n '1p;$p' | paste -sd-)" \
+				"$(kv "$f" inspect_span_ms | median)" \
+				"$(cut -d' ' -f4-18 "$f" | sort -u | wc -l | sed 's/^1$/yes/;s/^[0-9]*$/NO/')" \
+				"$(tail -n1 "$f" | cut -d' ' -f7-18)"
+		done
+	done
+	echo "cpu_ms: the cleaner's user+system CPU (median); inflt: the most inspects the engine held at once"
+	echo "over the runs; conns: connections opened (min-max over the runs); span_ms: first inspect's arrival"
+	echo "to the last one's answer (median); same: the counts of requests, would-delete lines, evictions and"
+	echo "warnings were the same in every run"
+	for n in $COUNTS; do
+		[ -s "$WORK/ret-$n-c.txt" ] && { printf 'N=%s warnings (case c): ' "$n"; grep 'warn:' "$WORK/err-ret-$n-c" | sed 's/^docker-cleaner: warn: //' | sort -u | paste -sd'|'; }
+	done
+	true
+}
+
 # real_run: the same inventory on the real engine, grown to each count in turn (containers are all
 # "created", each with an anonymous volume; N/2 imported images, half tagged; containers use the
 # first N/8 tagged ones). Dry runs of docker-cleaner, and `docker ps -a` / `docker images` of the
 # CLI for scale, are timed at each count; everything is removed at the end.
 REAL_C=0 REAL_I=0
-real_grow() { # N
-	local n="$1" ni=$(($1 / 2)) used t0
-	used=$((n / 8)); [ "$used" -ge 1 ] || used=1
-	t0=$(now_ns)
-	python3 - "$REAL_I" "$ni" "$WORK/tars" <<'PY2'
+make_tars() { # A B: $WORK/tars/A.tar .. (B-1).tar, one distinct small file each
+	python3 - "$1" "$2" "$WORK/tars" <<'PY2'
 import io, os, sys, tarfile
 a, b, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 os.makedirs(d, exist_ok=True)
@@ -122,6 +245,12 @@ for i in range(a, b):
         ti = tarfile.TarInfo("id"); ti.size = len(data)
         t.addfile(ti, io.BytesIO(data))
 PY2
+}
+real_grow() { # N
+	local n="$1" ni=$(($1 / 2)) used t0
+	used=$((n / 8)); [ "$used" -ge 1 ] || used=1
+	t0=$(now_ns)
+	make_tars "$REAL_I" "$ni"
 	seq "$REAL_I" $((ni - 1)) | xargs -r -P 8 -I@@ sh -c \
 		'q="fromSrc=-"; [ $(($1 % 2)) = 1 ] || q="$q&repo=bench-inv-$1&tag=latest"
 		 curl -sS --fail --unix-socket "$0" -X POST -H "Content-Type: application/x-tar" -o /dev/null \
@@ -158,8 +287,17 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else pr
 
 case "${1:-all}" in
 createrate) createrate; exit 0 ;;
+capture) capture; exit 0 ;;
 real) rm -f "$WORK/real-floor.txt"; real_run ;;
 fake) capture; rm -f "$WORK"/inv-*.txt "$WORK/fake-floor.txt"; for n in $COUNTS; do fake_run "$n"; done ;;
+retention)
+	if [ ! -s "$WORK/samples.json" ] || [ -n "${BENCH_RECAPTURE:-}" ]; then capture; fi
+	for n in $COUNTS; do ret_run "$n"; done
+	ret_report | tee "$WORK/retention.txt"
+	exit 0
+	;;
+retention-real) ret_real | tee "$WORK/retention-real.txt"; exit 0 ;;
+retention-report) ret_report | tee "$WORK/retention.txt"; exit 0 ;;
 all)
 	createrate
 	capture
