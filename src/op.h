@@ -85,7 +85,7 @@ struct dc_op {
   dc_resource_list_t recon_last; /* the last of them, reported from if the budget ends first */
 };
 
-#define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers */
+#define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers, oldest first */
 #define DC_INSPECT_CONCURRENCY 4   /* ... at a time */
 
 /* Retention (retain.c): what the images operation gathers besides its listings. */
@@ -101,6 +101,7 @@ typedef struct dc_retain {
   dc_image_detail_t *details;
   int64_t *last_tag;
   bool *read;
+  size_t *inspect_order; /* indices into the listing, oldest first: past the cap, the newest stay unread */
   size_t ndetails, ninspect, next_inspect, inspect_inflight, inspect_failures;
   bool details_done;
   dc_request_t inspect_req[DC_INSPECT_CONCURRENCY];

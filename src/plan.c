@@ -215,12 +215,18 @@ static void advance(dc_run_t *run) {
     if (ops[DC_BUILD_CACHE].selected && ops[DC_BUILD_CACHE].status == OP_WAITING)
       start_op(&ops[DC_BUILD_CACHE]);
     bool containers_done = reaped && (!ops[DC_CONTAINERS].selected || op_terminal(&ops[DC_CONTAINERS]));
+    /* With KEEP_STORAGE the images operation reads the build cache's records from its own disk
+     * usage report, once the build cache operation is over: BuildKit marks records in use while
+     * it sizes them for another report, so two at once could show a record in use to one of
+     * them (and the dry run and the real run would then plan different evictions). */
+    bool cache_settled = !(run->retain && run->cfg->has_keep_storage) || !ops[DC_BUILD_CACHE].selected ||
+                         op_terminal(&ops[DC_BUILD_CACHE]);
     if (containers_done) {
       static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
       for (size_t i = 0; i < 3; i++) {
         dc_op_t *op = &ops[second[i]];
         if (op->selected && op->status == OP_WAITING && run->inv[second[i]].state != INV_RUNNING &&
-            run->inv[DC_CONTAINERS].state != INV_RUNNING)
+            run->inv[DC_CONTAINERS].state != INV_RUNNING && (second[i] != DC_IMAGES || cache_settled))
           start_op(op);
       }
     }

@@ -45,6 +45,8 @@ static void free_details(dc_retain_t *rt) {
   free(rt->details);
   free(rt->last_tag);
   free(rt->read);
+  free(rt->inspect_order);
+  rt->inspect_order = NULL;
   rt->details = NULL;
   rt->last_tag = NULL;
   rt->read = NULL;
@@ -164,7 +166,7 @@ static void pump_inspects(dc_op_t *op) {
       continue;
     if (run_past_deadline(run))
       return;
-    size_t i = rt->next_inspect++;
+    size_t i = rt->inspect_order[rt->next_inspect++];
     dc_request_t *req = &rt->inspect_req[s];
     req->method = "GET";
     req->cb = on_inspect;
@@ -184,6 +186,16 @@ static void pump_inspects(dc_op_t *op) {
   }
 }
 
+static const dc_resource_list_t *order_by_created; /* for older_first (qsort has no argument) */
+
+static int older_first(const void *pa, const void *pb) {
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  int64_t ca = order_by_created->items[a].created_ns, cb = order_by_created->items[b].created_ns;
+  if (ca != cb)
+    return ca < cb ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
 bool retain_fetch_details(dc_op_t *op) {
   dc_run_t *run = op->run;
   dc_retain_t *rt = run->retain;
@@ -194,19 +206,27 @@ bool retain_fetch_details(dc_op_t *op) {
   rt->details = calloc(n ? n : 1, sizeof(*rt->details));
   rt->last_tag = malloc((n ? n : 1) * sizeof(*rt->last_tag));
   rt->read = calloc(n ? n : 1, sizeof(*rt->read));
-  if (!rt->details || !rt->last_tag || !rt->read) {
+  rt->inspect_order = malloc((n ? n : 1) * sizeof(*rt->inspect_order));
+  if (!rt->details || !rt->last_tag || !rt->read || !rt->inspect_order) {
     free_details(rt);
     rt->ndetails = 0;
     op_end(op, OP_FAILED, "out of memory");
     return true;
   }
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     rt->last_tag[i] = INT64_MIN;
+    rt->inspect_order[i] = i;
+  }
+  /* Oldest first: if the cap leaves some unread, they are the newest images (kept anyway by
+   * the rules that need a last use, and the least likely to be cold). */
+  order_by_created = op->from;
+  qsort(rt->inspect_order, n, sizeof(*rt->inspect_order), older_first);
+  order_by_created = NULL;
   /* At most DC_INSPECT_MAX images are read, DC_INSPECT_CONCURRENCY at a time; those beyond
    * have no known last use, and so are kept by the rules that need one. */
   rt->ninspect = n < DC_INSPECT_MAX ? n : DC_INSPECT_MAX;
   if (n > DC_INSPECT_MAX)
-    dc_warn("%zu images: only the first %d are read for their last use; the others are kept", n, DC_INSPECT_MAX);
+    dc_warn("%zu images: only the %d oldest are read for their last use; the others are kept", n, DC_INSPECT_MAX);
   if (rt->ninspect == 0) {
     rt->details_done = true;
     return false;
@@ -325,6 +345,13 @@ static int plan_budget(dc_op_t *op, const dc_verdict_t *verdicts) {
     it->going = cache_on && v.decision == DC_REMOVE;
     it->evictable = cache_on && rt->cache_evictable && !r->shared && dc_budget_may_evict(v) &&
                     r->created_ns != INT64_MIN && cache_id_exact(r->id);
+    if (cache_on && !it->going && !it->evictable) {
+      char name[101];
+      dc_printable(name, sizeof(name), r->id);
+      dc_debug("budget: build cache %s stays: %s", name,
+               r->shared ? "shared with an image" : !cache_id_exact(r->id) ? "an ID the engine's filter cannot name exactly"
+                                                                       : dc_why_name(v.why));
+    }
   }
   int rc = dc_budget_plan(items, n, rt->layers_size, cfg->keep_storage, &rt->plan);
   free(items);

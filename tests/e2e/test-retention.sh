@@ -246,7 +246,18 @@ if is_docker; then
 	assert_exists image "$big6" "within budget without it"
 	assert_exists image bcx:latest "KEEP_IMAGES"
 	assert_le "$(images_bytes)" "$budget" "bytes after the run with build cache (engine's /system/df)"
-	assert_eq "$(budget_evicted "$dry")" "$(budget_evicted "$RUNS")" "budget evictions with build cache, dry vs real, in order"
+	# BuildKit may hold a record (in use) for a moment of its own: a record the engine showed in
+	# use to one of the two runs (their debug lines say so) is the engine's change between them,
+	# not a difference of the plans. Anything else must be equal.
+	if [ "$(budget_evicted "$dry")" != "$(budget_evicted "$RUNS")" ]; then
+		for r in $(diff <(budget_evicted "$dry") <(budget_evicted "$RUNS") | sed -n 's/^[<>] //p'); do
+			if grep -h "budget: build cache $r stays: cache in use" "$WORK/run$dry.err" "$WORK/run$RUNS.err" >/dev/null; then
+				log "build cache $r was in use for one of the two runs (BuildKit's own): not compared"
+			else
+				fail "budget evictions with build cache, dry vs real: $r differs ($(budget_evicted "$dry" | tr '\n' ' ') vs $(budget_evicted "$RUNS" | tr '\n' ' '))"
+			fi
+		done
+	fi
 	assert_eq "$(jq -r 'select(.event == "budget") | [.evicted[].type] | unique | join(",")' "$WORK/run$RUNS.out")" \
 		"build_cache,image" "evicted kinds"
 	assert_eq "$(jq -r 'select(.event == "budget") | .evicted[-1].id' "$WORK/run$RUNS.out")" "$big5" \

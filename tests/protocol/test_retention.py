@@ -503,8 +503,10 @@ def max_in_flight(res, requests):
 def test_inspects_capped():
     n = INSPECT_MAX + 52
     now = time.time()
-    imgs = [{"Id": "sha256:%064x" % (i + 1), "RepoTags": ["<none>:<none>"], "Created": OLD_S, "Size": 100}
+    # Listed newest first, as Docker does: the oldest, read first, are the last ones.
+    imgs = [{"Id": "sha256:%064x" % (i + 1), "RepoTags": ["<none>:<none>"], "Created": OLD_S - i, "Size": 100}
             for i in range(n)]
+    oldest = imgs[n - INSPECT_MAX:]
     # Each inspected image was tagged a minute ago: kept as used recently. Those not inspected
     # have no known last use: kept too (not judged by their old creation).
     rules = [ping_rule("1.45"), {"method": "GET", "path": V + "/containers/json", "body": []},
@@ -516,7 +518,8 @@ def test_inspects_capped():
     ins = inspects(res)
     eq(len(ins), INSPECT_MAX, "inspects")
     eq(sorted(r["path"] for r in ins),
-       sorted(V + "/images/" + enc(i["Id"]) + "/json" for i in imgs[:INSPECT_MAX]), "the images inspected (the first)")
+       sorted(V + "/images/" + enc(i["Id"]) + "/json" for i in oldest), "the images inspected (the oldest)")
+    eq(ins[0]["path"], V + "/images/" + enc(imgs[-1]["Id"]) + "/json", "the first inspect (the oldest image)")
     peak = max_in_flight(res, ins)
     check(1 <= peak <= INSPECT_CONCURRENCY, "%d inspects in flight at once, more than %d" % (peak, INSPECT_CONCURRENCY))
     eq(res.paths("DELETE"), [], "removals")
@@ -524,10 +527,10 @@ def test_inspects_capped():
     eq(len(d), n, "decision events")
     for i, img in enumerate(imgs):
         e = d[img["Id"]]
-        want = "used recently" if i < INSPECT_MAX else "last use not known"
+        want = "used recently" if i >= n - INSPECT_MAX else "last use not known"
         if (e["decision"], e["reason"]) != ("keep", want):
             raise Failure("image %d: %r, expected keep / %s" % (i, e, want))
-    eq(warnings(res), ["%d images: only the first %d are read for their last use; the others are kept" % (
+    eq(warnings(res), ["%d images: only the %d oldest are read for their last use; the others are kept" % (
         n, INSPECT_MAX)], "warnings")
 
 
