@@ -519,7 +519,9 @@ def test_inspects_capped():
     eq(len(ins), INSPECT_MAX, "inspects")
     eq(sorted(r["path"] for r in ins),
        sorted(V + "/images/" + enc(i["Id"]) + "/json" for i in oldest), "the images inspected (the oldest)")
-    eq(ins[0]["path"], V + "/images/" + enc(imgs[-1]["Id"]) + "/json", "the first inspect (the oldest image)")
+    # The first four go out together, on four connections: the oldest image is among them.
+    check(V + "/images/" + enc(imgs[-1]["Id"]) + "/json" in [r["path"] for r in ins[:INSPECT_CONCURRENCY]],
+          "the oldest image is not among the first inspects: %r" % [r["path"] for r in ins[:INSPECT_CONCURRENCY]])
     peak = max_in_flight(res, ins)
     check(1 <= peak <= INSPECT_CONCURRENCY, "%d inspects in flight at once, more than %d" % (peak, INSPECT_CONCURRENCY))
     eq(res.paths("DELETE"), [], "removals")
