@@ -2,11 +2,11 @@
 #include "select.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "filters.h"
 #include "imageref.h"
-#include <stdlib.h>
 
 static const char *const why_names[DC_WHY__COUNT] = {
     [DC_WHY_SELECTED] = "selected",
