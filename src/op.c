@@ -66,7 +66,7 @@ void op_report(const dc_op_t *op) {
 void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
   if (op_terminal(op))
     return;
-  op->status = status;
+  bool held = sched_hold(op, &status);
   if (fmt) {
     va_list ap;
     va_start(ap, fmt);
@@ -75,6 +75,9 @@ void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
     if (n >= (int)sizeof(op->error))
       dc_utf8_trim(op->error); /* the cut may fall inside a character of a name */
   }
+  if (held)
+    return;
+  op->status = status;
   if (!op->recon)
     op_report(op);
 }

@@ -81,6 +81,12 @@ struct dc_op {
   int recon_listings;            /* listings taken after the cut so far */
   size_t recon_gone;             /* how many candidates the last of them found gone */
   dc_resource_list_t recon_last; /* the last of them, reported from if the budget ends first */
+  /* The schedule per resource (sched.c): a later type's first pass runs beside the container
+   * step and takes what no container pins; its second, once the containers are gone, what
+   * they pinned. pass: 0 not split (or not started), 1, 2. */
+  bool split;
+  int pass;
+  dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
 };
 
 struct dc_run {
@@ -155,6 +161,17 @@ bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why);
 
 void remove_start(dc_op_t *op);
 void reap_start(dc_op_t *op);
+
+/* --- sched.c: the schedule per resource --- */
+
+/* After plan_ops: which later types are split in two passes (and so chosen how). */
+void sched_plan(dc_run_t *run);
+/* op_end's hook: true when the outcome is only the end of a first pass (the operation waits
+ * for its second); may turn a second pass's OP_OK into the first pass's failure. */
+bool sched_hold(dc_op_t *op, dc_op_status_t *status);
+/* The containers (and the reaper) are done: runs the second pass of op, paused after its
+ * first, or ends op when the containers that went pinned nothing of its type. */
+void sched_second_pass(dc_op_t *op);
 
 /* --- recon.c: after a cut --- */
 

@@ -33,6 +33,7 @@ enum opt_id {
   O_REAP_AFTER,
   O_REAP_STOP_TIMEOUT,
   O_METRICS_FILE,
+  O_SPLIT_SCHEDULE,
   O__COUNT
 };
 

@@ -206,13 +206,21 @@ static void advance(dc_run_t *run) {
     if (ops[DC_BUILD_CACHE].selected && ops[DC_BUILD_CACHE].status == OP_WAITING)
       start_op(&ops[DC_BUILD_CACHE]);
     bool containers_done = reaped && (!ops[DC_CONTAINERS].selected || op_terminal(&ops[DC_CONTAINERS]));
-    if (containers_done) {
-      static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
-      for (size_t i = 0; i < 3; i++) {
-        dc_op_t *op = &ops[second[i]];
-        if (op->selected && op->status == OP_WAITING && run->inv[second[i]].state != INV_RUNNING &&
-            run->inv[DC_CONTAINERS].state != INV_RUNNING)
-          start_op(op);
+    static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
+    for (size_t i = 0; i < 3; i++) {
+      dc_op_t *op = &ops[second[i]];
+      if (!op->selected || op->status != OP_WAITING || run->inv[second[i]].state == INV_RUNNING ||
+          run->inv[DC_CONTAINERS].state == INV_RUNNING)
+        continue;
+      /* Split (sched.c): the first pass beside the containers, the second after them. */
+      if (op->split && op->pass == 1 && containers_done) {
+        sched_second_pass(op);
+      } else if (op->split && op->pass == 0 && !containers_done) {
+        op->pass = 1;
+        start_op(op);
+      } else if (op->pass == 0 && containers_done) {
+        op->split = false; /* the containers are done already: one pass */
+        start_op(op);
       }
     }
   }
@@ -274,6 +282,7 @@ static void plan_ops(dc_run_t *run) {
       op_end(build, OP_SKIPPED, "%s", why);
     }
   }
+  sched_plan(run);
   /* Networks chosen here need nothing from API 1.40: they are listed unfiltered (GET
    * /networks), labels are matched here and use is judged from the containers, so a dry run
    * (always chosen here) agrees with the real run at every version from 1.25. */

@@ -112,7 +112,7 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   dc_resource_index_t ix = {0};
   if ((op->kind == DC_CONTAINERS || op->kind == DC_IMAGES) && dc_resource_index_build(&ix, names) < 0)
     ix.n = 0; /* no memory for the index: the audit lines lack names, nothing else */
-  op->bytes = r->space;
+  op->bytes = dc_bytes_add(op->bytes, r->space); /* a split operation prunes twice */
   if (op->kind == DC_IMAGES) {
     for (size_t i = 0; i < r->nuntagged; i++)
       dc_report_untagged(r->untagged[i]);
