@@ -1073,8 +1073,8 @@ def test_podman5_image_removed_meanwhile_is_gone():
 def split_rules(v="/v1.45", hold=True, dry=False):
     """c1 (exited, going) pins image i1 and volume vpin and sits on network na (a stopped
     container holds no endpoint on Docker); c2 (running) keeps its image, network and volume.
-    i2, na and vfree are pinned by nothing. The container prune holds its answer until the
-    first passes have sent their work (hold), so the order seen is the schedule's, not a race's."""
+    i2, na and vfree are pinned by nothing. The removal of c1 holds its answer until the first
+    passes have sent their work (hold), so the order seen is the schedule's, not a race's."""
     containers = [
         {"Id": "c1" * 32, "Names": ["/going"], "State": "exited", "Created": 1700000000, "Labels": {},
          "ImageID": "sha256:" + "1" * 64, "Mounts": [{"Type": "volume", "Name": "vpin"}],
@@ -1091,10 +1091,9 @@ def split_rules(v="/v1.45", hold=True, dry=False):
     vol = lambda name: {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""},
                         "Options": None, "CreatedAt": "2024-01-02T03:04:05Z"}
     first = ["POST %s/images/prune" % v, "DELETE %s/networks/na" % v, "DELETE %s/volumes/vfree" % v]
-    prune = {"method": "POST", "path": v + "/containers/prune",
-             "body": {"ContainersDeleted": ["c1" * 32], "SpaceReclaimed": 0}}
+    remove = {"method": "DELETE", "path": v + "/containers/", "status": 204, "body": ""}
     if hold:
-        prune.update(hold_until=first, hold_ms=10000)
+        remove.update(hold_until=first, hold_ms=10000)
     every = {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [vol(n) for n in ("vfree", "vpin", "vkeep")],
                                                                 "Warnings": None}}
     return [ping_rule("1.45"),
@@ -1105,7 +1104,7 @@ def split_rules(v="/v1.45", hold=True, dry=False):
             {"method": "GET", "path": v + "/volumes", "times": 1, "body": {"Volumes": [vol("vfree")], "Warnings": None}},
             {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [vol("vpin")], "Warnings": None}},
             {"method": "GET", "path": v + "/system/df", "body": {"Volumes": []}},
-            prune,
+            remove,
             {"method": "POST", "path": v + "/images/prune", "times": 1,
              "body": {"ImagesDeleted": [{"Deleted": "sha256:" + "2" * 64}], "SpaceReclaimed": 10}},
             {"method": "POST", "path": v + "/images/prune",
@@ -1118,14 +1117,15 @@ SPLIT_ENV = {"CLEANUP_SPLIT_SCHEDULE": "true", "CLEANUP_VOLUMES": "true", "CLEAN
 
 @test
 def test_split_schedule_starts_unpinned_work_beside_the_containers():
-    """What no going container pins is removed while the container prune runs; what c1 pinned
-    (its image, its volume) only once the prune has answered; its network (no endpoint on
+    """What no going container pins is removed while the containers are removed (one by one,
+    without force, on Docker too: no container prune, whose lock the network prune shares);
+    what c1 pinned (its image, its volume) only once it is gone; its network (no endpoint on
     Docker) needs no second pass. Nothing forced; the dry run names exactly the same."""
     v = "/v1.45"
     res = run(split_rules(), env=SPLIT_ENV)
     eq(res.rc, 0, "exit status\n" + res.dump())
     wire_rules(res)
-    prune = res.request("POST", v + "/containers/prune?filters=" + PROTECT)
+    prune = res.request("DELETE", v + "/containers/" + "c1" * 32)
     answered = res.index("answered", prune["seq"])
     image_prunes = [r for r in res.requests if r["path"] == v + "/images/prune?filters=" + DANGLING_PROTECT]
     eq(len(image_prunes), 2, "image prunes (one per pass)")
@@ -1136,11 +1136,11 @@ def test_split_schedule_starts_unpinned_work_beside_the_containers():
             r["method"], r["path"]), res.dump())
     after(res, prune, image_prunes[1])
     after(res, prune, res.request("DELETE", v + "/volumes/vpin"))
-    eq(sorted(res.paths("DELETE")), sorted([v + "/networks/na", v + "/volumes/vfree", v + "/volumes/vpin"]),
-       "deletions (no force)")
+    eq(sorted(res.paths("DELETE")), sorted([v + "/containers/" + "c1" * 32, v + "/networks/na", v + "/volumes/vfree",
+                                            v + "/volumes/vpin"]), "deletions (no force)")
     check(not any("force" in p for p in res.paths()), "a forced request", res.dump())
-    check("/networks/prune" not in " ".join(res.paths()), "the network prune (it shares the container prune's lock)",
-          res.dump())
+    for p in ("/networks/prune", "/containers/prune"):
+        check(p not in " ".join(res.paths()), "a prune sharing the container prune's lock: " + p, res.dump())
     for line in ("Deleted network na net-a", "Deleted volume vfree", "Deleted volume vpin",
                  "Deleted image " + "1" * 12, "Deleted image " + "2" * 12):
         check(line in res.stdout, "missing %r" % line, res.dump())
@@ -1168,7 +1168,8 @@ def test_split_schedule_second_pass_only_when_pinned():
     wire_rules(res)
     eq(len([p for p in res.paths("POST") if "/images/prune" in p]), 1, "image prunes")
     eq(len([p for p in res.paths("GET") if p.startswith(v + "/volumes")]), 1, "volume listings")
-    eq(sorted(res.paths("DELETE")), sorted([v + "/networks/na", v + "/volumes/vfree"]), "deletions")
+    eq(sorted(res.paths("DELETE")), sorted([v + "/containers/" + "c1" * 32, v + "/networks/na", v + "/volumes/vfree"]),
+       "deletions")
 
 
 def main(tests=None, configure=None):
