@@ -121,6 +121,7 @@ static bool pinned_any(dc_op_t *op) {
     return oom || any;
   /* Images by the daemon's prune: only if the inventory holds one the prune would take now. */
   any = false;
+  dc_strset_free(&op->used); /* the first pass's */
   if (op_use_sets(op) < 0) {
     any = true;
   } else {
@@ -131,7 +132,8 @@ static bool pinned_any(dc_op_t *op) {
     dc_strset_seal(&gone);
     const dc_resource_list_t *imgs = &run->inv[DC_IMAGES].list;
     for (size_t i = 0; i < imgs->n && !any; i++)
-      any = oom || (dc_strset_has(&gone, dc_bare_id(imgs->items[i].id)) && op_selects(op, &imgs->items[i]));
+      any = oom || (!imgs->items[i].doomed && dc_strset_has(&gone, dc_bare_id(imgs->items[i].id)) &&
+                    op_selects(op, &imgs->items[i]));
     dc_strset_free(&gone);
   }
   dc_strset_free(&op->used);
