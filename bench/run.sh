@@ -17,6 +17,7 @@
 #   BENCH_ENGINE_DIR  the private engine's directory (default $TMPDIR/dc-bench, or /tmp/dc-bench:
 #                     its socket path must stay under 108 bytes)
 #   BENCH_POOL_BASE   the private engine's address pool (default 23)
+#   BENCH_KIND        the engine (tests/engines/engine.sh KIND; default docker26, the page's A/B runs)
 #   BENCH_CLI         B: the Docker CLI under test (default: docker on PATH; the page's runs used CLI 28.2)
 #   BENCH_BUILD_CLI   the CLI that makes the build cache with its built-in BuildKit (default
 #                     BENCH_CLI; the page's runs used the engine's own CLI 20.10)
@@ -30,7 +31,7 @@ DC_ENGINE_DIR="${BENCH_ENGINE_DIR:-${TMPDIR:-/tmp}/dc-bench}"
 DC_POOL_BASE="${BENCH_POOL_BASE:-23}"
 export DC_ENGINE_DIR DC_POOL_BASE
 ENGINE_SH="$REPO/tests/engines/engine.sh"
-KIND=docker26
+KIND="${BENCH_KIND:-docker26}" # the page's A/B runs: docker26; the experiments also docker20, podman
 SOCK="$DC_ENGINE_DIR/$KIND/engine.sock"
 DC_BIN="${DC_BIN:-$REPO/build-bench/docker-cleaner}"
 CLI28="${BENCH_CLI:-$(command -v docker || echo docker)}" # B: the CLI under test (28.2 on the page)
@@ -38,7 +39,7 @@ CLI20="${BENCH_BUILD_CLI:-$CLI28}" # set-up only: its built-in BuildKit makes bu
 RUNS="${BENCH_RUNS:-5}"
 SCALES="${BENCH_SCALES:-1 5 20}"
 OUT="${BENCH_OUT:-$REPO/bench/out}"
-API=v1.45
+case "$KIND" in docker20 | podman*) API=v1.41 ;; docker28*) API=v1.51 ;; *) API=v1.45 ;; esac
 WORK="$OUT/work"
 unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
 export DOCKER_CONFIG="$WORK/cli"

@@ -143,7 +143,8 @@ bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
  * sizes in its aux_list. */
 const dc_resource_list_t *op_judged_against(const dc_op_t *op) {
   const dc_run_t *run = op->run;
-  return run->cfg->dry_run || !op->client_side ? &run->inv[DC_CONTAINERS].list : &op->aux_list;
+  return run->cfg->dry_run || !op->client_side || sched_judges_by_inventory(op) ? &run->inv[DC_CONTAINERS].list
+                                                                                : &op->aux_list;
 }
 
 /* The sets a selection looks things up in, built once per operation: the images the

@@ -169,6 +169,10 @@ void sched_plan(dc_run_t *run);
 /* op_end's hook: true when the outcome is only the end of a first pass (the operation waits
  * for its second); may turn a second pass's OP_OK into the first pass's failure. */
 bool sched_hold(dc_op_t *op, dc_op_status_t *status);
+/* A first pass that judges use from the container inventory rather than a listing of its own:
+ * networks on Docker, where only a running container holds one (an endpoint), and one started
+ * since the inventory makes the removal the engine's 403, a reasoned skip. */
+bool sched_judges_by_inventory(const dc_op_t *op);
 /* The containers (and the reaper) are done: runs the second pass of op, paused after its
  * first, or ends op when the containers that went pinned nothing of its type. */
 void sched_second_pass(dc_op_t *op);

@@ -57,6 +57,12 @@ void sched_plan(dc_run_t *run) {
   }
 }
 
+bool sched_judges_by_inventory(const dc_op_t *op) {
+  const dc_run_t *run = op->run;
+  return op->split && op->pass == 1 && op->kind == DC_NETWORKS && !run->engine.podman &&
+         run->inv[DC_CONTAINERS].state == INV_DONE;
+}
+
 bool sched_hold(dc_op_t *op, dc_op_status_t *status) {
   if (!op->split || op->run->stopping)
     return false;

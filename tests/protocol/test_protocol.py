@@ -1139,6 +1139,9 @@ def test_split_schedule_starts_unpinned_work_beside_the_containers():
     eq(sorted(res.paths("DELETE")), sorted([v + "/containers/" + "c1" * 32, v + "/networks/na", v + "/volumes/vfree",
                                             v + "/volumes/vpin"]), "deletions (no force)")
     check(not any("force" in p for p in res.paths()), "a forced request", res.dump())
+    # On Docker the networks' first pass judges use from the inventory (only a running container
+    # holds an endpoint; one started since makes the removal a 403): one container listing.
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/containers/json")]), 1, "container listings")
     for p in ("/networks/prune", "/containers/prune"):
         check(p not in " ".join(res.paths()), "a prune sharing the container prune's lock: " + p, res.dump())
     for line in ("Deleted network na net-a", "Deleted volume vfree", "Deleted volume vpin",
