@@ -87,6 +87,7 @@ struct dc_op {
   bool split;
   int pass;
   dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
+  bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
 };
 
 struct dc_run {
@@ -173,6 +174,9 @@ bool sched_hold(dc_op_t *op, dc_op_status_t *status);
  * networks on Docker, where only a running container holds one (an endpoint), and one started
  * since the inventory makes the removal the engine's 403, a reasoned skip. */
 bool sched_judges_by_inventory(const dc_op_t *op);
+/* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass
+ * (the engine walks every volume to report it: once per run is enough). */
+bool sched_keep_sizes(dc_op_t *op);
 /* The containers (and the reaper) are done: runs the second pass of op, paused after its
  * first, or ends op when the containers that went pinned nothing of its type. */
 void sched_second_pass(dc_op_t *op);

@@ -237,7 +237,8 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
      * applied now that the volume list is in, and no longer needed after. */
     if (!op->listing_failed && dc_api_apply_volume_sizes(&op->list, &op->aux_list) < 0)
       dc_warn("could not read volume sizes (out of memory): reclaimed space for volumes is not known");
-    dc_resource_list_free(&op->aux_list);
+    if (!sched_keep_sizes(op))
+      dc_resource_list_free(&op->aux_list);
   }
   select_and_delete(op);
   run_advance(run);
@@ -304,11 +305,11 @@ void remove_start(dc_op_t *op) {
       op_end(op, OP_FAILED, "cannot build the volume listing's filters: nothing sent");
       return;
     }
-    op->listing = 2;
+    op->listing = op->sizes_kept ? 1 : 2; /* a second pass has the first pass's sizes (sched.c) */
     rc = run_send_get(run, &op->req, dc_kind(DC_VOLUMES)->list_path, q, on_listing, op);
     /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
     const char *dfq = typed_df ? "type=volume" : NULL;
-    if (rc == 0 && run_send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
+    if (rc == 0 && !op->sizes_kept && run_send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
       op->listing = 1;
     break;
   }

@@ -63,6 +63,12 @@ bool sched_judges_by_inventory(const dc_op_t *op) {
          run->inv[DC_CONTAINERS].state == INV_DONE;
 }
 
+bool sched_keep_sizes(dc_op_t *op) {
+  if (op->split && op->pass == 1 && op->kind == DC_VOLUMES && op->aux_list.n > 0)
+    op->sizes_kept = true;
+  return op->sizes_kept;
+}
+
 bool sched_hold(dc_op_t *op, dc_op_status_t *status) {
   if (!op->split || op->run->stopping)
     return false;
@@ -149,7 +155,8 @@ static bool pinned_any(dc_op_t *op) {
 /* Back to a fresh start, keeping what the first pass counted and its start. */
 static void reset_for_second_pass(dc_op_t *op) {
   dc_resource_list_free(&op->list);
-  dc_resource_list_free(&op->aux_list);
+  if (!op->sizes_kept)
+    dc_resource_list_free(&op->aux_list);
   free(op->sel);
   op->sel = NULL;
   dc_strset_free(&op->used);

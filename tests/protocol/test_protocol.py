@@ -1103,7 +1103,8 @@ def split_rules(v="/v1.45", hold=True, dry=False):
             # Dangling volumes: vfree while c1 stands, vpin once it is gone.
             {"method": "GET", "path": v + "/volumes", "times": 1, "body": {"Volumes": [vol("vfree")], "Warnings": None}},
             {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [vol("vpin")], "Warnings": None}},
-            {"method": "GET", "path": v + "/system/df", "body": {"Volumes": []}},
+            {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
+                {"Name": n, "UsageData": {"Size": size, "RefCount": 0}} for n, size in (("vfree", 1000), ("vpin", 2000))]}},
             remove,
             {"method": "POST", "path": v + "/images/prune", "times": 1,
              "body": {"ImagesDeleted": [{"Deleted": "sha256:" + "2" * 64}], "SpaceReclaimed": 10}},
@@ -1148,6 +1149,9 @@ def test_split_schedule_starts_unpinned_work_beside_the_containers():
                  "Deleted image " + "1" * 12, "Deleted image " + "2" * 12):
         check(line in res.stdout, "missing %r" % line, res.dump())
     check("images       ok            2 deleted" in res.stdout, "one images line for both passes", res.dump())
+    # The engine's disk usage (it walks every volume) once: the first pass's sizes serve the second.
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/system/df")]), 1, "disk usage reports")
+    check(re.search(r"volumes +ok +2 deleted +3(\.0)?kB reclaimed", res.stdout), "both volumes' sizes", res.dump())
     # The dry run (not split) names exactly what the real run removed.
     dry = run(split_rules(hold=False, dry=True), env=dict(SPLIT_ENV, DRY_RUN="true"))
     eq(dry.rc, 0, "dry run exit status\n" + dry.dump())
