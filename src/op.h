@@ -177,6 +177,8 @@ bool sched_judges_by_inventory(const dc_op_t *op);
 /* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass
  * (the engine walks every volume to report it: once per run is enough). */
 bool sched_keep_sizes(dc_op_t *op);
+/* How many of op's removals may be in flight (at most DC_DELETE_CONCURRENCY). */
+size_t sched_max_inflight(const dc_op_t *op);
 /* The containers (and the reaper) are done: runs the second pass of op, paused after its
  * first, or ends op when the containers that went pinned nothing of its type. */
 void sched_second_pass(dc_op_t *op);

@@ -126,7 +126,9 @@ static void removals_done(dc_op_t *op) {
  * to send); then ends the operation if every removal has answered. */
 static void pump(dc_op_t *op, void (*start)(dc_op_t *op, dc_delete_slot_t *slot)) {
   dc_run_t *run = op->run;
-  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run_past_deadline(run); i++) {
+  const size_t limit = sched_max_inflight(op);
+  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && op->inflight < limit && !run_past_deadline(run);
+       i++) {
     dc_delete_slot_t *slot = &op->slots[i];
     if (slot->busy)
       continue;

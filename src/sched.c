@@ -63,10 +63,48 @@ bool sched_judges_by_inventory(const dc_op_t *op) {
          run->inv[DC_CONTAINERS].state == INV_DONE;
 }
 
+/* Keeps of the disk usage only the volumes a container of the inventory mounts (the second
+ * pass can only find those newly unused), the list cut to its length: peak RSS. */
+static void trim_sizes(dc_op_t *op) {
+  const dc_resource_list_t *cs = &op->run->inv[DC_CONTAINERS].list;
+  dc_resource_list_t *l = &op->aux_list;
+  dc_strset_t mounted = {0};
+  for (size_t i = 0; i < cs->n; i++)
+    for (size_t m = 0; m < cs->items[i].nmount_volumes; m++)
+      if (dc_strset_add(&mounted, cs->items[i].mount_volumes[m]) < 0) {
+        dc_strset_free(&mounted);
+        return; /* no memory to trim: all kept */
+      }
+  dc_strset_seal(&mounted);
+  size_t k = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    /* A size entry holds its name alone (decode.c add_size). */
+    if (dc_strset_has(&mounted, l->items[i].id))
+      l->items[k++] = l->items[i];
+    else
+      free(l->items[i].id);
+  }
+  dc_strset_free(&mounted);
+  l->n = k;
+  dc_resource_t *items = realloc(l->items, (k ? k : 1) * sizeof(*items));
+  if (items)
+    l->items = items;
+}
+
 bool sched_keep_sizes(dc_op_t *op) {
-  if (op->split && op->pass == 1 && op->kind == DC_VOLUMES && op->aux_list.n > 0)
+  if (op->split && op->pass == 1 && op->kind == DC_VOLUMES && op->aux_list.n > 0 &&
+      op->run->inv[DC_CONTAINERS].state == INV_DONE) {
+    trim_sizes(op);
     op->sizes_kept = true;
+  }
   return op->sizes_kept;
+}
+
+/* Removals in flight for op: beside the container step (the critical path, 4 in flight), the
+ * first passes take one connection each, so that the run holds no more connections than the
+ * per-type schedule did at its peak (peak RSS), and leave the engine to the containers. */
+size_t sched_max_inflight(const dc_op_t *op) {
+  return op->split && op->pass == 1 ? 1 : DC_DELETE_CONCURRENCY;
 }
 
 bool sched_hold(dc_op_t *op, dc_op_status_t *status) {
