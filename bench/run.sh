@@ -17,6 +17,7 @@
 #   BENCH_ENGINE_DIR  the private engine's directory (default $TMPDIR/dc-bench, or /tmp/dc-bench:
 #                     its socket path must stay under 108 bytes)
 #   BENCH_POOL_BASE   the private engine's address pool (default 23)
+#   A_ENV, A2_ENV     settings for A, and for a control A2 run in the same rounds (A, A2, B)
 #   BENCH_KIND        the engine (tests/engines/engine.sh KIND; default docker26, the page's A/B runs)
 #   BENCH_CLI         B: the Docker CLI under test (default: docker on PATH; the page's runs used CLI 28.2)
 #   BENCH_BUILD_CLI   the CLI that makes the build cache with its built-in BuildKit (default
@@ -96,6 +97,7 @@ mix_counts() { # S -> sets NCTR NNET NDANG NTAG NVOLN NVOLA NBUILD
 	local s="$1"
 	NCTR=$((20 * s)); NNET=$((2 * s)); [ "$NNET" -le 24 ] || NNET=24
 	NDANG=$((5 * s)); NTAG=$((5 * s)); NVOLN=$((5 * s)); NVOLA=$((5 * s)); NBUILD=$s
+	[ "${BENCH_NO_BUILD:-0}" != 1 ] || NBUILD=0 # engines without BuildKit (Podman), and the experiments
 }
 
 PAR=8 # parallel set-up requests
@@ -252,11 +254,18 @@ bound2() { # S
 # and by B must be equal.
 mix() { # S
 	local s="$1" r a b
-	rm -f "$OUT/A-s$s.txt" "$OUT/B-s$s.txt" "$OUT/bound-s$s.txt" "$OUT/bound2-s$s.txt" "$OUT/load-s$s.txt"
+	rm -f "$OUT/A-s$s.txt" "$OUT/A2-s$s.txt" "$OUT/B-s$s.txt" "$OUT/bound-s$s.txt" "$OUT/bound2-s$s.txt" "$OUT/load-s$s.txt"
 	for ((r = 1; r <= RUNS; r++)); do
 		make_workload "$s"
 		a=$(run_A "A-s$s")
 		inventory >"$WORK/inv-A-s$s-$r"
+		if [ -n "${A2_ENV:-}" ]; then # a control: A with other settings (e.g. the old schedule), same rounds
+			make_workload "$s"
+			a2=$(A_ENV="$A2_ENV" run_A "A2-s$s")
+			inventory >"$WORK/inv-A2-s$s-$r"
+			log "scale $s run $r: A2 ($A2_ENV) ${a2% *} ms/KiB/rc"
+			diff -u "$WORK/inv-A-s$s-$r" "$WORK/inv-A2-s$s-$r" >/dev/null || echo "DIFF A2 s$s r$r" >>"$OUT/state-diffs.txt"
+		fi
 		make_workload "$s"
 		b=$(run_B "B-s$s")
 		inventory >"$WORK/inv-B-s$s-$r"
@@ -301,6 +310,9 @@ report() {
 				(c == "nan" ? "-" : sprintf("%.2f", am / c)), c2, (c2 == "nan" ? "-" : sprintf("%.2f", am / c2)) }'
 	done
 	for s in $SCALES; do
+		[ -s "$OUT/A2-s$s.txt" ] && awk -v s="$s" -v a2="$(col_median "A2-s$s" 1)" -v k2="$(col_median "A2-s$s" 2)" \
+			-v b="$(col_median "B-s$s" 1)" -v a="$(col_median "A-s$s" 1)" -v e="${A2_ENV:-}" \
+			'BEGIN { printf "A2 s%s (%s): %s ms, %s KiB, A2/B %.2f, A/A2 %.2f\n", s, e, a2, k2, a2 / b, a / a2 }'
 		[ -s "$OUT/load-s$s.txt" ] && printf 'load s%s (1-min average after each pair): median %s, min %s, max %s\n' "$s" \
 			"$(median <"$OUT/load-s$s.txt")" "$(sort -n "$OUT/load-s$s.txt" | head -1)" "$(sort -n "$OUT/load-s$s.txt" | tail -1)"
 		[ -s "$OUT/bound2-s$s.txt" ] || continue
