@@ -1199,6 +1199,28 @@ def test_split_schedule_cut_in_the_second_pass_names_each_image_once():
     eq(res.stdout.count("image " + "1" * 12), 1, "the cut prune's image named once\n" + res.dump())
 
 
+@test
+def test_split_schedule_holds_at_most_six_connections():
+    """Eight requests outstanding at once (four container removals, the networks and volumes
+    listings, the disk usage, the image prune, all slow): the split schedule opens no more than
+    six connections (each holds a read buffer: peak RSS), the rest wait their turn."""
+    v = "/v1.45"
+    rules = split_rules(hold=False)
+    c = rules[1]["body"]
+    for i in range(2, 9):
+        c.append(dict(c[0], Id=("c%d" % i) * 32, Names=["/going%d" % i], Mounts=[]))
+    for r in rules:
+        if (r["method"], r["path"]) in (("GET", v + "/networks"), ("GET", v + "/volumes"), ("GET", v + "/system/df"),
+                                        ("POST", v + "/images/prune"), ("DELETE", v + "/containers/")):
+            r["delay_ms"] = 500
+    res = run(rules, env=SPLIT_ENV)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(len(res.paths("DELETE")), 8 + 3, "removals (8 containers, a network, two volumes)")
+    conns = len({r["conn"] for r in res.requests})  # (a root-only socket's are all opened up front)
+    check(conns <= 6, "%d connections" % conns, res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""
