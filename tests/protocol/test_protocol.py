@@ -1180,26 +1180,6 @@ def test_split_schedule_second_pass_only_when_pinned():
 
 
 @test
-def test_split_schedule_cut_in_the_second_pass_names_each_image_once():
-    """The second image prune hangs and the deadline cuts it: the listing after the cut finds
-    both images gone, and names only the one the cut prune removed; the first pass's is not
-    named twice."""
-    v = "/v1.45"
-    rules = split_rules(hold=False)
-    second = [i for i, r in enumerate(rules) if r["path"] == v + "/images/prune"][1]
-    rules[second] = {"method": "POST", "path": v + "/images/prune", "fault": "hang"}
-    # After the cut: the images listed again, both gone.
-    listing = [i for i, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
-    rules[listing] = dict(rules[listing], times=1)
-    rules.insert(listing + 1, {"method": "GET", "path": v + "/images/json",
-                               "body": [x for x in rules[listing]["body"] if x["Id"].endswith("9" * 64)]})
-    res = run(rules, env=dict(SPLIT_ENV, CLEANUP_TIMEOUT="2s"))
-    eq(res.rc, 1, "exit status (cut, something removed)\n" + res.dump())
-    eq(res.stdout.count("Deleted image " + "2" * 12), 1, "the first pass's image named once\n" + res.dump())
-    eq(res.stdout.count("image " + "1" * 12), 1, "the cut prune's image named once\n" + res.dump())
-
-
-@test
 def test_split_schedule_holds_at_most_six_connections():
     """Eight requests outstanding at once (four container removals, the networks and volumes
     listings, the disk usage, the image prune, all slow): the split schedule opens no more than
