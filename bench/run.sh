@@ -270,7 +270,7 @@ mix() { # S
 		b=$(run_B "B-s$s")
 		inventory >"$WORK/inv-B-s$s-$r"
 		log "scale $s run $r: A ${a% *} ms/KiB/rc, B ${b% *}, load $(cut -d' ' -f1-3 /proc/loadavg)"
-		echo "$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/load-s$s.txt"
+		cut -d' ' -f1 /proc/loadavg >>"$OUT/load-s$s.txt"
 		if ! diff -u "$WORK/inv-A-s$s-$r" "$WORK/inv-B-s$s-$r" >"$WORK/inv-diff-s$s-$r"; then
 			log "scale $s run $r: A and B left different states:"; cat "$WORK/inv-diff-s$s-$r" >&2
 			echo "DIFF s$s r$r" >>"$OUT/state-diffs.txt"
