@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: docker-cleaner against `docker system prune -af --volumes` on a private engine.
 #
-#   bench/run.sh [all|mix|scale|empty|bound|inventory|createrate]   (default: all)
+#   bench/run.sh [all|mix|scale|empty|bound|bound2|inventory|createrate]   (default: all)
 #
 # Starts its own Docker 26 engine (tests/engines/engine.sh in its own DC_ENGINE_DIR, DC_POOL_BASE
 # 23: never /var/run/docker.sock, never the test engines), rebuilds the same workload before every
@@ -17,6 +17,8 @@
 #   BENCH_ENGINE_DIR  the private engine's directory (default $TMPDIR/dc-bench, or /tmp/dc-bench:
 #                     its socket path must stay under 108 bytes)
 #   BENCH_POOL_BASE   the private engine's address pool (default 23)
+#   A_ENV, A2_ENV     settings for A, and for a control A2 run in the same rounds (A, A2, B)
+#   BENCH_KIND        the engine (tests/engines/engine.sh KIND; default docker26, the page's A/B runs)
 #   BENCH_CLI         B: the Docker CLI under test (default: docker on PATH; the page's runs used CLI 28.2)
 #   BENCH_BUILD_CLI   the CLI that makes the build cache with its built-in BuildKit (default
 #                     BENCH_CLI; the page's runs used the engine's own CLI 20.10)
@@ -30,7 +32,7 @@ DC_ENGINE_DIR="${BENCH_ENGINE_DIR:-${TMPDIR:-/tmp}/dc-bench}"
 DC_POOL_BASE="${BENCH_POOL_BASE:-23}"
 export DC_ENGINE_DIR DC_POOL_BASE
 ENGINE_SH="$REPO/tests/engines/engine.sh"
-KIND=docker26
+KIND="${BENCH_KIND:-docker26}" # the page's A/B runs: docker26; the experiments also docker20, podman
 SOCK="$DC_ENGINE_DIR/$KIND/engine.sock"
 DC_BIN="${DC_BIN:-$REPO/build-bench/docker-cleaner}"
 CLI28="${BENCH_CLI:-$(command -v docker || echo docker)}" # B: the CLI under test (28.2 on the page)
@@ -38,7 +40,7 @@ CLI20="${BENCH_BUILD_CLI:-$CLI28}" # set-up only: its built-in BuildKit makes bu
 RUNS="${BENCH_RUNS:-5}"
 SCALES="${BENCH_SCALES:-1 5 20}"
 OUT="${BENCH_OUT:-$REPO/bench/out}"
-API=v1.45
+case "$KIND" in docker20 | podman*) API=v1.41 ;; docker28*) API=v1.51 ;; *) API=v1.45 ;; esac
 WORK="$OUT/work"
 unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
 export DOCKER_CONFIG="$WORK/cli"
@@ -95,6 +97,7 @@ mix_counts() { # S -> sets NCTR NNET NDANG NTAG NVOLN NVOLA NBUILD
 	local s="$1"
 	NCTR=$((20 * s)); NNET=$((2 * s)); [ "$NNET" -le 24 ] || NNET=24
 	NDANG=$((5 * s)); NTAG=$((5 * s)); NVOLN=$((5 * s)); NVOLA=$((5 * s)); NBUILD=$s
+	[ "${BENCH_NO_BUILD:-0}" != 1 ] || NBUILD=0 # engines without BuildKit (Podman), and the experiments
 }
 
 PAR=8 # parallel set-up requests
@@ -190,8 +193,10 @@ timed() {
 	echo "$ms $rss $rc"
 }
 run_A() { # docker-cleaner, the same work as B (see bench/README.md: CLI 28 removes anonymous volumes only)
+	# A_ENV: more settings for A, e.g. A_ENV="CLEANUP_SPLIT_SCHEDULE=true" (the schedule per resource)
+	# shellcheck disable=SC2086
 	timed "$1" env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" PRUNE_ALL=true PRUNE_VOLUMES=true \
-		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-false}" PRUNE_FORCE=true "$DC_BIN"
+		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-false}" PRUNE_FORCE=true ${A_ENV:-} "$DC_BIN"
 }
 run_B() { timed "$1" "$CLI28" -H "unix://$SOCK" system prune -af --volumes; }
 
@@ -220,25 +225,59 @@ bound() { # S
 	log "scale $s endpoints alone (ms): containers $c networks $n images $i volumes $v build $b -> critical path $crit"
 }
 
+# bound2 S: the critical path of the schedule per resource (CLEANUP_SPLIT_SCHEDULE, src/sched.c),
+# from each piece's time alone, one after another on a fresh workload, with the cleaner's own
+# DC_DELETE_CONCURRENCY (4) removals in flight where it removes one by one:
+#   what no container pins: networks one by one (Docker: a stopped container holds no endpoint),
+#     the image prune (the containers' image is bench-keep's), the dangling volumes one by one;
+#   the containers one by one; then what they pinned: their anonymous volumes one by one;
+#   the build cache prune.
+# Critical path = max(containers + pinned volumes, networks, images, unpinned volumes, build cache).
+del_ms() { python3 "$REPO/bench/del_parallel.py" "$SOCK" "$API" "$1" 4; } # KIND (IDs on stdin) -> ms, 4 in flight
+DANG='filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D' # {"dangling":{"true":true}}
+bound2() { # S
+	local s="$1" n i v1 c v2 b crit
+	make_workload "$s"
+	settle
+	n=$(api GET /networks | jq -r '.[] | select(.Name | startswith("bench-net-")) | .Id' | del_ms networks)
+	i=$(prune_ms "/images/prune?$FALL")
+	v1=$(api GET "/volumes?$DANG" | jq -r '.Volumes[] | select(.Labels["com.docker.volume.anonymous"] != null) | .Name' | del_ms volumes)
+	c=$(api GET '/containers/json?all=1' | jq -r '.[] | select(.State != "running") | .Id' | del_ms containers)
+	v2=$(api GET "/volumes?$DANG" | jq -r '.Volumes[] | select(.Labels["com.docker.volume.anonymous"] != null) | .Name' | del_ms volumes)
+	b=$(prune_ms '/build/prune?all=1')
+	crit=$(awk -v n="$n" -v i="$i" -v v1="$v1" -v c="$c" -v v2="$v2" -v b="$b" 'BEGIN {x = c + v2; if (n > x) x = n; if (i > x) x = i; if (v1 > x) x = v1; if (b > x) x = b; print x}')
+	echo "$c $n $i $v1 $v2 $b $crit" >>"$OUT/bound2-s$s.txt"
+	log "scale $s per resource alone (ms): containers $c networks $n images $i volumes unpinned $v1 pinned $v2 build $b -> critical path $crit"
+}
+
 # mix S: RUNS pairs A B A B ..., the workload rebuilt before each run; the inventories left by A
 # and by B must be equal.
 mix() { # S
 	local s="$1" r a b
-	rm -f "$OUT/A-s$s.txt" "$OUT/B-s$s.txt" "$OUT/bound-s$s.txt"
+	rm -f "$OUT/A-s$s.txt" "$OUT/A2-s$s.txt" "$OUT/B-s$s.txt" "$OUT/bound-s$s.txt" "$OUT/bound2-s$s.txt" "$OUT/load-s$s.txt"
 	for ((r = 1; r <= RUNS; r++)); do
 		make_workload "$s"
 		a=$(run_A "A-s$s")
 		inventory >"$WORK/inv-A-s$s-$r"
+		if [ -n "${A2_ENV:-}" ]; then # a control: A with other settings (e.g. the old schedule), same rounds
+			make_workload "$s"
+			a2=$(A_ENV="$A2_ENV" run_A "A2-s$s")
+			inventory >"$WORK/inv-A2-s$s-$r"
+			log "scale $s run $r: A2 ($A2_ENV) ${a2% *} ms/KiB/rc"
+			diff -u "$WORK/inv-A-s$s-$r" "$WORK/inv-A2-s$s-$r" >/dev/null || echo "DIFF A2 s$s r$r" >>"$OUT/state-diffs.txt"
+		fi
 		make_workload "$s"
 		b=$(run_B "B-s$s")
 		inventory >"$WORK/inv-B-s$s-$r"
-		log "scale $s run $r: A ${a% *} ms/KiB/rc, B ${b% *}"
+		log "scale $s run $r: A ${a% *} ms/KiB/rc, B ${b% *}, load $(cut -d' ' -f1-3 /proc/loadavg)"
+		cut -d' ' -f1 /proc/loadavg >>"$OUT/load-s$s.txt"
 		if ! diff -u "$WORK/inv-A-s$s-$r" "$WORK/inv-B-s$s-$r" >"$WORK/inv-diff-s$s-$r"; then
 			log "scale $s run $r: A and B left different states:"; cat "$WORK/inv-diff-s$s-$r" >&2
 			echo "DIFF s$s r$r" >>"$OUT/state-diffs.txt"
 		fi
 	done
 	for ((r = 1; r <= RUNS; r++)); do bound "$s"; done
+	for ((r = 1; r <= RUNS; r++)); do bound2 "$s"; done
 	# clean up after the bound runs (they removed everything already; this just checks)
 }
 
@@ -255,8 +294,8 @@ empty() {
 }
 
 report() {
-	local s am ar bm br c crit
-	printf '\n%-8s %10s %10s %10s %10s %8s %8s %10s %8s\n' case A_ms B_ms A/B A_KiB B_KiB RSS_A/B bound_ms A/bound
+	local s am ar bm br c crit crit2
+	printf '\n%-8s %10s %10s %10s %10s %8s %8s %10s %8s %10s %8s\n' case A_ms B_ms A/B A_KiB B_KiB RSS_A/B bound_ms A/bound bound2_ms A/bound2
 	for s in $SCALES empty; do
 		local k="s$s"; [ "$s" = empty ] && k=empty
 		[ -s "$OUT/A-$k.txt" ] || continue
@@ -264,9 +303,22 @@ report() {
 		ar=$(col_median "A-$k" 2); br=$(col_median "B-$k" 2)
 		crit=nan
 		[ -s "$OUT/bound-$k.txt" ] && crit=$(col_median "bound-$k" 6)
-		awk -v k="$k" -v am="$am" -v bm="$bm" -v ar="$ar" -v br="$br" -v c="$crit" 'BEGIN {
-			printf "%-8s %10s %10s %10.2f %10s %8s %8.2f %10s %8s\n", k, am, bm, am / bm, ar, br, ar / br, c,
-				(c == "nan" ? "-" : sprintf("%.2f", am / c)) }'
+		crit2=nan
+		[ -s "$OUT/bound2-$k.txt" ] && crit2=$(col_median "bound2-$k" 7)
+		awk -v k="$k" -v am="$am" -v bm="$bm" -v ar="$ar" -v br="$br" -v c="$crit" -v c2="$crit2" 'BEGIN {
+			printf "%-8s %10s %10s %10.2f %10s %8s %8.2f %10s %8s %10s %8s\n", k, am, bm, am / bm, ar, br, ar / br, c,
+				(c == "nan" ? "-" : sprintf("%.2f", am / c)), c2, (c2 == "nan" ? "-" : sprintf("%.2f", am / c2)) }'
+	done
+	for s in $SCALES; do
+		[ -s "$OUT/A2-s$s.txt" ] && awk -v s="$s" -v a2="$(col_median "A2-s$s" 1)" -v k2="$(col_median "A2-s$s" 2)" \
+			-v b="$(col_median "B-s$s" 1)" -v a="$(col_median "A-s$s" 1)" -v e="${A2_ENV:-}" \
+			'BEGIN { printf "A2 s%s (%s): %s ms, %s KiB, A2/B %.2f, A/A2 %.2f\n", s, e, a2, k2, a2 / b, a / a2 }'
+		[ -s "$OUT/load-s$s.txt" ] && printf 'load s%s (1-min average after each pair): median %s, min %s, max %s\n' "$s" \
+			"$(median <"$OUT/load-s$s.txt")" "$(sort -n "$OUT/load-s$s.txt" | head -1)" "$(sort -n "$OUT/load-s$s.txt" | tail -1)"
+		[ -s "$OUT/bound2-s$s.txt" ] || continue
+		printf 'bound2 s%s medians (ms): containers one by one %s networks one by one %s images %s volumes unpinned %s pinned %s build %s critical %s\n' "$s" \
+			"$(col_median "bound2-s$s" 1)" "$(col_median "bound2-s$s" 2)" "$(col_median "bound2-s$s" 3)" \
+			"$(col_median "bound2-s$s" 4)" "$(col_median "bound2-s$s" 5)" "$(col_median "bound2-s$s" 6)" "$(col_median "bound2-s$s" 7)"
 	done
 	for s in $SCALES; do
 		[ -s "$OUT/bound-s$s.txt" ] || continue
@@ -291,6 +343,7 @@ main() {
 	mix) rm -f "$OUT/state-diffs.txt"; for s in $SCALES; do mix "$s"; done ;;
 	empty) empty ;;
 	bound) for s in $SCALES; do bound "$s"; done ;;
+	bound2) for s in $SCALES; do bound2 "$s"; done ;;
 	inventory) "$REPO/bench/inventory.sh" ;;
 	createrate) "$REPO/bench/inventory.sh" createrate ;;
 	report) ;;

@@ -357,6 +357,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
       {O_PRUNE_ALL, offsetof(dc_config_t, prune_all), false},
       {O_FORCE, offsetof(dc_config_t, force), false},
       {O_DRY_RUN, offsetof(dc_config_t, dry_run), false},
+      {O_SPLIT_SCHEDULE, offsetof(dc_config_t, split_schedule), false},
   };
   for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
     bool *dst = (bool *)((char *)cfg + bools[i].offset);

@@ -65,6 +65,7 @@ typedef struct dc_config {
   dc_log_format_t log_format;
   char metrics_file[1024]; /* METRICS_FILE: the Prometheus text file to write, or empty */
   bool plugin;             /* run by the Docker CLI as `docker cleaner` */
+  bool split_schedule;     /* CLEANUP_SPLIT_SCHEDULE: later types start beside the containers (sched.c) */
 
   /* Privilege drop when started as root. */
   uid_t run_uid;

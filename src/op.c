@@ -66,7 +66,7 @@ void op_report(const dc_op_t *op) {
 void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
   if (op_terminal(op))
     return;
-  op->status = status;
+  bool held = sched_hold(op, &status);
   if (fmt) {
     va_list ap;
     va_start(ap, fmt);
@@ -75,6 +75,9 @@ void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
     if (n >= (int)sizeof(op->error))
       dc_utf8_trim(op->error); /* the cut may fall inside a character of a name */
   }
+  if (held)
+    return;
+  op->status = status;
   if (!op->recon)
     op_report(op);
 }
@@ -140,7 +143,8 @@ bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
  * sizes in its aux_list. */
 const dc_resource_list_t *op_judged_against(const dc_op_t *op) {
   const dc_run_t *run = op->run;
-  return run->cfg->dry_run || !op->client_side ? &run->inv[DC_CONTAINERS].list : &op->aux_list;
+  return run->cfg->dry_run || !op->client_side || sched_judges_by_inventory(op) ? &run->inv[DC_CONTAINERS].list
+                                                                                : &op->aux_list;
 }
 
 /* The sets a selection looks things up in, built once per operation: the images the

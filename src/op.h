@@ -83,6 +83,13 @@ struct dc_op {
   int recon_listings;            /* listings taken after the cut so far */
   size_t recon_gone;             /* how many candidates the last of them found gone */
   dc_resource_list_t recon_last; /* the last of them, reported from if the budget ends first */
+  /* The schedule per resource (sched.c): a later type's first pass runs beside the container
+   * step and takes what no container pins; its second, once the containers are gone, what
+   * they pinned. pass: 0 not split (or not started), 1, 2. */
+  bool split;
+  int pass;
+  dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
+  bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
 };
 
 #define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers, oldest first */
@@ -222,6 +229,26 @@ size_t retain_evictions(const dc_op_t *op);
 void retain_cut(dc_run_t *run);
 /* At the end of a real run: the state file, written. */
 void retain_finish(dc_run_t *run);
+
+/* --- sched.c: the schedule per resource --- */
+
+/* After plan_ops: which later types are split in two passes (and so chosen how). */
+void sched_plan(dc_run_t *run);
+/* op_end's hook: true when the outcome is only the end of a first pass (the operation waits
+ * for its second); may turn a second pass's OP_OK into the first pass's failure. */
+bool sched_hold(dc_op_t *op, dc_op_status_t *status);
+/* A first pass that judges use from the container inventory rather than a listing of its own:
+ * networks on Docker, where only a running container holds one (an endpoint), and one started
+ * since the inventory makes the removal the engine's 403, a reasoned skip. */
+bool sched_judges_by_inventory(const dc_op_t *op);
+/* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass
+ * (the engine walks every volume to report it: once per run is enough). */
+bool sched_keep_sizes(dc_op_t *op);
+/* How many of op's removals may be in flight (at most DC_DELETE_CONCURRENCY). */
+size_t sched_max_inflight(const dc_op_t *op);
+/* The containers (and the reaper) are done: runs the second pass of op, paused after its
+ * first, or ends op when the containers that went pinned nothing of its type. */
+void sched_second_pass(dc_op_t *op);
 
 /* --- recon.c: after a cut --- */
 

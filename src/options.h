@@ -38,6 +38,7 @@ enum opt_id {
   O_KEEP_USED_WITHIN,
   O_KEEP_STORAGE,
   O_STATE_FILE,
+  O_SPLIT_SCHEDULE,
   O__COUNT
 };
 

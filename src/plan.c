@@ -221,13 +221,21 @@ static void advance(dc_run_t *run) {
      * them (and the dry run and the real run would then plan different evictions). */
     bool cache_settled = !(run->retain && run->cfg->has_keep_storage) || !ops[DC_BUILD_CACHE].selected ||
                          op_terminal(&ops[DC_BUILD_CACHE]);
-    if (containers_done) {
-      static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
-      for (size_t i = 0; i < 3; i++) {
-        dc_op_t *op = &ops[second[i]];
-        if (op->selected && op->status == OP_WAITING && run->inv[second[i]].state != INV_RUNNING &&
-            run->inv[DC_CONTAINERS].state != INV_RUNNING && (second[i] != DC_IMAGES || cache_settled))
-          start_op(op);
+    static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
+    for (size_t i = 0; i < 3; i++) {
+      dc_op_t *op = &ops[second[i]];
+      if (!op->selected || op->status != OP_WAITING || run->inv[second[i]].state == INV_RUNNING ||
+          run->inv[DC_CONTAINERS].state == INV_RUNNING || (second[i] == DC_IMAGES && !cache_settled))
+        continue;
+      /* Split (sched.c): the first pass beside the containers, the second after them. */
+      if (op->split && op->pass == 1 && containers_done) {
+        sched_second_pass(op);
+      } else if (op->split && op->pass == 0 && !containers_done) {
+        op->pass = 1;
+        start_op(op);
+      } else if (op->pass == 0 && containers_done) {
+        op->split = false; /* the containers are done already: one pass */
+        start_op(op);
       }
     }
   }
@@ -292,6 +300,7 @@ static void plan_ops(dc_run_t *run) {
       op_end(build, OP_SKIPPED, "%s", why);
     }
   }
+  sched_plan(run);
   /* Networks chosen here need nothing from API 1.40: they are listed unfiltered (GET
    * /networks), labels are matched here and use is judged from the containers, so a dry run
    * (always chosen here) agrees with the real run at every version from 1.25. */

@@ -5,7 +5,9 @@
  * then the inventories, all at once, and the build cache; the reaper once the container
  * inventory is in, then the containers; once both are done, networks, images and volumes
  * together (stopped containers pin all three, and the container and network prunes share one
- * daemon lock). A cut (deadline or signal) ends with the reconciliation of recon.c. */
+ * daemon lock). With CLEANUP_SPLIT_SCHEDULE (sched.c) those three start beside the containers
+ * (removed one by one) with what no container pins, and take the rest once the containers are
+ * gone. A cut (deadline or signal) ends with the reconciliation of recon.c. */
 #ifndef DC_PLAN_H
 #define DC_PLAN_H
 

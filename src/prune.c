@@ -112,14 +112,16 @@ static void report_prune(dc_op_t *op, const dc_prune_result_t *r) {
   dc_resource_index_t ix = {0};
   if ((op->kind == DC_CONTAINERS || op->kind == DC_IMAGES) && dc_resource_index_build(&ix, names) < 0)
     ix.n = 0; /* no memory for the index: the audit lines lack names, nothing else */
-  op->bytes = r->space;
+  op->bytes = dc_bytes_add(op->bytes, r->space); /* a split operation prunes twice */
   if (op->kind == DC_IMAGES) {
     for (size_t i = 0; i < r->nuntagged; i++)
       dc_report_untagged(r->untagged[i]);
     /* Deleted mixes image IDs and layer IDs: an image is what the inventory knew. */
     bool known = run->inv[DC_IMAGES].state == INV_DONE;
     for (size_t i = 0; i < r->n; i++) {
-      const dc_resource_t *img = dc_resource_index_find(&ix, r->ids[i]);
+      dc_resource_t *img = (dc_resource_t *)dc_resource_index_find(&ix, r->ids[i]);
+      if (img)
+        img->doomed = true; /* gone: a split operation's second pass, cut short, must not name it again */
       if (img || !known) {
         dc_report_deleted(op->kind, r->ids[i], img ? img->name : NULL, img ? img->size : -1);
         op->count++;

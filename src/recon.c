@@ -59,7 +59,7 @@ bool recon_prepare(dc_op_t *op) {
         op->cand[op->ncand++] = op->slots[i].idx;
   } else {
     for (size_t i = 0; i < from->n; i++)
-      if (op_selects(op, &from->items[i]))
+      if (!from->items[i].doomed && op_selects(op, &from->items[i])) /* doomed: gone already (sched.c) */
         op->cand[op->ncand++] = i;
   }
   op->cand_from = from;

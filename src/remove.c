@@ -130,7 +130,9 @@ static void removals_done(dc_op_t *op) {
  * to send); then ends the operation if every removal has answered. */
 static void pump(dc_op_t *op, void (*start)(dc_op_t *op, dc_delete_slot_t *slot)) {
   dc_run_t *run = op->run;
-  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && !run_past_deadline(run); i++) {
+  const size_t limit = sched_max_inflight(op);
+  for (size_t i = 0; i < DC_DELETE_CONCURRENCY && op->next < op->nsel && op->inflight < limit && !run_past_deadline(run);
+       i++) {
     dc_delete_slot_t *slot = &op->slots[i];
     if (slot->busy)
       continue;
@@ -264,7 +266,8 @@ void remove_listing_done(dc_op_t *op) {
      * applied now that the volume list is in, and no longer needed after. */
     if (!op->listing_failed && dc_api_apply_volume_sizes(&op->list, &op->aux_list) < 0)
       dc_warn("could not read volume sizes (out of memory): reclaimed space for volumes is not known");
-    dc_resource_list_free(&op->aux_list);
+    if (!sched_keep_sizes(op))
+      dc_resource_list_free(&op->aux_list);
   }
   remove_select(op);
   run_advance(op->run);
@@ -275,7 +278,7 @@ void remove_listing_done(dc_op_t *op) {
 static int list_with_containers(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_kind_info_t *k = dc_kind(op->kind), *ck = dc_kind(DC_CONTAINERS);
-  const bool dry = run->cfg->dry_run;
+  const bool dry = run->cfg->dry_run || sched_judges_by_inventory(op); /* no container listing */
   op->listing = dry ? 1 : 2;
   int rc = run_send_get(run, &op->req, k->list_path, k->list_query, on_listing, op);
   if (rc == 0 && !dry && run_send_get(run, &op->aux, ck->list_path, ck->list_query, on_listing, op) < 0) {
@@ -333,11 +336,11 @@ void remove_start(dc_op_t *op) {
       op_end(op, OP_FAILED, "cannot build the volume listing's filters: nothing sent");
       return;
     }
-    op->listing = 2;
+    op->listing = op->sizes_kept ? 1 : 2; /* a second pass has the first pass's sizes (sched.c) */
     rc = run_send_get(run, &op->req, dc_kind(DC_VOLUMES)->list_path, q, on_listing, op);
     /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
     const char *dfq = typed_df ? "type=volume" : NULL;
-    if (rc == 0 && run_send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
+    if (rc == 0 && !op->sizes_kept && run_send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
       op->listing = 1;
     break;
   }

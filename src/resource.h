@@ -34,7 +34,7 @@ typedef struct dc_resource {
   int64_t size;      /* bytes, -1 when unknown */
   int64_t shared_size; /* images: SharedSize (/system/df), -1 when unknown or negative */
   bool in_use, shared; /* build cache */
-  bool doomed;       /* containers: the run removes (or, dry, would remove) it */
+  bool doomed;       /* containers: the run removes (or, dry, would remove) it; images: a prune removed it */
   bool reaped;       /* containers: by the reaper, with its anonymous volumes */
   bool refs_truncated; /* images: tags or digests are not all known (more than DC_IMAGE_REFS_MAX,
                         * a reference that is not a string, RepoTags or RepoDigests of another

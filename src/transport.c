@@ -424,7 +424,7 @@ static void start_pending(dc_client_t *c) {
       fail_pending(c, c->no_conn_status, c->no_conn_why);
       return;
     }
-    if (!idle && c->nconns >= DC_MAX_CONNECTIONS)
+    if (!idle && c->nconns >= (c->max_conns > 0 && c->max_conns < DC_MAX_CONNECTIONS ? c->max_conns : DC_MAX_CONNECTIONS))
       return;
     if (!idle && !address_ready(c))
       return; /* on_resolved starts them */

@@ -57,6 +57,7 @@ struct dc_client {
   char host_header[280];
   dc_conn_t *conns; /* every live connection */
   int nconns;
+  int max_conns; /* at most this many at once (1 to DC_MAX_CONNECTIONS); 0: DC_MAX_CONNECTIONS */
   dc_request_t *pending_head, *pending_tail;
   uv_idle_t kick; /* starts queued requests from the loop, never inside dc_client_send */
   bool kick_open;

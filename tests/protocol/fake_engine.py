@@ -9,12 +9,16 @@ SCRIPT is a JSON file:
      "rules": [{"method": "GET", "path": "/_ping", "status": 200,
                 "headers": {"Api-Version": "1.45"}, "body": "OK",
                 "encoding": "length" | "chunked" | "close", "chunk": 16,
-                "times": 1, "delay_ms": 0}]}
+                "times": 1, "delay_ms": 0,
+                "hold_until": ["POST /v1.45/images/prune", ...], "hold_ms": 10000}]}
 
 A request is answered by the first rule whose method is equal (or "*") and whose path is a
 prefix of the request's path (the whole path with "exact": true), and whose "times" (when
 given) is not used up. A body that is not a string is sent as compact JSON. Unmatched
 requests get a 404 like the engine's.
+
+"hold_until" holds the answer until a request of each "METHOD PATH-PREFIX" has arrived (or
+"hold_ms" has passed): an order a test wants to see, without a wall-clock margin.
 
 Encodings: "length" sends Content-Length (the default, as Go for small bodies), "chunked"
 sends Transfer-Encoding: chunked in pieces of "chunk" bytes, "close" sends neither and closes
@@ -83,6 +87,8 @@ class Engine:
         self.record_file = open(record_path, "a", encoding="utf-8")
         self.nconn = 0
         self.seq = 0
+        self.seen = []  # "METHOD PATH" of every request so far (for "hold_until")
+        self.seen_cv = threading.Condition(self.lock)
 
     def record(self, **event):
         event["t"] = time.monotonic()  # CLOCK_MONOTONIC: when the engine saw it
@@ -193,6 +199,14 @@ class Engine:
                             eof = True
                 self.record(event="request", conn=n, seq=seq, raw=raw.decode("latin-1"), method=method,
                             path=path, body_len=clen, rule=idx, eof_before_answer=eof)
+                with self.seen_cv:
+                    self.seen.append(method + " " + path)
+                    self.seen_cv.notify_all()
+                if rule is not None and rule.get("hold_until"):
+                    want = rule["hold_until"]
+                    with self.seen_cv:
+                        self.seen_cv.wait_for(lambda: all(any(x.startswith(w) for x in self.seen) for w in want),
+                                              timeout=rule.get("hold_ms", 10000) / 1000.0)
                 if rule is None:
                     rule = {"status": 404, "body": {"message": "page not found"}}
                 if rule.get("delay_ms"):

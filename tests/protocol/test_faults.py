@@ -791,6 +791,28 @@ def test_cut_listing_too_slow_says_not_known():
     check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
 
 
+@test
+def test_split_schedule_cut_in_the_second_pass_names_each_image_once():
+    """Issue 18 (CLEANUP_SPLIT_SCHEDULE): the second image prune hangs and SIGTERM cuts it (sent
+    once the second pass's volume removal has arrived, so the prune is in flight); the listing
+    after the cut finds both images gone and names only the one the cut prune removed: the first
+    pass's image is not named twice."""
+    v = "/v1.45"
+    rules = tp.split_rules(hold=False)
+    second = [i for i, r in enumerate(rules) if r["path"] == v + "/images/prune"][1]
+    rules[second] = {"method": "POST", "path": v + "/images/prune", "fault": "hang"}
+    # After the cut: the images listed again, both gone.
+    listing = [i for i, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
+    rules[listing] = dict(rules[listing], times=1)
+    rules.insert(listing + 1, {"method": "GET", "path": v + "/images/json",
+                               "body": [x for x in rules[listing]["body"] if x["Id"].endswith("9" * 64)]})
+    res = run(rules, env=tp.SPLIT_ENV, send_signal=signal.SIGTERM, signal_at="/volumes/vpin")
+    outcome(res, 1, r"SIGTERM received")
+    after_signal(res, "SIGTERM")
+    eq(res.stdout.count("Deleted image " + "2" * 12), 1, "the first pass's image named once\n" + res.dump())
+    eq(res.stdout.count("image " + "1" * 12), 1, "the cut prune's image named once\n" + res.dump())
+
+
 # --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
 
 # Forged lines after LF, U+2028 and NEL; cursor moves by ESC and by CSI (U+009B); a bidi override.

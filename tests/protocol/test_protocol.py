@@ -1068,6 +1068,139 @@ def test_podman5_image_removed_meanwhile_is_gone():
     check(res.rc != 0 and "could not remove image" in res.stderr, "another 500: a failure", res.dump())
 
 
+# --- issue 18: the schedule per resource (CLEANUP_SPLIT_SCHEDULE) ---
+
+def split_rules(v="/v1.45", hold=True, dry=False):
+    """c1 (exited, going) pins image i1 and volume vpin and sits on network na (a stopped
+    container holds no endpoint on Docker); c2 (running) keeps its image, network and volume.
+    i2, na and vfree are pinned by nothing. The removal of c1 holds its answer until the first
+    passes have sent their work (hold), so the order seen is the schedule's, not a race's."""
+    containers = [
+        {"Id": "c1" * 32, "Names": ["/going"], "State": "exited", "Created": 1700000000, "Labels": {},
+         "ImageID": "sha256:" + "1" * 64, "Mounts": [{"Type": "volume", "Name": "vpin"}],
+         "NetworkSettings": {"Networks": {"net-a": {"NetworkID": "na"}}}},
+        {"Id": "c2" * 32, "Names": ["/running"], "State": "running", "Created": 1700000000, "Labels": {},
+         "ImageID": "sha256:" + "9" * 64, "Mounts": [{"Type": "volume", "Name": "vkeep"}],
+         "NetworkSettings": {"Networks": {"net-k": {"NetworkID": "nk"}}}},
+    ]
+    images = [{"Id": "sha256:" + c * 64, "RepoTags": tags, "Created": 1700000000, "Size": 10}
+              for c, tags in (("1", None), ("2", ["<none>:<none>"]), ("9", ["keep:1"]))]
+    networks = [{"Name": "bridge", "Id": "nb", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z"},
+                {"Name": "net-a", "Id": "na", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}},
+                {"Name": "net-k", "Id": "nk", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}}]
+    vol = lambda name: {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""},
+                        "Options": None, "CreatedAt": "2024-01-02T03:04:05Z"}
+    first = ["POST %s/images/prune" % v, "DELETE %s/networks/na" % v, "DELETE %s/volumes/vfree" % v]
+    remove = {"method": "DELETE", "path": v + "/containers/", "status": 204, "body": ""}
+    if hold:
+        remove.update(hold_until=first, hold_ms=10000)
+    every = {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [vol(n) for n in ("vfree", "vpin", "vkeep")],
+                                                                "Warnings": None}}
+    return [ping_rule("1.45"),
+            {"method": "GET", "path": v + "/containers/json", "body": containers},
+            {"method": "GET", "path": v + "/images/json", "body": images},
+            {"method": "GET", "path": v + "/networks", "body": networks}] + ([every] if dry else []) + [
+            # Dangling volumes: vfree while c1 stands, vpin once it is gone.
+            {"method": "GET", "path": v + "/volumes", "times": 1, "body": {"Volumes": [vol("vfree")], "Warnings": None}},
+            {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [vol("vpin")], "Warnings": None}},
+            {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
+                {"Name": n, "UsageData": {"Size": size, "RefCount": 0}} for n, size in (("vfree", 1000), ("vpin", 2000))]}},
+            remove,
+            {"method": "POST", "path": v + "/images/prune", "times": 1,
+             "body": {"ImagesDeleted": [{"Deleted": "sha256:" + "2" * 64}], "SpaceReclaimed": 10}},
+            {"method": "POST", "path": v + "/images/prune",
+             "body": {"ImagesDeleted": [{"Deleted": "sha256:" + "1" * 64}], "SpaceReclaimed": 10}},
+            {"method": "DELETE", "path": v + "/", "status": 204, "body": ""}]
+
+
+SPLIT_ENV = {"CLEANUP_SPLIT_SCHEDULE": "true", "CLEANUP_VOLUMES": "true", "CLEANUP_BUILD_CACHE": "false"}
+
+
+@test
+def test_split_schedule_starts_unpinned_work_beside_the_containers():
+    """What no going container pins is removed while the containers are removed (one by one,
+    without force, on Docker too: no container prune, whose lock the network prune shares);
+    what c1 pinned (its image, its volume) only once it is gone; its network (no endpoint on
+    Docker) needs no second pass. Nothing forced; the dry run names exactly the same."""
+    v = "/v1.45"
+    res = run(split_rules(), env=SPLIT_ENV)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    prune = res.request("DELETE", v + "/containers/" + "c1" * 32)
+    answered = res.index("answered", prune["seq"])
+    image_prunes = [r for r in res.requests if r["path"] == v + "/images/prune?filters=" + DANGLING_PROTECT]
+    eq(len(image_prunes), 2, "image prunes (one per pass)")
+    net = res.request("DELETE", v + "/networks/na")
+    vfree = res.request("DELETE", v + "/volumes/vfree")
+    for r in (image_prunes[0], net, vfree):
+        check(res.index("request", r["seq"]) < answered, "%s %s waited for the container prune" % (
+            r["method"], r["path"]), res.dump())
+    after(res, prune, image_prunes[1])
+    after(res, prune, res.request("DELETE", v + "/volumes/vpin"))
+    eq(sorted(res.paths("DELETE")), sorted([v + "/containers/" + "c1" * 32, v + "/networks/na", v + "/volumes/vfree",
+                                            v + "/volumes/vpin"]), "deletions (no force)")
+    check(not any("force" in p for p in res.paths()), "a forced request", res.dump())
+    # On Docker the networks' first pass judges use from the inventory (only a running container
+    # holds an endpoint; one started since makes the removal a 403): one container listing.
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/containers/json")]), 1, "container listings")
+    for p in ("/networks/prune", "/containers/prune"):
+        check(p not in " ".join(res.paths()), "a prune sharing the container prune's lock: " + p, res.dump())
+    for line in ("Deleted network na net-a", "Deleted volume vfree", "Deleted volume vpin",
+                 "Deleted image " + "1" * 12, "Deleted image " + "2" * 12):
+        check(line in res.stdout, "missing %r" % line, res.dump())
+    check("images       ok            2 deleted" in res.stdout, "one images line for both passes", res.dump())
+    # The engine's disk usage (it walks every volume) once: the first pass's sizes serve the second.
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/system/df")]), 1, "disk usage reports")
+    check(re.search(r"volumes +ok +2 deleted +3(\.0)?kB reclaimed", res.stdout), "both volumes' sizes", res.dump())
+    # The dry run (not split) names exactly what the real run removed.
+    dry = run(split_rules(hold=False, dry=True), env=dict(SPLIT_ENV, DRY_RUN="true"))
+    eq(dry.rc, 0, "dry run exit status\n" + dry.dump())
+    eq(dry.paths("DELETE") + dry.paths("POST"), [], "dry run: reads only")
+    def removed(out):
+        return sorted(l.split()[1:3] if l.startswith("Deleted") else l.split()[2:4]
+                      for l in out.splitlines() if l.startswith(("Deleted", "Would delete")))
+    eq(removed(dry.stdout), removed(res.stdout), "dry run against real run")
+
+
+@test
+def test_split_schedule_second_pass_only_when_pinned():
+    """The going container's image is also the running one's and it mounts no volume: no second
+    pass for images or volumes; the first passes' outcome is the operations' outcome."""
+    v = "/v1.45"
+    rules = split_rules(hold=False)
+    c = rules[1]["body"]
+    c[0] = dict(c[0], ImageID=c[1]["ImageID"], Mounts=[])
+    res = run(rules, env=SPLIT_ENV)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(len([p for p in res.paths("POST") if "/images/prune" in p]), 1, "image prunes")
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/volumes")]), 1, "volume listings")
+    eq(sorted(res.paths("DELETE")), sorted([v + "/containers/" + "c1" * 32, v + "/networks/na", v + "/volumes/vfree"]),
+       "deletions")
+
+
+@test
+def test_split_schedule_holds_at_most_six_connections():
+    """Eight requests outstanding at once (four container removals, the networks and volumes
+    listings, the disk usage, the image prune, all slow): the split schedule opens no more than
+    six connections (each holds a read buffer: peak RSS), the rest wait their turn."""
+    v = "/v1.45"
+    rules = split_rules(hold=False)
+    c = rules[1]["body"]
+    for i in range(2, 9):
+        c.append(dict(c[0], Id=("c%d" % i) * 32, Names=["/going%d" % i], Mounts=[]))
+    for r in rules:
+        if (r["method"], r["path"]) in (("GET", v + "/networks"), ("GET", v + "/volumes"), ("GET", v + "/system/df"),
+                                        ("POST", v + "/images/prune"), ("DELETE", v + "/containers/")):
+            r["delay_ms"] = 500
+    res = run(rules, env=SPLIT_ENV)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    eq(len(res.paths("DELETE")), 8 + 3, "removals (8 containers, a network, two volumes)")
+    conns = len({r["conn"] for r in res.requests})  # (a root-only socket's are all opened up front)
+    check(conns <= 6, "%d connections" % conns, res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""
