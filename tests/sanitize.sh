@@ -49,7 +49,12 @@ asan)
 	export LSAN_OPTIONS="exitcode=99"
 	# The protocol tests give the binary a clean environment: pass the options through.
 	export DC_PROTOCOL_WRAPPER="env ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS LSAN_OPTIONS=$LSAN_OPTIONS"
-	export DC_FAULTS_SLACK="${DC_FAULTS_SLACK:-1}"
+	# The fault tests time the process from its exec to its exit: ASan's start-up (the shadow
+	# memory) and LeakSanitizer's scan at exit lie outside the program's own clock and, on a
+	# loaded 2-core machine, took 0.8 s of a run whose report said 2.07 s for a 2 s deadline.
+	# The 0.5 s promise is held by the plain build (make test); here the limits are scaled, as
+	# under valgrind (8).
+	export DC_FAULTS_SLACK="${DC_FAULTS_SLACK:-3}"
 	rc=0
 	ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" "$@" || rc=1
 	;;
