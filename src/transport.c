@@ -32,6 +32,7 @@ struct dc_conn {
   dc_conn_t *next;
   enum conn_state state;
   bool writing;
+  bool release_after_write; /* answered before libuv reported the write: released in on_write */
   bool reused;    /* carried an earlier request */
   bool got_bytes; /* of the current response */
   dc_request_t *req;
@@ -200,7 +201,16 @@ static void complete(dc_conn_t *conn, bool extra) {
   conn->parser.resp.body = NULL;
   conn->parser.body_alloc = 0;
   conn->req = NULL;
-  conn_release(conn, resp.keep_alive && !extra && !conn->writing);
+  bool reusable = resp.keep_alive && !extra;
+  if (reusable && conn->writing)
+    /* The reply came in before libuv reported the request written: a request sent from the
+     * idle phase has its write callback queued for the next turn of the loop, and a fast engine
+     * answers within the same turn. The connection is released in on_write rather than closed
+     * here: closing cost a connection per request, and on a root-only socket, whose
+     * connections cannot be replaced, the run lost them all within a dozen requests (Podman). */
+    conn->release_after_write = true;
+  else
+    conn_release(conn, reusable);
   finish_request(req, 0, &resp);
   free(resp.body);
 }
@@ -268,7 +278,12 @@ static void on_write(uv_write_t *w, int status) {
   if (status < 0) {
     conn_fail(conn, status, uv_strerror(status));
   } else if (!conn->req && conn->state == C_BUSY) {
-    conn_close(conn);
+    bool release = conn->release_after_write;
+    conn->release_after_write = false;
+    if (release)
+      conn_release(conn, true);
+    else
+      conn_close(conn);
   }
 }
 
@@ -276,6 +291,7 @@ static void start_request(dc_conn_t *conn, dc_request_t *req) {
   conn->req = req;
   conn->state = C_BUSY;
   conn->got_bytes = false;
+  conn->release_after_write = false;
   req->conn = conn;
   dc_http_parser_free(&conn->parser);
   dc_http_parser_init(&conn->parser, req->body_cap ? req->body_cap : DC_HTTP_MAX_BODY);

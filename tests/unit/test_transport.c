@@ -12,7 +12,10 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/un.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -575,6 +578,111 @@ static void test_close_in_flight(void **state) {
   assert_i64(f->r[2].calls, 0);
 }
 
+/* --- (h) a reply that comes in before libuv reports the request written --- */
+
+/* A server on its own thread, answering each request the moment it has read it, so that a
+ * reply can be in the client's socket before the client's loop has run its write callback
+ * (requests sent from the idle phase have it queued for the next turn). Each connection has a
+ * thread of its own; the counts are atomic. */
+typedef struct tsrv {
+  int fd;
+  atomic_int accepted;
+  pthread_t acceptor;
+} tsrv_t;
+
+static void *tsrv_conn(void *arg) {
+  int fd = (int)(intptr_t)arg;
+  static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
+  char buf[4096];
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + len, sizeof(buf) - len - 1);
+    if (n <= 0)
+      break;
+    len += (size_t)n;
+    buf[len] = '\0';
+    char *end;
+    while ((end = strstr(buf, "\r\n\r\n"))) {
+      if (write(fd, reply, sizeof(reply) - 1) != (ssize_t)(sizeof(reply) - 1))
+        goto out;
+      size_t used = (size_t)(end + 4 - buf);
+      memmove(buf, buf + used, len - used);
+      len -= used;
+      buf[len] = '\0';
+    }
+  }
+out:
+  close(fd);
+  return NULL;
+}
+
+static void *tsrv_accept(void *arg) {
+  tsrv_t *s = arg;
+  for (;;) {
+    int c = accept(s->fd, NULL, NULL);
+    if (c < 0)
+      return NULL; /* shut down */
+    atomic_fetch_add(&s->accepted, 1);
+    pthread_t t;
+    if (pthread_create(&t, NULL, tsrv_conn, (void *)(intptr_t)c) != 0) {
+      close(c);
+      continue;
+    }
+    pthread_detach(t);
+  }
+}
+
+static void on_counted(dc_request_t *req, int status, dc_http_response_t *resp) {
+  treq_t *t = req->data;
+  t->calls++;
+  t->status = status;
+  t->http_status = resp ? resp->status : 0;
+}
+
+static void test_early_reply_keeps_connection(void **state) {
+  fixture_t *f = *state;
+  /* The in-loop server gives way to the threaded one, on the same path. */
+  uv_close((uv_handle_t *)&f->srv.listener, NULL);
+  f->srv.listening = false;
+  uv_run(&f->loop, UV_RUN_NOWAIT);
+  unlink(f->cfg.socket_path);
+  tsrv_t s = {.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  assert_true(s.fd >= 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof(a.sun_path), "%s", f->cfg.socket_path);
+  assert_rc(bind(s.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  assert_rc(listen(s.fd, 64), 0);
+  assert_rc(pthread_create(&s.acceptor, NULL, tsrv_accept, &s), 0);
+  /* 200 rounds of 4 requests sent together (one turn of the loop writes them all). */
+  enum { ROUNDS = 200, AT_ONCE = 4 };
+  for (int round = 0; round < ROUNDS; round++) {
+    for (int i = 0; i < AT_ONCE; i++) {
+      treq_t *t = &f->r[i];
+      memset(t, 0, sizeof(*t));
+      t->req.method = "GET";
+      snprintf(t->req.path, sizeof(t->req.path), "/images/%d/json", i);
+      t->req.cb = on_counted;
+      t->req.data = t;
+      assert_rc(dc_client_send(&f->client, &t->req), 0);
+    }
+    RUN_UNTIL(f, f->r[0].calls && f->r[1].calls && f->r[2].calls && f->r[3].calls);
+    for (int i = 0; i < AT_ONCE; i++) {
+      assert_rc(f->r[i].status, 0);
+      assert_i64(f->r[i].http_status, 200);
+    }
+  }
+  /* Kept alive throughout: never more connections than the pool holds. Closing each one whose
+   * reply beat its write callback opened a new one for most requests. */
+  int accepted = atomic_load(&s.accepted);
+  if (accepted > DC_MAX_CONNECTIONS) {
+    print_error("%d connections for %d requests\n", accepted, ROUNDS * AT_ONCE);
+    fail();
+  }
+  shutdown(s.fd, SHUT_RDWR);
+  pthread_join(s.acceptor, NULL);
+  close(s.fd);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN); /* a write to a closed peer is an error, not the end of the test */
   const struct CMUnitTest tests[] = {
@@ -589,6 +697,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_adopted_none, setup, teardown),
       cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_in_flight, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_early_reply_keeps_connection, setup, teardown),
   };
   return cmocka_run_group_tests_name("transport", tests, NULL, NULL);
 }
