@@ -333,7 +333,9 @@ static int emit(const struct ref_parts *p, bool with_suffix, bool add_latest, ch
   return 0;
 }
 
-int dc_ref_normalize(const char *ref, char *out, size_t cap) {
+/* Parses ref and writes it whole (with_tag: the tag or digest, ":latest" when it has neither)
+ * or as its repository alone. */
+static int normalize(const char *ref, bool with_tag, char *out, size_t cap) {
   struct ref_parts p;
   const char *why = NULL;
   int rc = ref ? parse(ref, false, &p, &why) : -EINVAL;
@@ -342,20 +344,12 @@ int dc_ref_normalize(const char *ref, char *out, size_t cap) {
       out[0] = '\0';
     return rc;
   }
-  return emit(&p, true, !p.tag && !p.digest, out, cap);
+  return emit(&p, with_tag, with_tag && !p.tag && !p.digest, out, cap);
 }
 
-int dc_ref_repository(const char *ref, char *out, size_t cap) {
-  struct ref_parts p;
-  const char *why = NULL;
-  int rc = ref ? parse(ref, false, &p, &why) : -EINVAL;
-  if (rc < 0) {
-    if (out && cap > 0)
-      out[0] = '\0';
-    return rc;
-  }
-  return emit(&p, false, false, out, cap);
-}
+int dc_ref_normalize(const char *ref, char *out, size_t cap) { return normalize(ref, true, out, cap); }
+
+int dc_ref_repository(const char *ref, char *out, size_t cap) { return normalize(ref, false, out, cap); }
 
 /* The pattern for an error line: at most 96 of its bytes, each byte outside printable ASCII
  * (and the '"' and '\' that would make the quoting ambiguous) as \xNN. */
