@@ -41,6 +41,10 @@ RUNS="${BENCH_RUNS:-5}"
 SCALES="${BENCH_SCALES:-1 5 20}"
 OUT="${BENCH_OUT:-$REPO/bench/out}"
 case "$KIND" in docker20 | podman*) API=v1.41 ;; docker28*) API=v1.51 ;; *) API=v1.45 ;; esac
+# B's `--volumes` takes named volumes too before API 1.42: A does the same there, so that the
+# two leave the same engine behind.
+VOLUMES_ALL_DEFAULT=false
+[ "$API" != v1.41 ] || VOLUMES_ALL_DEFAULT=true
 WORK="$OUT/work"
 unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
 export DOCKER_CONFIG="$WORK/cli"
@@ -77,9 +81,13 @@ setup() {
 reset() {
 	api POST /containers/prune -o /dev/null
 	api POST /networks/prune -o /dev/null
-	api POST '/volumes/prune?filters=%7B%22all%22%3A%7B%22true%22%3Atrue%7D%7D' -o /dev/null
+	# Before API 1.42 the volume prune takes named volumes too, and has no `all` filter.
+	case "$API" in
+	v1.41) api POST /volumes/prune -o /dev/null ;;
+	*) api POST '/volumes/prune?filters=%7B%22all%22%3A%7B%22true%22%3Atrue%7D%7D' -o /dev/null ;;
+	esac
 	api POST "/images/prune?$FALL" -o /dev/null
-	api POST '/build/prune?all=1' -o /dev/null
+	case "$KIND" in podman*) ;; *) api POST '/build/prune?all=1' -o /dev/null ;; esac # Podman: no build cache
 }
 
 stop_engine() { [ "${BENCH_KEEP:-0}" = 1 ] || "$ENGINE_SH" stop "$KIND"; }
@@ -98,6 +106,7 @@ mix_counts() { # S -> sets NCTR NNET NDANG NTAG NVOLN NVOLA NBUILD
 	NCTR=$((20 * s)); NNET=$((2 * s)); [ "$NNET" -le 24 ] || NNET=24
 	NDANG=$((5 * s)); NTAG=$((5 * s)); NVOLN=$((5 * s)); NVOLA=$((5 * s)); NBUILD=$s
 	[ "${BENCH_NO_BUILD:-0}" != 1 ] || NBUILD=0 # engines without BuildKit (Podman), and the experiments
+	case "$KIND" in podman*) NBUILD=0 ;; esac
 }
 
 PAR=8 # parallel set-up requests
@@ -196,7 +205,7 @@ run_A() { # docker-cleaner, the same work as B (see bench/README.md: CLI 28 remo
 	# A_ENV: more settings for A, e.g. A_ENV="CLEANUP_SPLIT_SCHEDULE=true" (the schedule per resource)
 	# shellcheck disable=SC2086
 	timed "$1" env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" PRUNE_ALL=true PRUNE_VOLUMES=true \
-		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-false}" PRUNE_FORCE=true ${A_ENV:-} "$DC_BIN"
+		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-$VOLUMES_ALL_DEFAULT}" PRUNE_FORCE=true ${A_ENV:-} "$DC_BIN"
 }
 run_B() { timed "$1" "$CLI28" -H "unix://$SOCK" system prune -af --volumes; }
 
