@@ -357,7 +357,6 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
       {O_PRUNE_ALL, offsetof(dc_config_t, prune_all), false},
       {O_FORCE, offsetof(dc_config_t, force), false},
       {O_DRY_RUN, offsetof(dc_config_t, dry_run), false},
-      {O_SPLIT_SCHEDULE, offsetof(dc_config_t, split_schedule), false},
   };
   for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
     bool *dst = (bool *)((char *)cfg + bools[i].offset);
@@ -365,6 +364,17 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     *dst = bools[i].def;
     if (r->value && dc_parse_bool(r->value, dst) < 0)
       return dc_config_fail(err, errlen, r->origin, r->value, "expected true/false/1/0/yes/no");
+  }
+  cfg->schedule = DC_SCHEDULE_AUTO;
+  if (raws[O_SPLIT_SCHEDULE].value) {
+    const struct raw *r = &raws[O_SPLIT_SCHEDULE];
+    bool v;
+    if (strcasecmp(r->value, "auto") == 0)
+      cfg->schedule = DC_SCHEDULE_AUTO;
+    else if (dc_parse_bool(r->value, &v) == 0)
+      cfg->schedule = v ? DC_SCHEDULE_PER_RESOURCE : DC_SCHEDULE_PER_TYPE;
+    else
+      return dc_config_fail(err, errlen, r->origin, r->value, "expected auto or true/false/1/0/yes/no");
   }
   if (raws[O_PRUNE_VOLUMES].value) {
     const struct raw *r = &raws[O_PRUNE_VOLUMES];

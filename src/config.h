@@ -20,6 +20,11 @@
 
 typedef enum { DC_HOST_UNIX = 0, DC_HOST_TCP } dc_host_kind_t;
 
+/* CLEANUP_SPLIT_SCHEDULE: auto (the default: per resource on the engines where it was measured
+ * faster, sched.c), true (per resource) or false (per type: every later type after the
+ * containers). */
+typedef enum { DC_SCHEDULE_AUTO = 0, DC_SCHEDULE_PER_RESOURCE, DC_SCHEDULE_PER_TYPE } dc_schedule_t;
+
 typedef struct dc_config {
   /* Engine access. */
   dc_host_kind_t host_kind;
@@ -65,7 +70,7 @@ typedef struct dc_config {
   dc_log_format_t log_format;
   char metrics_file[1024]; /* METRICS_FILE: the Prometheus text file to write, or empty */
   bool plugin;             /* run by the Docker CLI as `docker cleaner` */
-  bool split_schedule;     /* CLEANUP_SPLIT_SCHEDULE: later types start beside the containers (sched.c) */
+  dc_schedule_t schedule;  /* CLEANUP_SPLIT_SCHEDULE: do later types start beside the containers (sched.c)? */
 
   /* Privilege drop when started as root. */
   uid_t run_uid;

@@ -63,8 +63,9 @@ const struct opt dc_opts[O__COUNT] = {
     [O_STATE_FILE] = {"STATE_FILE", "state-file", 0, K_STRING,
                       "remember across runs when each image was last seen in use (a file on a volume, "
                       "writable by RUN_UID)"},
-    /* Hidden while it is measured (bench/README.md): the schedule per resource (sched.c). */
-    [O_SPLIT_SCHEDULE] = {"CLEANUP_SPLIT_SCHEDULE", NULL, 0, K_BOOL, NULL},
+    [O_SPLIT_SCHEDULE] = {"CLEANUP_SPLIT_SCHEDULE", "split-schedule", 0, K_STRING,
+                          "start what no container pins beside the container removals: auto (default: on the "
+                          "engines where it is faster), true or false (every type after the containers)"},
 };
 
 

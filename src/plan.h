@@ -5,15 +5,17 @@
  * then the inventories, all at once, and the build cache; the reaper once the container
  * inventory is in, then the containers; once both are done, networks, images and volumes
  * together (stopped containers pin all three, and the container and network prunes share one
- * daemon lock). With CLEANUP_SPLIT_SCHEDULE (sched.c) those three start beside the containers
- * (removed one by one) with what no container pins, and take the rest once the containers are
- * gone. A cut (deadline or signal) ends with the reconciliation of recon.c. */
+ * daemon lock). That is the per-type schedule, Podman's and CLEANUP_SPLIT_SCHEDULE=false's. On
+ * Docker (auto) and with true, the schedule per resource (sched.c): those three start beside
+ * the containers (removed one by one) with what no container pins, and take the rest once the
+ * containers are gone. A cut (deadline or signal) ends with the reconciliation of recon.c. */
 #ifndef DC_PLAN_H
 #define DC_PLAN_H
 
 #include <stdbool.h>
 #include <uv.h>
 
+#include "api.h"
 #include "config.h"
 #include "privdrop.h"
 #include "transport.h"
@@ -38,5 +40,9 @@ bool dc_run_finished(const dc_run_t *run);
 int dc_run_exit_code(const dc_run_t *run);
 /* The run's client (for dc_client_stuck). */
 dc_client_t *dc_run_client(dc_run_t *run);
+
+/* Does a run on this engine take the schedule per resource (sched.c)? mode is
+ * CLEANUP_SPLIT_SCHEDULE; auto chooses by the engine, as measured (bench/README.md). */
+bool dc_schedule_per_resource(dc_schedule_t mode, const dc_engine_t *engine);
 
 #endif

@@ -120,7 +120,37 @@ static void test_defaults(void **state) {
   assert_i64(cfg.log_format, DC_FMT_TEXT);
   assert_i64(cfg.run_uid, 65532);
   assert_i64(cfg.run_gid, 65532);
+  assert_i64(cfg.schedule, DC_SCHEDULE_AUTO);
   assert_str(err, "");
+}
+
+/* CLEANUP_SPLIT_SCHEDULE (--split-schedule): auto or a boolean; anything else exits 2. */
+static void test_split_schedule(void **state) {
+  (void)state;
+  static const struct {
+    const char *value;
+    dc_schedule_t want;
+  } rows[] = {
+      {"auto", DC_SCHEDULE_AUTO},         {"AUTO", DC_SCHEDULE_AUTO},      {"true", DC_SCHEDULE_PER_RESOURCE},
+      {"yes", DC_SCHEDULE_PER_RESOURCE},  {"1", DC_SCHEDULE_PER_RESOURCE}, {"false", DC_SCHEDULE_PER_TYPE},
+      {"No", DC_SCHEDULE_PER_TYPE},       {"0", DC_SCHEDULE_PER_TYPE},
+  };
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    env_n = 0;
+    env("CLEANUP_SPLIT_SCHEDULE", rows[i].value);
+    assert_rc(LOAD0(), DC_CONFIG_OK);
+    assert_i64(cfg.schedule, rows[i].want);
+  }
+  env_n = 0;
+  assert_rc(LOAD("--split-schedule=false"), DC_CONFIG_OK);
+  assert_i64(cfg.schedule, DC_SCHEDULE_PER_TYPE);
+  env_n = 0;
+  env("CLEANUP_SPLIT_SCHEDULE", "false");
+  assert_rc(LOAD("--split-schedule", "auto"), DC_CONFIG_OK); /* the flag wins */
+  assert_i64(cfg.schedule, DC_SCHEDULE_AUTO);
+  expect_bad_env("CLEANUP_SPLIT_SCHEDULE", "sometimes");
+  expect_bad_env("CLEANUP_SPLIT_SCHEDULE", "");
+  assert_contains(err, "expected auto or true/false");
 }
 
 static void test_every_variable(void **state) {
@@ -984,6 +1014,7 @@ int main(void) {
       cmocka_unit_test_setup(test_reaper, reset),
       cmocka_unit_test_setup(test_control_characters_stay_on_one_line, reset),
       cmocka_unit_test_setup(test_value_too_long, reset),
+      cmocka_unit_test_setup(test_split_schedule, reset),
       cmocka_unit_test_setup(test_labels_not_utf8, reset),
       cmocka_unit_test_setup(test_hosts_sane, reset),
   };
