@@ -69,14 +69,18 @@ def engine_rules(version):
     return [
         {"method": "GET", "path": "/_ping", "exact": True, "status": 200, "body": "OK",
          "headers": {"Api-Version": version, "Server": "Docker/26.1.5 (linux)"}},
-        # One stopped container: the cleaner prunes only where its inventory shows work.
+        # One stopped container and one dangling image: the cleaner prunes only where its
+        # inventory shows work. On Docker the containers go one by one (the default schedule)
+        # and the image prune meets another prune once.
         {"method": "GET", "path": p + "/containers/json",
          "body": [{"Id": "c0" * 32, "Names": ["/stopped"], "State": "exited", "Created": 1000000000}]},
-        {"method": "GET", "path": p + "/images/json", "body": []},
+        {"method": "GET", "path": p + "/images/json",
+         "body": [{"Id": "sha256:" + "a" * 64, "RepoTags": None, "Created": 1000000000, "Size": 1, "Containers": 0}]},
         {"method": "GET", "path": p + "/networks", "body": []},
-        {"method": "POST", "path": p + "/containers/prune", "status": 409, "times": 1,
-         "body": {"message": "a prune operation is already running"}},
+        {"method": "DELETE", "path": p + "/containers/", "status": 204, "body": ""},
         {"method": "POST", "path": p + "/containers/prune", "body": {"ContainersDeleted": None, "SpaceReclaimed": 0}},
+        {"method": "POST", "path": p + "/images/prune", "status": 409, "times": 1,
+         "body": {"message": "a prune operation is already running"}},
         {"method": "POST", "path": p + "/images/prune", "body": {"ImagesDeleted": None, "SpaceReclaimed": 0}},
         {"method": "POST", "path": p + "/networks/prune", "body": {"NetworksDeleted": None}},
         {"method": "POST", "path": p + "/build/prune", "body": {"CachesDeleted": None, "SpaceReclaimed": 0}},
@@ -151,7 +155,7 @@ def main():
                 ("1.24", "too old", 2,
                  "docker-cleaner: error: the engine's API version 1.24 is older than the oldest supported, 1.25"),
                 ("1.45", "busy", 0,
-                 "docker-cleaner: info: containers: another prune is running on the engine; retrying in 200 ms")):
+                 "docker-cleaner: info: images: another prune is running on the engine; retrying in 200 ms")):
             sub = tempfile.mkdtemp(prefix="fake-", dir=tmp)
             os.chmod(sub, 0o755)
             srv, fsock = fake_engine(sub, engine_rules(version))

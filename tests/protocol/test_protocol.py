@@ -10,7 +10,9 @@ requests, that the client never half-closed a connection before its answer, and 
 status. Exit status: 0 when every named test passed, 1 otherwise.
 
 Environment: DC_PROTOCOL_KEEP=1 keeps each run's directory; DC_PROTOCOL_WRAPPER runs the
-binary under a command (e.g. "valgrind --error-exitcode=99 --leak-check=full").
+binary under a command (e.g. "valgrind --error-exitcode=99 --leak-check=full");
+DC_PROTOCOL_SCHEDULE sets CLEANUP_SPLIT_SCHEDULE for the tests that do not set it (default
+false: they pin the per-type schedule's request order).
 """
 
 import argparse
@@ -162,8 +164,10 @@ class FakeEngine:
         # The protocol tests pin the request order of the per-type schedule (every later type
         # after the containers); the schedule per resource, the default on Docker, has its
         # own tests (split_schedule_*), which set CLEANUP_SPLIT_SCHEDULE themselves.
+        # DC_PROTOCOL_SCHEDULE=auto runs them all on the default (to see what else changes).
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "DOCKER_HOST": "unix://" + self.sock,
-             "PRUNE_FORCE": "true", "CLEANUP_TIMEOUT": "30s", "CLEANUP_SPLIT_SCHEDULE": "false"}
+             "PRUNE_FORCE": "true", "CLEANUP_TIMEOUT": "30s",
+             "CLEANUP_SPLIT_SCHEDULE": os.environ.get("DC_PROTOCOL_SCHEDULE", "false")}
         e.update(extra or {})
         return {k: v for k, v in e.items() if v is not None}
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "plan.h"
 
 #define NOW INT64_C(1700000000000000000) /* 2023-11-14T22:13:20Z */
 #define SEC INT64_C(1000000000)
@@ -148,6 +149,19 @@ static void test_split_schedule(void **state) {
   env("CLEANUP_SPLIT_SCHEDULE", "false");
   assert_rc(LOAD("--split-schedule", "auto"), DC_CONFIG_OK); /* the flag wins */
   assert_i64(cfg.schedule, DC_SCHEDULE_AUTO);
+  /* What each choice means per engine (sched.c): auto is per resource on Docker only. */
+  static const struct {
+    dc_schedule_t mode;
+    bool podman, per_resource;
+  } engines[] = {
+      {DC_SCHEDULE_AUTO, false, true},          {DC_SCHEDULE_AUTO, true, false},
+      {DC_SCHEDULE_PER_RESOURCE, false, true},  {DC_SCHEDULE_PER_RESOURCE, true, true},
+      {DC_SCHEDULE_PER_TYPE, false, false},     {DC_SCHEDULE_PER_TYPE, true, false},
+  };
+  for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
+    dc_engine_t e = {.podman = engines[i].podman};
+    assert_int_equal(dc_schedule_per_resource(engines[i].mode, &e), engines[i].per_resource);
+  }
   expect_bad_env("CLEANUP_SPLIT_SCHEDULE", "sometimes");
   expect_bad_env("CLEANUP_SPLIT_SCHEDULE", "");
   assert_contains(err, "expected auto or true/false");
