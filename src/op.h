@@ -90,6 +90,7 @@ struct dc_op {
   int pass;
   dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
   bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
+  bool by_sched; /* split by sched_plan (a single pass if the containers were done first) */
 };
 
 #define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers, oldest first */
@@ -234,11 +235,13 @@ void retain_finish(dc_run_t *run);
 
 /* After plan_ops: which later types are split in two passes (and so chosen how). */
 void sched_plan(dc_run_t *run);
+/* The containers were done before op could start: one pass. */
+void sched_single_pass(dc_op_t *op);
 /* op_end's hook: true when the outcome is only the end of a first pass (the operation waits
  * for its second); may turn a second pass's OP_OK into the first pass's failure. */
 bool sched_hold(dc_op_t *op, dc_op_status_t *status);
-/* A first pass that judges use from the container inventory rather than a listing of its own:
- * networks on Docker, where only a running container holds one (an endpoint), and one started
+/* A first (or only) pass of a type sched_plan split, that judges use from the container
+ * inventory rather than a listing of its own: networks on Docker, where only a running container holds one (an endpoint), and one started
  * since the inventory makes the removal the engine's 403, a reasoned skip. */
 bool sched_judges_by_inventory(const dc_op_t *op);
 /* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass

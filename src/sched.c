@@ -82,14 +82,19 @@ void sched_plan(dc_run_t *run) {
     if (later[i] == DC_VOLUMES && dc_api_version_cmp(run->engine.version, DC_API_TYPED_DF) < 0)
       continue;
     op->split = true;
+    op->by_sched = true;
     if (later[i] == DC_NETWORKS)
       op->client_side = true; /* the network prune would wait for the container prune's lock */
   }
 }
 
+void sched_single_pass(dc_op_t *op) { op->split = false; }
+
 bool sched_judges_by_inventory(const dc_op_t *op) {
   const dc_run_t *run = op->run;
-  return op->split && op->pass == 1 && op->kind == DC_NETWORKS && !run->engine.podman &&
+  /* The first pass, or the only one (the containers were done before it started: no
+   * container listing either then, as the per-type schedule's network prune has none). */
+  return op->by_sched && op->pass != 2 && op->kind == DC_NETWORKS && !run->engine.podman &&
          run->inv[DC_CONTAINERS].state == INV_DONE;
 }
 
