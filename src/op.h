@@ -241,8 +241,9 @@ void sched_single_pass(dc_op_t *op);
  * for its second); may turn a second pass's OP_OK into the first pass's failure. */
 bool sched_hold(dc_op_t *op, dc_op_status_t *status);
 /* A first (or only) pass of a type sched_plan split, that judges use from the container
- * inventory rather than a listing of its own: networks on Docker, where only a running container holds one (an endpoint), and one started
- * since the inventory makes the removal the engine's 403, a reasoned skip. */
+ * inventory rather than a listing of its own: networks on Docker, where only a running
+ * container holds one (an endpoint), and one started since the inventory makes the removal
+ * the engine's 403, a reasoned skip. */
 bool sched_judges_by_inventory(const dc_op_t *op);
 /* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass
  * (the engine walks every volume to report it: once per run is enough). */
