@@ -835,6 +835,52 @@ def test_split_schedule_cut_in_the_second_pass_names_each_image_once():
     eq(res.stdout.count("image " + "1" * 12), 1, "the cut prune's image named once\n" + res.dump())
 
 
+def default_schedule_stall_rules():
+    """Docker, the default schedule (per resource): six stopped containers, each removal never
+    answered; the rest of the engine answers (a network removal beside them included)."""
+    rules = [on("DELETE", "/containers/", fault="hang"), on("DELETE", "/networks/", status=204, body="")] + ok_rules()
+    c = rules[3]
+    assert c["path"] == V + "/containers/json"
+    c["body"] = [dict(tp.PRUNABLE["containers"][0], Id=("c%d" % i) * 32, Names=["/stopped%d" % i]) for i in range(6)]
+    return rules
+
+
+def check_default_schedule_cut(res, t_cut, what):
+    """Containers went one by one (the default schedule on Docker), no removal was sent after
+    the cut, and the containers are reported as cut, not as done."""
+    deletes = [r for r in res.requests if r["method"] == "DELETE" and "/containers/" in r["path"]]
+    check(deletes, "%s: no container removal (was the default schedule per resource?)" % what, res.dump())
+    check(not [r for r in res.requests if "/containers/prune" in r["path"]], "%s: a container prune" % what, res.dump())
+    late = [r for r in res.requests if r["method"] in ("DELETE", "POST") and r["t"] > t_cut]
+    check(not late, "%s: %d removals sent after the cut: %s" % (what, len(late), late), res.dump())
+    check(re.search(r"^containers\s+(timeout|cut|failed)", res.stdout, re.M), "%s: containers reported done" % what,
+          res.dump())
+
+
+@test
+def test_default_schedule_removals_never_answered_deadline():
+    """Issue 18: on Docker the default schedule removes containers one by one; removals that
+    never answer end at the deadline as a stalled prune does: partial (exit 1: the build cache
+    and the work beside the containers were done), within 0.5 s of it, nothing sent after it."""
+    res = run(default_schedule_stall_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "auto", "CLEANUP_TIMEOUT": "%ds" % DEADLINE})
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE)
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    check_default_schedule_cut(res, run_start(res.events, 0) + DEADLINE, "deadline")
+
+
+@test
+def test_default_schedule_removals_never_answered_sigterm():
+    """The same, cut by SIGTERM once the removals are in flight and the build cache prune was
+    answered."""
+    res = run(default_schedule_stall_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "auto"}, send_signal=signal.SIGTERM,
+              signal_at="/containers/c", signal_after_answer="/build/prune")
+    outcome(res, 1, r"SIGTERM received")
+    after_signal(res, "SIGTERM")
+    t_exit = run_start(res.events, 0) + res.elapsed
+    check_default_schedule_cut(res, t_exit - res.signal_to_exit, "SIGTERM")
+
+
 # --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
 
 # Forged lines after LF, U+2028 and NEL; cursor moves by ESC and by CSI (U+009B); a bidi override.
