@@ -5,7 +5,8 @@
 #             (unit, protocol, e2e) there, LeakSanitizer on.
 #   valgrind  builds build-valgrind/ (a plain build) and runs the unit executables, and the
 #             protocol and e2e tests with the docker-cleaner binary, under valgrind memcheck
-#             (--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite).
+#             (--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite), all but
+#             rootonly.* (the protocol tests again on a 0600 socket).
 #
 # Fails on a failed test and on any sanitizer or valgrind report, even one a test did not
 # notice: reports go to files in BUILD/reports/, counted at the end. The e2e tests start
@@ -85,7 +86,10 @@ valgrind)
 			echo "unit $name: ok under valgrind"
 		fi
 	done
-	ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" -LE '^unit$' "$@" || rc=1
+	# rootonly.* repeat the protocol tests on a 0600 socket (the same code once connected); the
+	# adopted connections' memory is checked here by privileges.*, so valgrind skips the repeat
+	# (~130 s of valgrind time; ASan and the plain suite run it).
+	ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" -LE '^unit$' -E '^rootonly[.]' "$@" || rc=1
 	;;
 *)
 	echo "usage: $0 asan|valgrind [CTEST ARGS...]" >&2
