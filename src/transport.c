@@ -38,10 +38,7 @@ struct dc_conn {
   dc_request_t *req;
   dc_http_parser_t parser;
   char wbuf[8704];
-  /* 16 KiB a read: a listing of hundreds of containers then takes a few more reads, and the
-   * per-resource schedule's six connections touch 288 KiB less (peak RSS at scale 20 went from
-   * 3,852-4,244 to 3,668-3,932 KiB on Docker 26, bench/README.md). */
-  char rbuf[16 * 1024];
+  char rbuf[64 * 1024];
 };
 
 static void conn_close(dc_conn_t *conn);
