@@ -235,8 +235,6 @@ void retain_finish(dc_run_t *run);
 
 /* After plan_ops: which later types are split in two passes (and so chosen how). */
 void sched_plan(dc_run_t *run);
-/* The containers were done before op could start: one pass. */
-void sched_single_pass(dc_op_t *op);
 /* op_end's hook: true when the outcome is only the end of a first pass (the operation waits
  * for its second); may turn a second pass's OP_OK into the first pass's failure. */
 bool sched_hold(dc_op_t *op, dc_op_status_t *status);

@@ -234,7 +234,7 @@ static void advance(dc_run_t *run) {
         op->pass = 1;
         start_op(op);
       } else if (op->pass == 0 && containers_done) {
-        sched_single_pass(op); /* the containers are done already: one pass */
+        op->split = false; /* the containers are done already: one pass */
         start_op(op);
       }
     }

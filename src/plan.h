@@ -41,8 +41,4 @@ int dc_run_exit_code(const dc_run_t *run);
 /* The run's client (for dc_client_stuck). */
 dc_client_t *dc_run_client(dc_run_t *run);
 
-/* Does a run on this engine take the schedule per resource (sched.c)? mode is
- * CLEANUP_SPLIT_SCHEDULE; auto chooses by the engine, as measured (bench/README.md). */
-bool dc_schedule_per_resource(dc_schedule_t mode, const dc_engine_t *engine);
-
 #endif

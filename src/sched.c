@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "plan.h"
+#include "schedule.h"
 #include "text.h"
 
 #define DC_SPLIT_CONNECTIONS 6 /* DC_DELETE_CONCURRENCY for the containers, two for the rest */
@@ -87,8 +87,6 @@ void sched_plan(dc_run_t *run) {
       op->client_side = true; /* the network prune would wait for the container prune's lock */
   }
 }
-
-void sched_single_pass(dc_op_t *op) { op->split = false; }
 
 bool sched_judges_by_inventory(const dc_op_t *op) {
   const dc_run_t *run = op->run;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "plan.h"
+#include "schedule.h"
 
 #define NOW INT64_C(1700000000000000000) /* 2023-11-14T22:13:20Z */
 #define SEC INT64_C(1000000000)
