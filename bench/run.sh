@@ -18,6 +18,7 @@
 #                     its socket path must stay under 108 bytes)
 #   BENCH_POOL_BASE   the private engine's address pool (default 23)
 #   A_ENV, A2_ENV     settings for A, and for a control A2 run in the same rounds (A, A2, B)
+#   A2_BIN            the control's binary, when A2 compares builds (default DC_BIN)
 #   BENCH_KIND        the engine (tests/engines/engine.sh KIND; default docker26, the page's A/B runs)
 #   BENCH_CLI         B: the Docker CLI under test (default: docker on PATH; the page's runs used CLI 28.2)
 #   BENCH_BUILD_CLI   the CLI that makes the build cache with its built-in BuildKit (default
@@ -205,7 +206,7 @@ run_A() { # docker-cleaner, the same work as B (see bench/README.md: CLI 28 remo
 	# A_ENV: more settings for A, e.g. A_ENV="CLEANUP_SPLIT_SCHEDULE=true" (the schedule per resource)
 	# shellcheck disable=SC2086
 	timed "$1" env -i PATH=/usr/bin:/bin DOCKER_HOST="unix://$SOCK" PRUNE_ALL=true PRUNE_VOLUMES=true \
-		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-$VOLUMES_ALL_DEFAULT}" PRUNE_FORCE=true ${A_ENV:-} "$DC_BIN"
+		PRUNE_VOLUMES_ALL="${A_VOLUMES_ALL:-$VOLUMES_ALL_DEFAULT}" PRUNE_FORCE=true ${A_ENV:-} "${A_BIN:-$DC_BIN}"
 }
 run_B() { timed "$1" "$CLI28" -H "unix://$SOCK" system prune -af --volumes; }
 
@@ -268,11 +269,11 @@ mix() { # S
 		make_workload "$s"
 		a=$(run_A "A-s$s")
 		inventory >"$WORK/inv-A-s$s-$r"
-		if [ -n "${A2_ENV:-}" ]; then # a control: A with other settings (e.g. the old schedule), same rounds
+		if [ -n "${A2_ENV:-}${A2_BIN:-}" ]; then # a control: other settings or another build, same rounds
 			make_workload "$s"
-			a2=$(A_ENV="$A2_ENV" run_A "A2-s$s")
+			a2=$(A_ENV="${A2_ENV:-}" A_BIN="${A2_BIN:-$DC_BIN}" run_A "A2-s$s")
 			inventory >"$WORK/inv-A2-s$s-$r"
-			log "scale $s run $r: A2 ($A2_ENV) ${a2% *} ms/KiB/rc"
+			log "scale $s run $r: A2 (${A2_ENV:-}${A2_BIN:+ $A2_BIN}) ${a2% *} ms/KiB/rc"
 			diff -u "$WORK/inv-A-s$s-$r" "$WORK/inv-A2-s$s-$r" >/dev/null || echo "DIFF A2 s$s r$r" >>"$OUT/state-diffs.txt"
 		fi
 		make_workload "$s"
@@ -320,7 +321,7 @@ report() {
 	done
 	for s in $SCALES; do
 		[ -s "$OUT/A2-s$s.txt" ] && awk -v s="$s" -v a2="$(col_median "A2-s$s" 1)" -v k2="$(col_median "A2-s$s" 2)" \
-			-v b="$(col_median "B-s$s" 1)" -v a="$(col_median "A-s$s" 1)" -v e="${A2_ENV:-}" \
+			-v b="$(col_median "B-s$s" 1)" -v a="$(col_median "A-s$s" 1)" -v e="${A2_ENV:-}${A2_BIN:+ $A2_BIN}" \
 			'BEGIN { printf "A2 s%s (%s): %s ms, %s KiB, A2/B %.2f, A/A2 %.2f\n", s, e, a2, k2, a2 / b, a / a2 }'
 		[ -s "$OUT/load-s$s.txt" ] && printf 'load s%s (1-min average after each pair): median %s, min %s, max %s\n' "$s" \
 			"$(median <"$OUT/load-s$s.txt")" "$(sort -n "$OUT/load-s$s.txt" | head -1)" "$(sort -n "$OUT/load-s$s.txt" | tail -1)"

@@ -38,7 +38,10 @@ struct dc_conn {
   dc_request_t *req;
   dc_http_parser_t parser;
   char wbuf[8704];
-  char rbuf[64 * 1024];
+  /* 16 KiB a read: a listing of hundreds of containers then takes a few more reads, and the
+   * per-resource schedule's six connections touch up to 288 KiB less (bench/README.md, "Read
+   * buffers"). */
+  char rbuf[16 * 1024];
 };
 
 static void conn_close(dc_conn_t *conn);
