@@ -38,8 +38,9 @@ PKGS_BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libjansson-d
 # uidmap, slirp4netns, fuse-overlayfs and catatonit are only used by rootless podman),
 # aardvark-dns (podman turns DNS on for user networks), iptables (netavark and dockerd need the binary).
 PKGS_ENGINES=(docker.io containerd runc podman netavark aardvark-dns conmon iptables)
-# Test tooling: busybox-static for the base image, curl for /_ping, and what the scripts use.
-PKGS_TOOLS=(busybox-static curl jq python3 python3-yaml shellcheck systemd man-db ca-certificates util-linux procps coreutils tar xz-utils strace stress-ng)
+# Test tooling: busybox-static for the base image, curl for /_ping, GNU time for the fault
+# tests' peak RSS (test_faults.py), and what the scripts use.
+PKGS_TOOLS=(busybox-static curl jq python3 python3-yaml shellcheck systemd man-db ca-certificates util-linux procps coreutils tar xz-utils strace stress-ng time)
 # Robustness checks: clang with libFuzzer and the sanitizer runtimes (tests/fuzz/run.sh), valgrind
 # (tests/sanitize.sh valgrind).
 PKGS_TOOLS+=(clang libclang-rt-14-dev valgrind)
