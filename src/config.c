@@ -525,6 +525,18 @@ bool dc_config_needs_last_use(const dc_config_t *cfg) {
   return cfg->keep_latest > 0 || cfg->has_used_within || cfg->has_keep_storage;
 }
 
+bool dc_schedule_per_resource(dc_schedule_t mode, bool podman) {
+  switch (mode) {
+  case DC_SCHEDULE_PER_RESOURCE:
+    return true;
+  case DC_SCHEDULE_PER_TYPE:
+    return false;
+  case DC_SCHEDULE_AUTO:
+  default:
+    return !podman;
+  }
+}
+
 bool dc_config_retention(const dc_config_t *cfg) {
   return cfg->nkeep_images > 0 || dc_config_needs_last_use(cfg) || cfg->state_file[0];
 }

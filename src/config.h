@@ -102,6 +102,10 @@ void dc_config_usage(FILE *out);
 bool dc_config_retention(const dc_config_t *cfg);
 /* Does it need each image's last use (and so an inspect of each)? */
 bool dc_config_needs_last_use(const dc_config_t *cfg);
+/* Does a run take the schedule per resource (sched.c) on this engine? mode is
+ * CLEANUP_SPLIT_SCHEDULE; auto chooses by the engine, as measured (bench/README.md, "Schedule
+ * per resource"): per resource on Docker, per type on Podman. */
+bool dc_schedule_per_resource(dc_schedule_t mode, bool podman);
 
 /* Parses a size as docker's --keep-storage does (go-units RAMInBytes: 20GB, 512m, 1.5g, 100;
  * binary multiples, case-insensitive, optional i and b). Returns 0 or -EINVAL. */

@@ -29,28 +29,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
-#include "schedule.h"
 #include "text.h"
 
 #define DC_SPLIT_CONNECTIONS 6 /* DC_DELETE_CONCURRENCY for the containers, two for the rest */
 
-bool dc_schedule_per_resource(dc_schedule_t mode, const dc_engine_t *engine) {
-  switch (mode) {
-  case DC_SCHEDULE_PER_RESOURCE:
-    return true;
-  case DC_SCHEDULE_PER_TYPE:
-    return false;
-  case DC_SCHEDULE_AUTO:
-  default:
-    /* Chosen per engine by measurement (bench/README.md, "Schedule per resource"). */
-    return !engine->podman;
-  }
-}
-
 void sched_plan(dc_run_t *run) {
   const dc_config_t *cfg = run->cfg;
-  bool per_resource = dc_schedule_per_resource(cfg->schedule, &run->engine);
+  bool per_resource = dc_schedule_per_resource(cfg->schedule, run->engine.podman);
   dc_debug("schedule: %s%s", per_resource && !cfg->dry_run ? "per resource" : "per type",
            cfg->dry_run && per_resource ? " (a dry run is not split)" : "");
   if (cfg->dry_run || !per_resource)

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "schedule.h"
 
 #define NOW INT64_C(1700000000000000000) /* 2023-11-14T22:13:20Z */
 #define SEC INT64_C(1000000000)
@@ -159,8 +158,7 @@ static void test_split_schedule(void **state) {
       {DC_SCHEDULE_PER_TYPE, false, false},     {DC_SCHEDULE_PER_TYPE, true, false},
   };
   for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
-    dc_engine_t e = {.podman = engines[i].podman};
-    assert_int_equal(dc_schedule_per_resource(engines[i].mode, &e), engines[i].per_resource);
+    assert_int_equal(dc_schedule_per_resource(engines[i].mode, engines[i].podman), engines[i].per_resource);
   }
   expect_bad_env("CLEANUP_SPLIT_SCHEDULE", "sometimes");
   expect_bad_env("CLEANUP_SPLIT_SCHEDULE", "");
