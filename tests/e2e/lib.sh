@@ -408,8 +408,9 @@ wait_build_cache_idle() {
 # so even a list that reports whole seconds (Docker's /containers/json and /images/json, which
 # client-side selection reads) puts them after C.
 
-# engine_times: "NS TYPE ID" for every container, image, user network, volume and build-cache
-# record (its LastUsedAt, else CreatedAt) of the selected engine, NS in Unix nanoseconds.
+# engine_times: "NS TYPE ID" for every container, image (its creation and, where the engine has
+# one, its last tag time: two lines), user network, volume and build-cache record (its LastUsedAt,
+# else CreatedAt) of the selected engine, NS in Unix nanoseconds.
 engine_times() {
 	{
 		local ids
@@ -418,7 +419,9 @@ engine_times() {
 		[ -z "$ids" ] || d inspect -f 'container {{.Id}} {{json .Created}}' $ids
 		ids="$(d images -aq --no-trunc | sort -u)"
 		# shellcheck disable=SC2086
-		[ -z "$ids" ] || d image inspect -f 'image {{.Id}} {{json .Created}}' $ids
+		# An image's last tag time too (Docker records it a moment after Created: an import
+		# made at x.999 s is tagged in the next second, and last use counts the tag time).
+		[ -z "$ids" ] || d image inspect -f 'image {{.Id}} {{json .Created}}{{"\n"}}image {{.Id}} {{json .Metadata.LastTagTime}}' $ids
 		ids="$(d network ls -q --no-trunc)" # the default ones too: made at engine start, older
 		# shellcheck disable=SC2086
 		[ -z "$ids" ] || d network inspect -f 'network {{.Id}} {{json .Created}}' $ids
@@ -437,6 +440,8 @@ for line in sys.stdin:
     if not m:
         sys.exit("engine_times: no time in: " + line.strip())
     y, mo, d, h, mi, s, frac, tz = m.groups()
+    if y == "0001":
+        continue  # the zero time of Go: the engine has no such record (no tag time on Podman)
     sec = calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s)))
     if tz and tz != "Z":
         off = (int(tz[1:3]) * 60 + int(tz[-2:])) * 60
