@@ -91,6 +91,11 @@ struct dc_op {
   dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
   bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
   bool by_sched; /* split by sched_plan (a single pass if the containers were done first) */
+  /* Volumes: the first pass runs again (a round) whenever containers that mounted volumes
+   * have gone since its last round started, so that a pinned volume goes soon after the
+   * containers that pinned it, not after the whole container step. */
+  uint64_t round_mark; /* run->mounts_freed when this round started */
+  unsigned rounds;     /* first-pass rounds started */
 };
 
 #define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers, oldest first */
@@ -149,6 +154,7 @@ struct dc_run {
   bool cut_destructive;     /* some were in flight when the run was stopped */
   bool finished;
   int exit_code;
+  uint64_t mounts_freed; /* containers removed (or reaped) that mounted a volume (sched.c rounds) */
   dc_retain_t *retain; /* NULL unless a retention setting is on */
   void (*advance)(dc_run_t *run); /* the schedule (plan.c), reached through run_advance() */
   uv_timer_cb on_deadline;        /* the schedule's deadline handler */
@@ -248,6 +254,11 @@ bool sched_judges_by_inventory(const dc_op_t *op);
 bool sched_keep_sizes(dc_op_t *op);
 /* How many of op's removals may be in flight (at most DC_DELETE_CONCURRENCY). */
 size_t sched_max_inflight(const dc_op_t *op);
+/* A first pass is starting (its first round): marks what it will see. */
+void sched_first_pass(dc_op_t *op);
+/* A held first pass of volumes whose pinning containers have gone since its last round
+ * started, while the container step goes on: runs the first pass again. True if started. */
+bool sched_next_round(dc_op_t *op);
 /* The containers (and the reaper) are done: runs the second pass of op, paused after its
  * first, or ends op when the containers that went pinned nothing of its type. */
 void sched_second_pass(dc_op_t *op);

@@ -230,8 +230,10 @@ static void advance(dc_run_t *run) {
       /* Split (sched.c): the first pass beside the containers, the second after them. */
       if (op->split && op->pass == 1 && containers_done) {
         sched_second_pass(op);
+      } else if (op->split && op->pass == 1) {
+        sched_next_round(op);
       } else if (op->split && op->pass == 0 && !containers_done) {
-        op->pass = 1;
+        sched_first_pass(op);
         start_op(op);
       } else if (op->pass == 0 && containers_done) {
         op->split = false; /* the containers are done already: one pass */

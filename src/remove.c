@@ -52,6 +52,8 @@ static dc_op_t *slot_answered(dc_delete_slot_t *slot) {
 /* A resource gone: the engine said so, or (dry run) it would have. */
 static void record_removed(dc_op_t *op, dc_resource_t *r) {
   r->doomed = true;
+  if (op->kind == DC_CONTAINERS && r->nmount_volumes > 0)
+    op->run->mounts_freed++;
   dc_report_deleted(op->kind, r->id, r->name, r->size);
   op->count++;
   if (r->size >= 0)
@@ -61,6 +63,8 @@ static void record_removed(dc_op_t *op, dc_resource_t *r) {
 /* A container reaped (stop_ms: its stop's duration, -1 for none), its age counted at now_ns. */
 static void record_reaped(dc_op_t *op, dc_resource_t *c, int64_t now_ns, long long stop_ms) {
   c->doomed = c->reaped = true;
+  if (c->nmount_volumes > 0)
+    op->run->mounts_freed++;
   dc_report_reaped(c->id, c->name, (now_ns - c->created_ns) / 1000000000, stop_ms);
   op->count++;
 }

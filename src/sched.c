@@ -7,11 +7,14 @@
  * Split, each of these operations runs twice, with its own unchanged selection each time:
  *
  *   pass 1, beside the container step: it lists (or the daemon prunes) what is unused *now*,
- *     while the containers still stand, so it takes only what no container pins;
+ *     while the containers still stand, so it takes only what no container pins. Volumes run
+ *     it again, in rounds, as the containers that mounted them go (sched_next_round): a
+ *     pinned volume goes soon after the containers that pinned it, not after them all;
  *   pass 2, once the container step (and the reaper) is done: the same again, for what the
  *     containers that went pinned; skipped when the inventory shows they pinned nothing of
  *     the type (the common case for networks on Docker, and for images whose containers'
- *     image another container still uses).
+ *     image another container still uses), or when the volumes' last round was listed after
+ *     every container that mounted one had gone.
  *
  * Nothing is forced that was not before: each removal keeps the engine's own guards, so a
  * resource a container still holds is refused (a reasoned skip), never removed. The two passes
@@ -131,7 +134,8 @@ bool sched_hold(dc_op_t *op, dc_op_status_t *status) {
   if (!op->split || op->run->stopping)
     return false;
   if (op->pass == 1 && (*status == OP_OK || *status == OP_FAILED)) {
-    op->pass1_status = *status;
+    if (op->pass1_status != OP_FAILED) /* a failed round's reason stays, as its outcome */
+      op->pass1_status = *status;
     op->status = OP_WAITING; /* for sched_second_pass, once the containers are done */
     dc_debug("%s: first pass done (%s), waiting for the containers", dc_kind_plural(op->kind),
              *status == OP_OK ? "ok" : "failed");
@@ -210,8 +214,8 @@ static bool pinned_any(dc_op_t *op) {
   return any;
 }
 
-/* Back to a fresh start, keeping what the first pass counted and its start. */
-static void reset_for_second_pass(dc_op_t *op) {
+/* Back to a fresh start, keeping what the passes so far counted and the start. */
+static void reset_for_next_pass(dc_op_t *op) {
   dc_resource_list_free(&op->list);
   if (!op->sizes_kept)
     dc_resource_list_free(&op->aux_list);
@@ -228,14 +232,18 @@ static void reset_for_second_pass(dc_op_t *op) {
 }
 
 void sched_second_pass(dc_op_t *op) {
-  if (!pinned_any(op)) {
-    dc_debug("%s: the containers removed pinned none: no second pass", dc_kind_plural(op->kind));
+  /* Volumes: the last round listed after every container that mounted one was gone. */
+  bool seen = op->kind == DC_VOLUMES && op->pass1_status == OP_OK && op->round_mark == op->run->mounts_freed;
+  if (seen || !pinned_any(op)) {
+    dc_debug("%s: %s: no second pass", dc_kind_plural(op->kind),
+             seen ? "the last round came after the containers that mounted volumes"
+                  : "the containers removed pinned none");
     op->pass = 0; /* so that op_end ends it */
     op->split = false;
     op_end(op, op->pass1_status, NULL);
     return;
   }
-  reset_for_second_pass(op);
+  reset_for_next_pass(op);
   op->pass = 2;
   op->status = OP_RUNNING;
   dc_debug("%s: second pass, for what the removed containers pinned", dc_kind_plural(op->kind));
@@ -243,4 +251,32 @@ void sched_second_pass(dc_op_t *op) {
     remove_start(op);
   else
     prune_start(op);
+}
+
+void sched_first_pass(dc_op_t *op) {
+  op->pass = 1;
+  op->rounds = 1;
+  op->round_mark = op->run->mounts_freed;
+}
+
+/* Volumes only: the network and image first passes take what no container pins, and a Docker
+ * network is pinned only by a running container (which the run does not remove); the images'
+ * daemon prune would contend with the container removals for the engine at every round. Each
+ * round is the first pass again, unchanged (a listing of what is dangling now, the same
+ * rules, removals without force): what the containers removed so far pinned and no remaining
+ * one holds is dangling now. Rounds do not overlap; one is started when containers that
+ * mounted a volume have gone since the last one started, so that they follow the container
+ * step at the pace of one listing and its removals. The second pass takes whatever is left. */
+bool sched_next_round(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  if (op->kind != DC_VOLUMES || !op->split || op->pass != 1 || op->status != OP_WAITING || run->stopping ||
+      op->round_mark == run->mounts_freed)
+    return false;
+  reset_for_next_pass(op);
+  op->round_mark = run->mounts_freed;
+  op->rounds++;
+  op->status = OP_RUNNING;
+  dc_debug("volumes: first pass again (round %u), for what the containers removed so far pinned", op->rounds);
+  remove_start(op);
+  return true;
 }

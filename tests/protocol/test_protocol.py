@@ -1255,6 +1255,70 @@ def test_split_schedule_holds_at_most_six_connections():
     check(conns <= 6, "%d connections" % conns, res.dump())
 
 
+def rounds_rules(v="/v1.45", hold=True, dry=False):
+    """c1 and c2 (exited, going) each mount an anonymous volume of their own (va, vb); vfree is
+    mounted by none. c1's removal is answered at once, c2's holds until va's removal arrives
+    (hold): only a schedule that follows the containers one by one sends it by then. The
+    volume listings answer as a real engine would: vfree first, va once c1 is gone, vb once
+    both are."""
+    containers = [
+        {"Id": c * 32, "Names": ["/" + c], "State": "exited", "Created": 1700000000, "Labels": {},
+         "ImageID": "sha256:" + "9" * 64, "Mounts": [{"Type": "volume", "Name": vol}],
+         "NetworkSettings": {"Networks": {}}}
+        for c, vol in (("c1", "va"), ("c2", "vb"))]
+    vol = lambda name: {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""},
+                        "Options": None, "CreatedAt": "2024-01-02T03:04:05Z"}
+    listing = lambda names, times=None: dict({"method": "GET", "path": v + "/volumes",
+                                               "body": {"Volumes": [vol(n) for n in names], "Warnings": None}},
+                                              **({"times": times} if times else {}))
+    c2 = {"method": "DELETE", "path": v + "/containers/" + "c2" * 32, "status": 204, "body": ""}
+    if hold:
+        c2.update(hold_until=["DELETE %s/volumes/va" % v], hold_ms=10000)
+    return [ping_rule("1.45"),
+            {"method": "GET", "path": v + "/containers/json", "body": containers},
+            {"method": "GET", "path": v + "/images/json", "body": []}] + (
+            [listing(["vfree", "va", "vb"])] if dry else
+            [listing(["vfree"], 1), listing(["va"], 1), listing(["vb"])]) + [
+            {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
+                {"Name": n, "UsageData": {"Size": 1000, "RefCount": 0}} for n in ("vfree", "va", "vb")]}},
+            c2,
+            {"method": "DELETE", "path": v + "/containers/", "status": 204, "body": ""},
+            {"method": "DELETE", "path": v + "/volumes/", "status": 204, "body": ""}]
+
+
+@test
+def test_split_schedule_volumes_follow_each_container():
+    """A volume pinned by one container goes once that container is gone, while the others are
+    still being removed: the volumes' first pass runs again (a round) after each container that
+    mounted one goes, with the same listing and rules. Each volume is removed once, the disk
+    usage read once; the last round came after every container: no second pass. The dry run
+    (not split) names the same volumes."""
+    v = "/v1.45"
+    env = dict(SPLIT_ENV, CLEANUP_NETWORKS="false", CLEANUP_IMAGES="false")
+    res = run(rounds_rules(), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    c1 = res.request("DELETE", v + "/containers/" + "c1" * 32)
+    c2 = res.request("DELETE", v + "/containers/" + "c2" * 32)
+    va = res.request("DELETE", v + "/volumes/va")
+    after(res, c1, va)
+    check(res.index("request", va["seq"]) < res.index("answered", c2["seq"]),
+          "va waited for the whole container step", res.dump())
+    after(res, c2, res.request("DELETE", v + "/volumes/vb"))
+    eq(sorted(res.paths("DELETE")), sorted([v + "/containers/" + "c1" * 32, v + "/containers/" + "c2" * 32,
+                                            v + "/volumes/vfree", v + "/volumes/va", v + "/volumes/vb"]),
+       "deletions, each once")
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/volumes")]), 3, "volume listings (three rounds)")
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/system/df")]), 1, "disk usage reports")
+    check(re.search(r"volumes +ok +3 deleted +3(\.0)?kB reclaimed", res.stdout), "one volumes line", res.dump())
+    dry = run(rounds_rules(hold=False, dry=True), env=dict(env, DRY_RUN="true"))
+    eq(dry.rc, 0, "dry run exit status\n" + dry.dump())
+    eq(dry.paths("DELETE"), [], "dry run: reads only")
+    for name in ("vfree", "va", "vb"):
+        check(("Would delete volume %s" % name) in dry.stdout and ("Deleted volume %s" % name) in res.stdout,
+              "volume %s in the dry run and the real run" % name, res.dump() + dry.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""
