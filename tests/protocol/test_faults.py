@@ -899,6 +899,42 @@ def test_default_schedule_removals_never_answered_sigterm():
     check_default_schedule_cut(res, t_exit - res.signal_to_exit, "SIGTERM")
 
 
+
+@test
+def test_split_schedule_cut_in_a_volume_round():
+    """Docker, the default schedule: c1 went, so the volumes' first pass ran again for va (its
+    volume) while c2's removal hangs; va's removal hangs too. The deadline ends the run within
+    0.5 s of it (exit 1), nothing is sent after it, c1 is named deleted, and c2 and va are
+    named as in flight at the cut (the listings after it still show them), not as deleted."""
+    c1, c2 = "c1" * 32, "c2" * 32
+    vol = lambda name: {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""},
+                        "Options": None, "CreatedAt": "2024-01-02T03:04:05Z"}
+    containers = [{"Id": c, "Names": ["/" + n], "State": "exited", "Created": 1000000000, "Labels": {},
+                   "ImageID": "sha256:" + "9" * 64, "Mounts": [{"Type": "volume", "Name": v}],
+                   "NetworkSettings": {"Networks": {}}} for c, n, v in ((c1, "one", "va"), (c2, "two", "vb"))]
+    rules = [ping_rule(), on("GET", "/containers/json", body=containers, times=1),
+             on("GET", "/containers/json", body=containers[1:]),
+             on("DELETE", "/containers/" + c2, fault="hang"), on("DELETE", "/containers/", status=204, body=""),
+             on("GET", "/volumes", body={"Volumes": [], "Warnings": None}, times=1),
+             on("GET", "/volumes", body={"Volumes": [vol("va")], "Warnings": None}),
+             on("GET", "/system/df", body={"Volumes": [{"Name": "va", "UsageData": {"Size": 5, "RefCount": 0}}]}),
+             on("DELETE", "/volumes/va", fault="hang")] + ok_rules()
+    res = run(rules, env={"CLEANUP_SPLIT_SCHEDULE": "auto", "CLEANUP_TIMEOUT": "%ds" % DEADLINE, "CLEANUP_VOLUMES": "true",
+                          "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false", "CLEANUP_BUILD_CACHE": "false"})
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE,
+            r"containers: the removal of two was in flight at the cut and the engine may still complete it",
+            r"volumes: the removal of va was in flight at the cut and the engine may still complete it")
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    t_cut = run_start(res.events, 0) + DEADLINE
+    late = [r for r in res.requests if r["method"] in ("DELETE", "POST") and r["t"] > t_cut]
+    check(not late, "%d removals sent after the cut: %s" % (len(late), late), res.dump())
+    va = [r for r in res.requests if r["method"] == "DELETE" and r["path"] == V + "/volumes/va"]
+    eq(len(va), 1, "removals of va (in a round, before the cut)")
+    deleted = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted "))
+    eq(deleted, ["Deleted container %s one" % c1[:12]], "audit lines")
+    check(re.search(r"^volumes\s+timeout\s+0 deleted", res.stdout, re.M), "the volumes' line", res.dump())
+
 # --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
 
 # Forged lines after LF, U+2028 and NEL; cursor moves by ESC and by CSI (U+009B); a bidi override.
