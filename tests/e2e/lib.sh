@@ -418,9 +418,9 @@ engine_times() {
 		# shellcheck disable=SC2086
 		[ -z "$ids" ] || d inspect -f 'container {{.Id}} {{json .Created}}' $ids
 		ids="$(d images -aq --no-trunc | sort -u)"
-		# shellcheck disable=SC2086
 		# An image's last tag time too (Docker records it a moment after Created: an import
 		# made at x.999 s is tagged in the next second, and last use counts the tag time).
+		# shellcheck disable=SC2086
 		[ -z "$ids" ] || d image inspect -f 'image {{.Id}} {{json .Created}}{{"\n"}}image {{.Id}} {{json .Metadata.LastTagTime}}' $ids
 		ids="$(d network ls -q --no-trunc)" # the default ones too: made at engine start, older
 		# shellcheck disable=SC2086
