@@ -899,22 +899,17 @@ def test_default_schedule_removals_never_answered_sigterm():
     check_default_schedule_cut(res, t_exit - res.signal_to_exit, "SIGTERM")
 
 
-
 def volume_round_rules():
     """Docker, the default schedule: c1 and c2 (exited) each mount a volume (va, vb). c1's
     removal is answered, c2's hangs; the volumes' listing shows nothing dangling at first, then
     va (c1 is gone), so the first pass runs again for va (a round), whose removal hangs too."""
     c1, c2 = "c1" * 32, "c2" * 32
-    vol = lambda name: {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""},
-                        "Options": None, "CreatedAt": "2024-01-02T03:04:05Z"}
-    containers = [{"Id": c, "Names": ["/" + n], "State": "exited", "Created": 1000000000, "Labels": {},
-                   "ImageID": "sha256:" + "9" * 64, "Mounts": [{"Type": "volume", "Name": v}],
-                   "NetworkSettings": {"Networks": {}}} for c, n, v in ((c1, "one", "va"), (c2, "two", "vb"))]
+    containers = [tp.volume_container(c, n, v, created=1000000000) for c, n, v in ((c1, "one", "va"), (c2, "two", "vb"))]
     return [ping_rule(), on("GET", "/containers/json", body=containers, times=1),
             on("GET", "/containers/json", body=containers[1:]),
             on("DELETE", "/containers/" + c2, fault="hang"), on("DELETE", "/containers/", status=204, body=""),
             on("GET", "/volumes", body={"Volumes": [], "Warnings": None}, times=1),
-            on("GET", "/volumes", body={"Volumes": [vol("va")], "Warnings": None}),
+            on("GET", "/volumes", body={"Volumes": [tp.anon_volume("va")], "Warnings": None}),
             on("GET", "/system/df", body={"Volumes": [{"Name": "va", "UsageData": {"Size": 5, "RefCount": 0}}]}),
             on("DELETE", "/volumes/va", fault="hang")] + ok_rules()
 
@@ -960,6 +955,7 @@ def test_split_schedule_cut_in_a_volume_round_deadline():
     check(res.elapsed <= deadline + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
           res.dump())
     check_volume_round_cut(res, run_start(res.events, 0) + deadline, "deadline")
+
 
 # --- names from the engine that forge lines (audit F4, F6, F7, N3) ---
 

@@ -1077,6 +1077,19 @@ def test_podman5_image_removed_meanwhile_is_gone():
 
 # --- issue 18: the schedule per resource (CLEANUP_SPLIT_SCHEDULE) ---
 
+def anon_volume(name):
+    """A volume as /volumes lists it: anonymous (Docker's label), local, no options."""
+    return {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""}, "Options": None,
+            "CreatedAt": "2024-01-02T03:04:05Z"}
+
+
+def volume_container(cid, name, volume, created=1700000000):
+    """An exited container that mounts one volume and holds no network."""
+    return {"Id": cid, "Names": ["/" + name], "State": "exited", "Created": created, "Labels": {},
+            "ImageID": "sha256:" + "9" * 64, "Mounts": [{"Type": "volume", "Name": volume}],
+            "NetworkSettings": {"Networks": {}}}
+
+
 def split_rules(v="/v1.45", hold=True, dry=False):
     """c1 (exited, going) pins image i1 and volume vpin and sits on network na (a stopped
     container holds no endpoint on Docker); c2 (running) keeps its image, network and volume.
@@ -1095,21 +1108,19 @@ def split_rules(v="/v1.45", hold=True, dry=False):
     networks = [{"Name": "bridge", "Id": "nb", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z"},
                 {"Name": "net-a", "Id": "na", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}},
                 {"Name": "net-k", "Id": "nk", "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}}]
-    vol = lambda name: {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""},
-                        "Options": None, "CreatedAt": "2024-01-02T03:04:05Z"}
     first = ["POST %s/images/prune" % v, "DELETE %s/networks/na" % v, "DELETE %s/volumes/vfree" % v]
     remove = {"method": "DELETE", "path": v + "/containers/", "status": 204, "body": ""}
     if hold:
         remove.update(hold_until=first, hold_ms=10000)
-    every = {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [vol(n) for n in ("vfree", "vpin", "vkeep")],
+    every = {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [anon_volume(n) for n in ("vfree", "vpin", "vkeep")],
                                                                 "Warnings": None}}
     return [ping_rule("1.45"),
             {"method": "GET", "path": v + "/containers/json", "body": containers},
             {"method": "GET", "path": v + "/images/json", "body": images},
             {"method": "GET", "path": v + "/networks", "body": networks}] + ([every] if dry else []) + [
             # Dangling volumes: vfree while c1 stands, vpin once it is gone.
-            {"method": "GET", "path": v + "/volumes", "times": 1, "body": {"Volumes": [vol("vfree")], "Warnings": None}},
-            {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [vol("vpin")], "Warnings": None}},
+            {"method": "GET", "path": v + "/volumes", "times": 1, "body": {"Volumes": [anon_volume("vfree")], "Warnings": None}},
+            {"method": "GET", "path": v + "/volumes", "body": {"Volumes": [anon_volume("vpin")], "Warnings": None}},
             {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
                 {"Name": n, "UsageData": {"Size": size, "RefCount": 0}} for n, size in (("vfree", 1000), ("vpin", 2000))]}},
             remove,
@@ -1261,15 +1272,9 @@ def rounds_rules(v="/v1.45", hold=True, dry=False):
     (hold): only a schedule that follows the containers one by one sends it by then. The
     volume listings answer as a real engine would: vfree first, va once c1 is gone, vb once
     both are."""
-    containers = [
-        {"Id": c * 32, "Names": ["/" + c], "State": "exited", "Created": 1700000000, "Labels": {},
-         "ImageID": "sha256:" + "9" * 64, "Mounts": [{"Type": "volume", "Name": vol}],
-         "NetworkSettings": {"Networks": {}}}
-        for c, vol in (("c1", "va"), ("c2", "vb"))]
-    vol = lambda name: {"Name": name, "Driver": "local", "Labels": {"com.docker.volume.anonymous": ""},
-                        "Options": None, "CreatedAt": "2024-01-02T03:04:05Z"}
+    containers = [volume_container(c * 32, c, vol) for c, vol in (("c1", "va"), ("c2", "vb"))]
     listing = lambda names, times=None: dict({"method": "GET", "path": v + "/volumes",
-                                               "body": {"Volumes": [vol(n) for n in names], "Warnings": None}},
+                                               "body": {"Volumes": [anon_volume(n) for n in names], "Warnings": None}},
                                               **({"times": times} if times else {}))
     c2 = {"method": "DELETE", "path": v + "/containers/" + "c2" * 32, "status": 204, "body": ""}
     if hold:
