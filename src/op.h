@@ -95,7 +95,6 @@ struct dc_op {
    * have gone since its last round started, so that a pinned volume goes soon after the
    * containers that pinned it, not after the whole container step. */
   uint64_t round_mark; /* run->mounts_freed when this round started */
-  unsigned rounds;     /* first-pass rounds started */
 };
 
 #define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers, oldest first */
@@ -256,8 +255,9 @@ bool sched_keep_sizes(dc_op_t *op);
 size_t sched_max_inflight(const dc_op_t *op);
 /* A first pass is starting (its first round): marks what it will see. */
 void sched_first_pass(dc_op_t *op);
-/* A held first pass of volumes whose pinning containers have gone since its last round
- * started, while the container step goes on: runs the first pass again. True if started. */
+/* op's first pass is held (OP_WAITING) while the container step goes on, before any cut: if op
+ * is the volumes' and containers that mounted volumes have gone since its last round started,
+ * runs the first pass again. True if started. */
 bool sched_next_round(dc_op_t *op);
 /* The containers (and the reaper) are done: runs the second pass of op, paused after its
  * first, or ends op when the containers that went pinned nothing of its type. */

@@ -255,7 +255,6 @@ void sched_second_pass(dc_op_t *op) {
 
 void sched_first_pass(dc_op_t *op) {
   op->pass = 1;
-  op->rounds = 1;
   op->round_mark = op->run->mounts_freed;
 }
 
@@ -269,14 +268,12 @@ void sched_first_pass(dc_op_t *op) {
  * step at the pace of one listing and its removals. The second pass takes whatever is left. */
 bool sched_next_round(dc_op_t *op) {
   dc_run_t *run = op->run;
-  if (op->kind != DC_VOLUMES || !op->split || op->pass != 1 || op->status != OP_WAITING || run->stopping ||
-      op->round_mark == run->mounts_freed)
+  if (op->kind != DC_VOLUMES || op->round_mark == run->mounts_freed)
     return false;
   reset_for_next_pass(op);
   op->round_mark = run->mounts_freed;
-  op->rounds++;
   op->status = OP_RUNNING;
-  dc_debug("volumes: first pass again (round %u), for what the containers removed so far pinned", op->rounds);
+  dc_debug("volumes: first pass again, for what the containers removed so far pinned");
   remove_start(op);
   return true;
 }
