@@ -262,10 +262,43 @@ static void on_listing(dc_request_t *req, int status, dc_http_response_t *resp) 
   remove_listing_done(op);
 }
 
+/* Volumes: will the rules remove any of those listed? Their sizes are asked only then: Docker
+ * computes its disk-usage report by walking every volume (2.4 ms for 100 empty volumes on
+ * Docker 26, where the listing takes 1.0 ms), the longest request of a run with nothing to
+ * remove. Errs towards yes (out of memory). */
+static bool volumes_selected(dc_op_t *op) {
+  bool any = true;
+  if (op_use_sets(op) == 0) {
+    dc_facts_t facts = op_facts(op, 0);
+    any = false;
+    for (size_t i = 0; i < op->list.n && !any; i++)
+      any = dc_select(DC_VOLUMES, &op->list.items[i], op->run->cfg, &facts).decision == DC_REMOVE;
+  }
+  dc_strset_free(&op->used); /* remove_select makes them again */
+  dc_strset_free(&op->reaped_mounts);
+  return any;
+}
+
+/* The volumes' sizes (from API 1.42 only what is needed, type=volume), as a second listing. */
+static int send_volume_sizes(dc_op_t *op) {
+  dc_run_t *run = op->run;
+  bool typed_df = dc_api_version_cmp(run->engine.version, DC_API_TYPED_DF) >= 0;
+  op->listing = 1;
+  int rc = run_send_get(run, &op->aux, "/system/df", typed_df ? "type=volume" : NULL, on_listing, op);
+  if (rc < 0)
+    op->listing = 0;
+  return rc;
+}
+
 void remove_listing_done(dc_op_t *op) {
   if (op->listing > 0)
     return;
   if (op->kind == DC_VOLUMES) {
+    if (op->sizes_wanted) {
+      op->sizes_wanted = false;
+      if (!op->listing_failed && volumes_selected(op) && send_volume_sizes(op) == 0)
+        return; /* selected again once the sizes are in */
+    }
     /* The sizes were decoded as they came, in whatever order the two replies arrived;
      * applied now that the volume list is in, and no longer needed after. */
     if (!op->listing_failed && dc_api_apply_volume_sizes(&op->list, &op->aux_list) < 0)
@@ -340,12 +373,10 @@ void remove_start(dc_op_t *op) {
       op_end(op, OP_FAILED, "cannot build the volume listing's filters: nothing sent");
       return;
     }
-    op->listing = op->sizes_kept ? 1 : 2; /* a second pass has the first pass's sizes (sched.c) */
+    op->listing = 1;
+    /* The sizes once the listing shows a removal; a second pass has the first pass's (sched.c). */
+    op->sizes_wanted = !op->sizes_kept;
     rc = run_send_get(run, &op->req, dc_kind(DC_VOLUMES)->list_path, q, on_listing, op);
-    /* Volume sizes: only what is needed where the engine can say so (type= from 1.42). */
-    const char *dfq = typed_df ? "type=volume" : NULL;
-    if (rc == 0 && !op->sizes_kept && run_send_get(run, &op->aux, "/system/df", dfq, on_listing, op) < 0)
-      op->listing = 1;
     break;
   }
   default:

@@ -1324,6 +1324,62 @@ def test_split_schedule_volumes_follow_each_container():
               "volume %s in the dry run and the real run" % name, res.dump() + dry.dump())
 
 
+def sizes_rules(volumes, v="/v1.45", hold_inventory=False):
+    """Nothing but volumes: the listing answers `volumes`; the disk usage sizes keep-me and
+    anon at 3 kB each. hold_inventory: the container listing holds its answer until a volume
+    listing has arrived."""
+    containers = {"method": "GET", "path": v + "/containers/json", "body": []}
+    if hold_inventory:
+        containers.update(hold_until=["GET %s/volumes" % v], hold_ms=10000)
+    return [ping_rule("1.45"), containers,
+            {"method": "GET", "path": v + "/images/json", "body": []},
+            {"method": "GET", "path": v + "/networks", "body": []},
+            {"method": "GET", "path": v + "/volumes", "body": {"Volumes": volumes, "Warnings": None}},
+            {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
+                {"Name": n, "UsageData": {"Size": 3000, "RefCount": 0}} for n in ("keep-me", "anon")]}},
+            {"method": "DELETE", "path": v + "/volumes/", "status": 204, "body": ""}]
+
+
+NAMED_VOLUME = {"Name": "keep-me", "Driver": "local", "Labels": {}, "Options": None,
+                "CreatedAt": "2024-01-02T03:04:05Z"}
+
+
+@test
+def test_volume_sizes_asked_only_for_a_removal():
+    """The volumes' disk usage (Docker computes it by walking every volume: on Docker 26 the
+    longest request of a run with nothing to remove) is asked only once the listing shows a
+    volume the rules remove, and before its removal, so that its size is known. A named volume
+    alone (kept without PRUNE_VOLUMES_ALL): no disk usage. In both schedules and the dry run."""
+    v = "/v1.45"
+    for sched in ("false", "true"):
+        for dry in ("false", "true"):
+            env = {"CLEANUP_VOLUMES": "true", "CLEANUP_BUILD_CACHE": "false", "CLEANUP_SPLIT_SCHEDULE": sched,
+                   "DRY_RUN": dry}
+            what = "schedule per resource %s, dry run %s: " % (sched, dry)
+            res = run(sizes_rules([NAMED_VOLUME]), env=env)
+            eq(res.rc, 0, what + "exit status\n" + res.dump())
+            wire_rules(res)
+            eq([p for p in res.paths("GET") if p.startswith(v + "/system/df")], [],
+               what + "disk usage asked with nothing to remove")
+            eq(res.paths("DELETE"), [], what + "deletions")
+            check(re.search(r"volumes +ok +0 ", res.stdout), what + "volumes line", res.dump())
+            res = run(sizes_rules([NAMED_VOLUME, anon_volume("anon")]), env=env)
+            eq(res.rc, 0, what + "exit status\n" + res.dump())
+            wire_rules(res)
+            listing = [r for r in res.requests if r["method"] == "GET" and r["path"].startswith(v + "/volumes")]
+            eq(len(listing), 1, what + "volume listings")
+            df = res.request("GET", v + "/system/df?type=volume")
+            after(res, listing[0], df)
+            check(re.search(r"volumes +ok +1 (deleted|to delete) +3(\.0)?kB", res.stdout),
+                  what + "the volume's size", res.dump())
+            if dry == "false":
+                after(res, df, res.request("DELETE", v + "/volumes/anon"))
+                eq(res.paths("DELETE"), [v + "/volumes/anon"], what + "deletions")
+            else:
+                eq(res.paths("DELETE"), [], what + "dry run: reads only")
+                check("Would delete volume anon" in res.stdout, what + "named in the dry run", res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""
