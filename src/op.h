@@ -90,6 +90,7 @@ struct dc_op {
   int pass;
   dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
   bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
+  bool sizes_untrimmed; /* volumes: kept before the container inventory was in (sched.c) */
   bool sizes_wanted; /* volumes: the disk usage is still to be asked, once the listing shows a removal */
   bool by_sched; /* split by sched_plan (a single pass if the containers were done first) */
   /* Volumes: the first pass runs again (a round) whenever containers that mounted volumes
@@ -249,6 +250,8 @@ bool sched_hold(dc_op_t *op, dc_op_status_t *status);
  * container holds one (an endpoint), and one started since the inventory makes the removal
  * the engine's 403, a reasoned skip. */
 bool sched_judges_by_inventory(const dc_op_t *op);
+/* A first pass that needs nothing of the container inventory, so starts before it is in. */
+bool sched_starts_early(const dc_op_t *op);
 /* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass
  * (the engine walks every volume to report it: once per run is enough). */
 bool sched_keep_sizes(dc_op_t *op);

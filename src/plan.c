@@ -225,7 +225,8 @@ static void advance(dc_run_t *run) {
     for (size_t i = 0; i < 3; i++) {
       dc_op_t *op = &ops[second[i]];
       if (!op->selected || op->status != OP_WAITING || run->inv[second[i]].state == INV_RUNNING ||
-          run->inv[DC_CONTAINERS].state == INV_RUNNING || (second[i] == DC_IMAGES && !cache_settled))
+          (run->inv[DC_CONTAINERS].state == INV_RUNNING && !sched_starts_early(op)) ||
+          (second[i] == DC_IMAGES && !cache_settled))
         continue;
       /* Split (sched.c): the first pass beside the containers, the second after them. */
       if (op->split && op->pass == 1 && containers_done) {

@@ -78,6 +78,12 @@ void sched_plan(dc_run_t *run) {
   }
 }
 
+/* The volumes' first pass lists what is dangling now, judged by the engine: it needs nothing of
+ * the container inventory, so it is sent beside it, and a run with nothing to remove waits for
+ * one round trip after /_ping, not two. (The networks' first pass judges use from the
+ * inventory; the images' prune is held to the image inventory.) */
+bool sched_starts_early(const dc_op_t *op) { return op->split && op->pass == 0 && op->kind == DC_VOLUMES; }
+
 bool sched_judges_by_inventory(const dc_op_t *op) {
   const dc_run_t *run = op->run;
   /* The first pass, or the only one (the containers were done before it started: no
@@ -115,12 +121,25 @@ static void trim_sizes(dc_op_t *op) {
 }
 
 bool sched_keep_sizes(dc_op_t *op) {
-  if (op->split && op->pass == 1 && op->kind == DC_VOLUMES && op->aux_list.n > 0 &&
-      op->run->inv[DC_CONTAINERS].state == INV_DONE) {
-    trim_sizes(op);
+  if (op->split && op->pass == 1 && op->kind == DC_VOLUMES && op->aux_list.n > 0 && !op->sizes_kept) {
+    /* The first pass starts beside the inventory (sched_starts_early), so it may end first:
+     * then the sizes are trimmed once the inventory is in (trim_kept_sizes). */
+    op->sizes_untrimmed = op->run->inv[DC_CONTAINERS].state == INV_RUNNING;
+    if (!op->sizes_untrimmed && op->run->inv[DC_CONTAINERS].state == INV_DONE)
+      trim_sizes(op);
     op->sizes_kept = true;
   }
   return op->sizes_kept;
+}
+
+/* Before a round or the second pass (the inventory is in by then): the kept sizes trimmed if
+ * they came before it. Without the inventory (it failed) every size is kept. */
+static void trim_kept_sizes(dc_op_t *op) {
+  if (!op->sizes_untrimmed || op->run->inv[DC_CONTAINERS].state == INV_RUNNING)
+    return;
+  if (op->run->inv[DC_CONTAINERS].state == INV_DONE)
+    trim_sizes(op);
+  op->sizes_untrimmed = false;
 }
 
 /* Removals in flight for op: beside the container step (the critical path, 4 in flight), the
@@ -216,6 +235,7 @@ static bool pinned_any(dc_op_t *op) {
 
 /* Back to a fresh start, keeping what the passes so far counted and the start. */
 static void reset_for_next_pass(dc_op_t *op) {
+  trim_kept_sizes(op);
   dc_resource_list_free(&op->list);
   if (!op->sizes_kept)
     dc_resource_list_free(&op->aux_list);

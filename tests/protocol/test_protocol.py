@@ -1380,6 +1380,57 @@ def test_volume_sizes_asked_only_for_a_removal():
                 check("Would delete volume anon" in res.stdout, what + "named in the dry run", res.dump())
 
 
+@test
+def test_split_schedule_volumes_listed_beside_the_inventory():
+    """In the schedule per resource the volumes' first pass needs nothing of the container
+    inventory (the engine says what is dangling now), so its listing goes out beside it: here
+    the container listing holds its answer until a volume listing has arrived. A run with
+    nothing else to do then waits for one round trip after /_ping, not two."""
+    v = "/v1.45"
+    env = dict(SPLIT_ENV, CLEANUP_NETWORKS="false", CLEANUP_IMAGES="false")
+    res = run(sizes_rules([anon_volume("anon")], hold_inventory=True), env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    inventory = res.request("GET", v + "/containers/json?all=1")
+    listing = [r for r in res.requests if r["method"] == "GET" and r["path"].startswith(v + "/volumes")]
+    check(listing, "no volume listing", res.dump())
+    check(res.index("request", listing[0]["seq"]) < res.index("answered", inventory["seq"]),
+          "the volume listing waited for the container inventory", res.dump())
+    eq(res.paths("DELETE"), [v + "/volumes/anon"], "deletions")
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/system/df")]), 1, "disk usage reports")
+
+
+@test
+def test_split_schedule_first_pass_before_the_inventory_keeps_its_sizes():
+    """The volumes' first pass may end before the container inventory is in (here the
+    inventory holds its answer until vfree's removal has arrived): its disk usage is still
+    kept for the rounds that follow (trimmed to the mounted volumes once the inventory is in),
+    so va, freed by c1's removal, is removed with its size known and the disk usage read once."""
+    v = "/v1.45"
+    containers = {"method": "GET", "path": v + "/containers/json", "body": [volume_container("c1" * 32, "c1", "va")],
+                  "hold_until": ["DELETE %s/volumes/vfree" % v], "hold_ms": 10000}
+    listing = lambda names, times=None: dict({"method": "GET", "path": v + "/volumes",
+                                               "body": {"Volumes": [anon_volume(n) for n in names], "Warnings": None}},
+                                              **({"times": times} if times else {}))
+    rules = [ping_rule("1.45"), containers, {"method": "GET", "path": v + "/images/json", "body": []},
+             listing(["vfree"], 1), listing(["va"]),
+             {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
+                 {"Name": n, "UsageData": {"Size": size, "RefCount": 0}}
+                 for n, size in (("vfree", 1000), ("va", 2000), ("vother", 4000))]}},
+             {"method": "DELETE", "path": v + "/", "status": 204, "body": ""}]
+    env = dict(SPLIT_ENV, CLEANUP_NETWORKS="false", CLEANUP_IMAGES="false")
+    res = run(rules, env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    inventory = res.request("GET", v + "/containers/json?all=1")
+    vfree = res.request("DELETE", v + "/volumes/vfree")
+    check(res.index("request", vfree["seq"]) < res.index("answered", inventory["seq"]),
+          "the first pass waited for the container inventory", res.dump())
+    after(res, res.request("DELETE", v + "/containers/" + "c1" * 32), res.request("DELETE", v + "/volumes/va"))
+    eq(len([p for p in res.paths("GET") if p.startswith(v + "/system/df")]), 1, "disk usage reports")
+    check(re.search(r"volumes +ok +2 deleted +3(\.0)?kB reclaimed", res.stdout), "both sizes known", res.dump())
+
+
 def main(tests=None, configure=None):
     """Runs tests (default: this file's) by name; configure(binary, version) lets another test
     file that reuses this runner set up its own globals too."""
