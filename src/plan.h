@@ -27,9 +27,10 @@ typedef struct dc_run dc_run_t;
 dc_run_t *dc_run_new(void);
 void dc_run_free(dc_run_t *run);
 
-/* Starts a run on loop, over the connections in pre when the privilege drop opened them (a
- * root-only socket; pre may be NULL), which the run then owns; the caller then runs the loop
- * until it returns, after which every handle is closed and dc_run_exit_code gives 0, 1 or 2. Returns 0, or a negative libuv code
+/* Starts a run, fresh from dc_run_new (it is not zeroed again), on loop, over the connections
+ * in pre when the privilege drop opened them (a root-only socket; pre may be NULL), which the
+ * run then owns; the caller then runs the loop until it returns, after which every handle is
+ * closed and dc_run_exit_code gives 0, 1 or 2. Returns 0, or a negative libuv code
  * when the loop could not be set up (nothing was sent; the caller still runs the loop, so
  * that the handles opened so far finish closing). */
 int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const dc_preconnect_t *pre);
