@@ -283,10 +283,11 @@ static bool volumes_selected(dc_op_t *op) {
 static int send_volume_sizes(dc_op_t *op) {
   dc_run_t *run = op->run;
   bool typed_df = dc_api_version_cmp(run->engine.version, DC_API_TYPED_DF) >= 0;
-  op->listing = 1;
+  op->sizes_wanted = false;
+  op->listing++;
   int rc = run_send_get(run, &op->aux, "/system/df", typed_df ? "type=volume" : NULL, on_listing, op);
   if (rc < 0)
-    op->listing = 0;
+    op->listing--;
   return rc;
 }
 
@@ -374,9 +375,13 @@ void remove_start(dc_op_t *op) {
       return;
     }
     op->listing = 1;
-    /* The sizes once the listing shows a removal; a second pass has the first pass's (sched.c). */
+    /* The sizes: beside the listing once this run has removed containers that mounted volumes
+     * (one by one: per resource, and on Podman), since it will likely show theirs; else only
+     * once it shows a volume to remove. A second pass or a later round has the first's. */
     op->sizes_wanted = !op->sizes_kept;
     rc = run_send_get(run, &op->req, dc_kind(DC_VOLUMES)->list_path, q, on_listing, op);
+    if (rc == 0 && op->sizes_wanted && run->mounts_freed > 0)
+      (void)send_volume_sizes(op); /* not sent: no sizes, as when the engine cannot say */
     break;
   }
   default:

@@ -1381,6 +1381,33 @@ def test_volume_sizes_asked_only_for_a_removal():
 
 
 @test
+def test_volume_sizes_beside_the_listing_after_containers_with_volumes():
+    """Once the run has removed containers that mounted volumes (here on Podman, per type, one
+    by one), the volume listing will likely show theirs: the disk usage goes beside it, not
+    after it (the listing holds its answer until the disk usage request has arrived)."""
+    v = "/v1.41"
+    rules = [ping_rule("1.41", {"Libpod-Api-Version": "4.3.1", "Server": "Libpod/4.3.1 (linux)"}),
+             {"method": "GET", "path": v + "/containers/json", "body": [volume_container("c1" * 32, "c1", "va")]},
+             {"method": "GET", "path": v + "/volumes", "hold_until": ["GET %s/system/df" % v], "hold_ms": 10000,
+              "body": {"Volumes": [anon_volume("va")], "Warnings": None}},
+             {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
+                 {"Name": "va", "UsageData": {"Size": 2000, "RefCount": 0}}]}},
+             {"method": "DELETE", "path": v + "/", "status": 204, "body": ""}]
+    env = {"CLEANUP_VOLUMES": "true", "CLEANUP_BUILD_CACHE": "false", "CLEANUP_IMAGES": "false",
+           "CLEANUP_NETWORKS": "false"}
+    res = run(rules, env=env)
+    eq(res.rc, 0, "exit status\n" + res.dump())
+    wire_rules(res)
+    listing = res.request("GET", v + "/volumes?filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D")
+    df = res.request("GET", v + "/system/df")
+    check(res.index("request", df["seq"]) < res.index("answered", listing["seq"]),
+          "the disk usage waited for the volume listing", res.dump())
+    after(res, res.request("DELETE", v + "/containers/" + "c1" * 32), listing)
+    eq(res.paths("DELETE")[-1], v + "/volumes/va", "the volume removed last")
+    check(re.search(r"volumes +ok +1 deleted +2(\.0)?kB reclaimed", res.stdout), "its size", res.dump())
+
+
+@test
 def test_split_schedule_volumes_listed_beside_the_inventory():
     """In the schedule per resource the volumes' first pass needs nothing of the container
     inventory (the engine says what is dangling now), so its listing goes out beside it: here
