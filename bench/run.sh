@@ -300,13 +300,19 @@ mix() { # S
 # empty: an engine with nothing to remove (one running container, its image, named volumes).
 empty() {
 	local r
-	rm -f "$OUT/A-empty.txt" "$OUT/B-empty.txt"
+	rm -f "$OUT/A-empty.txt" "$OUT/A2-empty.txt" "$OUT/B-empty.txt"
 	run_B B-warm >/dev/null; rm -f "$OUT/B-warm.txt"
 	for ((r = 1; r <= ${BENCH_EMPTY_RUNS:-21}; r++)); do
 		run_A A-empty >/dev/null
+		if [ -n "${A2_ENV:-}${A2_BIN:-}" ]; then # the control, as in mix
+			A_ENV="${A2_ENV:-}" A_BIN="${A2_BIN:-$DC_BIN}" run_A A2-empty >/dev/null
+		fi
 		run_B B-empty >/dev/null
 	done
 	log "empty: A median $(col_median A-empty 1) ms $(col_median A-empty 2) KiB; B median $(col_median B-empty 1) ms $(col_median B-empty 2) KiB"
+	if [ -n "${A2_ENV:-}${A2_BIN:-}" ]; then
+		log "empty: A2 (${A2_ENV:-}${A2_BIN:+ $A2_BIN}) median $(col_median A2-empty 1) ms $(col_median A2-empty 2) KiB"
+	fi
 }
 
 report() {
