@@ -264,6 +264,11 @@ def after(res, first, then):
                                                                first["path"]), res.dump())
 
 
+def sent_before_answer(res, sent, answered, why):
+    """The request `sent` reached the engine before `answered` was answered (why: the failure)."""
+    check(res.index("request", sent["seq"]) < res.index("answered", answered["seq"]), why, res.dump())
+
+
 def filters_of(path):
     q = urllib.parse.urlsplit(path).query
     # Strict: the value must not contain characters a query decoder would alter.
@@ -1090,6 +1095,15 @@ def volume_container(cid, name, volume, created=1700000000):
             "NetworkSettings": {"Networks": {}}}
 
 
+def volume_listing(v, names, times=None):
+    """The rule for GET {v}/volumes answering anonymous volumes `names` (`times` answers, or all)."""
+    rule = {"method": "GET", "path": v + "/volumes",
+            "body": {"Volumes": [anon_volume(n) for n in names], "Warnings": None}}
+    if times:
+        rule["times"] = times
+    return rule
+
+
 def split_rules(v="/v1.45", hold=True, dry=False):
     """c1 (exited, going) pins image i1 and volume vpin and sits on network na (a stopped
     container holds no endpoint on Docker); c2 (running) keeps its image, network and volume.
@@ -1273,17 +1287,14 @@ def rounds_rules(v="/v1.45", hold=True, dry=False):
     volume listings answer as a real engine would: vfree first, va once c1 is gone, vb once
     both are."""
     containers = [volume_container(c * 32, c, vol) for c, vol in (("c1", "va"), ("c2", "vb"))]
-    listing = lambda names, times=None: dict({"method": "GET", "path": v + "/volumes",
-                                               "body": {"Volumes": [anon_volume(n) for n in names], "Warnings": None}},
-                                              **({"times": times} if times else {}))
     c2 = {"method": "DELETE", "path": v + "/containers/" + "c2" * 32, "status": 204, "body": ""}
     if hold:
         c2.update(hold_until=["DELETE %s/volumes/va" % v], hold_ms=10000)
     return [ping_rule("1.45"),
             {"method": "GET", "path": v + "/containers/json", "body": containers},
             {"method": "GET", "path": v + "/images/json", "body": []}] + (
-            [listing(["vfree", "va", "vb"])] if dry else
-            [listing(["vfree"], 1), listing(["va"], 1), listing(["vb"])]) + [
+            [volume_listing(v, ["vfree", "va", "vb"])] if dry else
+            [volume_listing(v, ["vfree"], 1), volume_listing(v, ["va"], 1), volume_listing(v, ["vb"])]) + [
             {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
                 {"Name": n, "UsageData": {"Size": 1000, "RefCount": 0}} for n in ("vfree", "va", "vb")]}},
             c2,
@@ -1307,8 +1318,7 @@ def test_split_schedule_volumes_follow_each_container():
     c2 = res.request("DELETE", v + "/containers/" + "c2" * 32)
     va = res.request("DELETE", v + "/volumes/va")
     after(res, c1, va)
-    check(res.index("request", va["seq"]) < res.index("answered", c2["seq"]),
-          "va waited for the whole container step", res.dump())
+    sent_before_answer(res, va, c2, "va waited for the whole container step")
     after(res, c2, res.request("DELETE", v + "/volumes/vb"))
     eq(sorted(res.paths("DELETE")), sorted([v + "/containers/" + "c1" * 32, v + "/containers/" + "c2" * 32,
                                             v + "/volumes/vfree", v + "/volumes/va", v + "/volumes/vb"]),
@@ -1400,8 +1410,7 @@ def test_volume_sizes_beside_the_listing_after_containers_with_volumes():
     wire_rules(res)
     listing = res.request("GET", v + "/volumes?filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D")
     df = res.request("GET", v + "/system/df")
-    check(res.index("request", df["seq"]) < res.index("answered", listing["seq"]),
-          "the disk usage waited for the volume listing", res.dump())
+    sent_before_answer(res, df, listing, "the disk usage waited for the volume listing")
     after(res, res.request("DELETE", v + "/containers/" + "c1" * 32), listing)
     eq(res.paths("DELETE")[-1], v + "/volumes/va", "the volume removed last")
     check(re.search(r"volumes +ok +1 deleted +2(\.0)?kB reclaimed", res.stdout), "its size", res.dump())
@@ -1421,8 +1430,7 @@ def test_split_schedule_volumes_listed_beside_the_inventory():
     inventory = res.request("GET", v + "/containers/json?all=1")
     listing = [r for r in res.requests if r["method"] == "GET" and r["path"].startswith(v + "/volumes")]
     check(listing, "no volume listing", res.dump())
-    check(res.index("request", listing[0]["seq"]) < res.index("answered", inventory["seq"]),
-          "the volume listing waited for the container inventory", res.dump())
+    sent_before_answer(res, listing[0], inventory, "the volume listing waited for the container inventory")
     eq(res.paths("DELETE"), [v + "/volumes/anon"], "deletions")
     eq(len([p for p in res.paths("GET") if p.startswith(v + "/system/df")]), 1, "disk usage reports")
 
@@ -1436,11 +1444,8 @@ def test_split_schedule_first_pass_before_the_inventory_keeps_its_sizes():
     v = "/v1.45"
     containers = {"method": "GET", "path": v + "/containers/json", "body": [volume_container("c1" * 32, "c1", "va")],
                   "hold_until": ["DELETE %s/volumes/vfree" % v], "hold_ms": 10000}
-    listing = lambda names, times=None: dict({"method": "GET", "path": v + "/volumes",
-                                               "body": {"Volumes": [anon_volume(n) for n in names], "Warnings": None}},
-                                              **({"times": times} if times else {}))
     rules = [ping_rule("1.45"), containers, {"method": "GET", "path": v + "/images/json", "body": []},
-             listing(["vfree"], 1), listing(["va"]),
+             volume_listing(v, ["vfree"], 1), volume_listing(v, ["va"]),
              {"method": "GET", "path": v + "/system/df", "body": {"Volumes": [
                  {"Name": n, "UsageData": {"Size": size, "RefCount": 0}}
                  for n, size in (("vfree", 1000), ("va", 2000), ("vother", 4000))]}},
@@ -1451,8 +1456,7 @@ def test_split_schedule_first_pass_before_the_inventory_keeps_its_sizes():
     wire_rules(res)
     inventory = res.request("GET", v + "/containers/json?all=1")
     vfree = res.request("DELETE", v + "/volumes/vfree")
-    check(res.index("request", vfree["seq"]) < res.index("answered", inventory["seq"]),
-          "the first pass waited for the container inventory", res.dump())
+    sent_before_answer(res, vfree, inventory, "the first pass waited for the container inventory")
     after(res, res.request("DELETE", v + "/containers/" + "c1" * 32), res.request("DELETE", v + "/volumes/va"))
     eq(len([p for p in res.paths("GET") if p.startswith(v + "/system/df")]), 1, "disk usage reports")
     check(re.search(r"volumes +ok +2 deleted +3(\.0)?kB reclaimed", res.stdout), "both sizes known", res.dump())
