@@ -90,7 +90,6 @@ struct dc_op {
   int pass;
   dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
   bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
-  bool sizes_untrimmed; /* volumes: kept before the container inventory was in (sched.c) */
   bool sizes_wanted; /* volumes: the disk usage is still to be asked, once the listing shows a removal */
   bool by_sched; /* split by sched_plan (a single pass if the containers were done first) */
   /* Volumes: the first pass runs again (a round) whenever containers that mounted volumes

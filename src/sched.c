@@ -122,24 +122,13 @@ static void trim_sizes(dc_op_t *op) {
 
 bool sched_keep_sizes(dc_op_t *op) {
   if (op->split && op->pass == 1 && op->kind == DC_VOLUMES && op->aux_list.n > 0 && !op->sizes_kept) {
-    /* The first pass starts beside the inventory (sched_starts_early), so it may end first:
-     * then the sizes are trimmed once the inventory is in (trim_kept_sizes). */
-    op->sizes_untrimmed = op->run->inv[DC_CONTAINERS].state == INV_RUNNING;
-    if (!op->sizes_untrimmed && op->run->inv[DC_CONTAINERS].state == INV_DONE)
+    /* A first pass that ends before the inventory is in (it starts beside it:
+     * sched_starts_early), or without it, keeps them all: one entry per volume reported. */
+    if (op->run->inv[DC_CONTAINERS].state == INV_DONE)
       trim_sizes(op);
     op->sizes_kept = true;
   }
   return op->sizes_kept;
-}
-
-/* Before a round or the second pass (the inventory is in by then): the kept sizes trimmed if
- * they came before it. Without the inventory (it failed) every size is kept. */
-static void trim_kept_sizes(dc_op_t *op) {
-  if (!op->sizes_untrimmed || op->run->inv[DC_CONTAINERS].state == INV_RUNNING)
-    return;
-  if (op->run->inv[DC_CONTAINERS].state == INV_DONE)
-    trim_sizes(op);
-  op->sizes_untrimmed = false;
 }
 
 /* Removals in flight for op: beside the container step (the critical path, 4 in flight), the
@@ -235,7 +224,6 @@ static bool pinned_any(dc_op_t *op) {
 
 /* Back to a fresh start, keeping what the passes so far counted and the start. */
 static void reset_for_next_pass(dc_op_t *op) {
-  trim_kept_sizes(op);
   dc_resource_list_free(&op->list);
   if (!op->sizes_kept)
     dc_resource_list_free(&op->aux_list);

@@ -1439,8 +1439,8 @@ def test_split_schedule_volumes_listed_beside_the_inventory():
 def test_split_schedule_first_pass_before_the_inventory_keeps_its_sizes():
     """The volumes' first pass may end before the container inventory is in (here the
     inventory holds its answer until vfree's removal has arrived): its disk usage is still
-    kept for the rounds that follow (trimmed to the mounted volumes once the inventory is in),
-    so va, freed by c1's removal, is removed with its size known and the disk usage read once."""
+    kept, whole, for the rounds that follow, so va, freed by c1's removal, is removed with its
+    size known and the disk usage read once."""
     v = "/v1.45"
     containers = {"method": "GET", "path": v + "/containers/json", "body": [volume_container("c1" * 32, "c1", "va")],
                   "hold_until": ["DELETE %s/volumes/vfree" % v], "hold_ms": 10000}
