@@ -90,7 +90,7 @@ struct dc_op {
   int pass;
   dc_op_status_t pass1_status; /* OP_OK or OP_FAILED (its reason stays in error) */
   bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
-  bool sizes_wanted; /* volumes: the disk usage is still to be asked, once the listing shows a removal */
+  bool sizes_wanted; /* volumes: the disk usage is to be asked after the listing, if it shows a removal */
   bool by_sched; /* split by sched_plan (a single pass if the containers were done first) */
   /* Volumes: the first pass runs again (a round) whenever containers that mounted volumes
    * have gone since its last round started, so that a pinned volume goes soon after the

@@ -283,7 +283,6 @@ static bool volumes_selected(dc_op_t *op) {
 static int send_volume_sizes(dc_op_t *op) {
   dc_run_t *run = op->run;
   bool typed_df = dc_api_version_cmp(run->engine.version, DC_API_TYPED_DF) >= 0;
-  op->sizes_wanted = false;
   op->listing++;
   int rc = run_send_get(run, &op->aux, "/system/df", typed_df ? "type=volume" : NULL, on_listing, op);
   if (rc < 0)
@@ -295,11 +294,10 @@ void remove_listing_done(dc_op_t *op) {
   if (op->listing > 0)
     return;
   if (op->kind == DC_VOLUMES) {
-    if (op->sizes_wanted) {
-      op->sizes_wanted = false;
-      if (!op->listing_failed && volumes_selected(op) && send_volume_sizes(op) == 0)
-        return; /* selected again once the sizes are in */
-    }
+    bool ask = op->sizes_wanted && !op->listing_failed && volumes_selected(op);
+    op->sizes_wanted = false;
+    if (ask && send_volume_sizes(op) == 0)
+      return; /* selected again once the sizes are in */
     /* The sizes were decoded as they came, in whatever order the two replies arrived;
      * applied now that the volume list is in, and no longer needed after. */
     if (!op->listing_failed && dc_api_apply_volume_sizes(&op->list, &op->aux_list) < 0)
@@ -378,9 +376,9 @@ void remove_start(dc_op_t *op) {
     /* The sizes: beside the listing once this run has removed containers that mounted volumes
      * (one by one: per resource, and on Podman), since it will likely show theirs; else only
      * once it shows a volume to remove. A second pass or a later round has the first's. */
-    op->sizes_wanted = !op->sizes_kept;
+    op->sizes_wanted = !op->sizes_kept && run->mounts_freed == 0;
     rc = run_send_get(run, &op->req, dc_kind(DC_VOLUMES)->list_path, q, on_listing, op);
-    if (rc == 0 && op->sizes_wanted && run->mounts_freed > 0)
+    if (rc == 0 && !op->sizes_kept && run->mounts_freed > 0)
       (void)send_volume_sizes(op); /* not sent: no sizes, as when the engine cannot say */
     break;
   }
