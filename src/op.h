@@ -260,11 +260,12 @@ size_t sched_max_inflight(const dc_op_t *op);
 void sched_first_pass(dc_op_t *op);
 /* op's first pass is held (OP_WAITING) while the container step goes on, before any cut: if op
  * is the volumes' and containers that mounted volumes have gone since its last round started,
- * runs the first pass again. True if started. */
+ * readies the first pass to run again. True if the schedule is to send it. */
 bool sched_next_round(dc_op_t *op);
-/* The containers (and the reaper) are done: runs the second pass of op, paused after its
- * first, or ends op when the containers that went pinned nothing of its type. */
-void sched_second_pass(dc_op_t *op);
+/* The containers (and the reaper) are done: readies the second pass of op, paused after its
+ * first (true: the schedule is to send it), or ends op when the containers that went pinned
+ * nothing of its type. */
+bool sched_second_pass(dc_op_t *op);
 
 /* --- recon.c: after a cut --- */
 

@@ -56,16 +56,22 @@ static void start_inventory(dc_run_t *run, dc_kind_t kind) {
 }
 
 
-static void start_op(dc_op_t *op) {
-  op->status = OP_RUNNING;
-  op->start_ms = dc_now_ms();
-  op->bytes = op->client_side || op->kind == DC_REAP ? -1 : 0;
+/* Sends op's requests: when it starts, and for each later pass or round of a split one
+ * (sched.c readies those, keeping its start and what it has counted). */
+static void send_op(dc_op_t *op) {
   if (op->kind == DC_REAP)
     reap_start(op);
   else if (op->client_side)
     remove_start(op);
   else
     prune_start(op);
+}
+
+static void start_op(dc_op_t *op) {
+  op->status = OP_RUNNING;
+  op->start_ms = dc_now_ms();
+  op->bytes = op->client_side || op->kind == DC_REAP ? -1 : 0;
+  send_op(op);
 }
 
 /* --- the run --- */
@@ -230,9 +236,11 @@ static void advance(dc_run_t *run) {
         continue;
       /* Split (sched.c): the first pass beside the containers, the second after them. */
       if (op->split && op->pass == 1 && containers_done) {
-        sched_second_pass(op);
+        if (sched_second_pass(op))
+          send_op(op);
       } else if (op->split && op->pass == 1) {
-        sched_next_round(op);
+        if (sched_next_round(op))
+          send_op(op);
       } else if (op->split && op->pass == 0 && !containers_done) {
         sched_first_pass(op);
         start_op(op);

@@ -239,7 +239,7 @@ static void reset_for_next_pass(dc_op_t *op) {
   op->retry_req = NULL;
 }
 
-void sched_second_pass(dc_op_t *op) {
+bool sched_second_pass(dc_op_t *op) {
   /* Volumes: the last round listed after every container that mounted one was gone. */
   bool seen = op->kind == DC_VOLUMES && op->pass1_status == OP_OK && op->round_mark == op->run->mounts_freed;
   if (seen || !pinned_any(op)) {
@@ -249,16 +249,13 @@ void sched_second_pass(dc_op_t *op) {
     op->pass = 0; /* so that op_end ends it */
     op->split = false;
     op_end(op, op->pass1_status, NULL);
-    return;
+    return false;
   }
   reset_for_next_pass(op);
   op->pass = 2;
   op->status = OP_RUNNING;
   dc_debug("%s: second pass, for what the removed containers pinned", dc_kind_plural(op->kind));
-  if (op->client_side)
-    remove_start(op);
-  else
-    prune_start(op);
+  return true;
 }
 
 void sched_first_pass(dc_op_t *op) {
@@ -282,6 +279,5 @@ bool sched_next_round(dc_op_t *op) {
   op->round_mark = run->mounts_freed;
   op->status = OP_RUNNING;
   dc_debug("volumes: first pass again, for what the containers removed so far pinned");
-  remove_start(op);
   return true;
 }
