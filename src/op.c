@@ -1,6 +1,6 @@
-/* op.c: an operation's state: how it ends and is reported, its requests, the deadline and the
- * way back into the schedule, and its selection (the rules of select.c, with the facts of the
- * run). */
+/* op.c: an operation's state: how it ends (a split one's first pass waits for its second) and
+ * is reported, its requests and their bounded retries, the deadline and the way back into the
+ * schedule, and its selection (the rules of select.c, with the facts of the run). */
 #include "op.h"
 
 #include <errno.h>
@@ -62,11 +62,30 @@ void op_report(const dc_op_t *op) {
   dc_report_operation(op->kind, status_name(op->status), op->count, op->bytes, dur, op->error);
 }
 
+/* A split operation (sched.c): true when the outcome is only the end of its first pass, which
+ * then waits (OP_WAITING) for its second once the containers are done; a second pass's OP_OK
+ * becomes the first pass's failure, whose reason is still in op->error. */
+static bool first_pass_held(dc_op_t *op, dc_op_status_t *status) {
+  if (!op->split || op->run->stopping)
+    return false;
+  if (op->pass == 1 && (*status == OP_OK || *status == OP_FAILED)) {
+    if (op->pass1_status != OP_FAILED) /* a failed round's reason stays, as its outcome */
+      op->pass1_status = *status;
+    op->status = OP_WAITING;
+    dc_debug("%s: first pass done (%s), waiting for the containers", dc_kind_plural(op->kind),
+             *status == OP_OK ? "ok" : "failed");
+    return true;
+  }
+  if (op->pass == 2 && *status == OP_OK && op->pass1_status == OP_FAILED)
+    *status = OP_FAILED;
+  return false;
+}
+
 /* Records an operation's outcome and reports it; the one place an operation ends. */
 void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) {
   if (op_terminal(op))
     return;
-  bool held = sched_hold(op, &status);
+  bool held = first_pass_held(op, &status);
   if (fmt) {
     va_list ap;
     va_start(ap, fmt);
@@ -115,6 +134,37 @@ int run_send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const c
   return rc;
 }
 
+/* The retry timer of a listing the engine was too busy to give: asks again. */
+static void on_listing_again(uv_timer_t *t) {
+  dc_op_t *op = t->data;
+  if (op->run->finished || op_terminal(op))
+    return;
+  dc_request_t *req = op->retry_req;
+  op->retry_req = NULL;
+  int rc = run_past_deadline(op->run) ? UV_ECANCELED : dc_client_send(&op->run->client, req);
+  if (rc < 0) {
+    /* Report it as the listing's own failure, through the one path that handles those. */
+    snprintf(req->error, sizeof(req->error), "%s", uv_strerror(rc));
+    req->cb(req, rc, NULL);
+  }
+}
+
+bool op_backoff(dc_op_t *op, dc_request_t *req, const char *why, uv_timer_cb again) {
+  if (op->attempts >= DC_PRUNE_RETRIES || op->run->stopping || op->retry_req)
+    return false;
+  uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
+  op->attempts++;
+  op->retry_req = req;
+  dc_log(req ? DC_LOG_DEBUG : DC_LOG_INFO, "%s: %s; %s in %llu ms", dc_kind_plural(op->kind), why,
+         req ? "asking again" : "retrying", (unsigned long long)delay);
+  uv_timer_start(&op->retry_timer, again, delay, 0);
+  return true;
+}
+
+bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why) {
+  return op_backoff(op, req, why, on_listing_again);
+}
+
 /* True when the reply has this status and the engine's message contains needle: some
  * conditions are told apart only by their text (Podman's 500s, Docker's busy disk usage). */
 bool error_says(const dc_http_response_t *resp, int http_status, const char *needle) {
@@ -143,8 +193,16 @@ bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp) {
  * sizes in its aux_list. */
 const dc_resource_list_t *op_judged_against(const dc_op_t *op) {
   const dc_run_t *run = op->run;
-  return run->cfg->dry_run || !op->client_side || sched_judges_by_inventory(op) ? &run->inv[DC_CONTAINERS].list
-                                                                                : &op->aux_list;
+  return run->cfg->dry_run || !op->client_side || op_judges_by_inventory(op) ? &run->inv[DC_CONTAINERS].list
+                                                                             : &op->aux_list;
+}
+
+bool op_judges_by_inventory(const dc_op_t *op) {
+  const dc_run_t *run = op->run;
+  /* The first pass, or the only one (the containers were done before it started: no
+   * container listing either then, as the per-type schedule's network prune has none). */
+  return op->by_sched && op->pass != 2 && op->kind == DC_NETWORKS && !run->engine.podman &&
+         run->inv[DC_CONTAINERS].state == INV_DONE;
 }
 
 /* The sets a selection looks things up in, built once per operation: the images the

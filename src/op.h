@@ -180,9 +180,20 @@ const char *shown_name(char *out, size_t cap, const dc_resource_t *r);
 /* GET endpoint?query, unless past the deadline. Returns 0 or a negative code (nothing pending). */
 int run_send_get(dc_run_t *run, dc_request_t *req, const char *endpoint, const char *query, dc_request_cb cb,
                  void *data);
+/* Calls again (on op's retry timer) after the bounded backoff, 0.2 s doubled at each of op's
+ * attempts: req is the listing to ask again, NULL the prune. False when the attempts are used
+ * up, the run is stopping or a listing already waits. */
+bool op_backoff(dc_op_t *op, dc_request_t *req, const char *why, uv_timer_cb again);
+/* Asks for the listing req again after the backoff. */
+bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why);
 bool error_says(const dc_http_response_t *resp, int http_status, const char *needle);
 bool gone_on_podman(const dc_run_t *run, const dc_http_response_t *resp);
 const dc_resource_list_t *op_judged_against(const dc_op_t *op);
+/* A first (or only) pass of a type sched_plan split, that judges use from the container
+ * inventory rather than a listing of its own: networks on Docker, where only a running
+ * container holds one (an endpoint), and one started since the inventory makes the removal
+ * the engine's 403, a reasoned skip. */
+bool op_judges_by_inventory(const dc_op_t *op);
 int op_use_sets(dc_op_t *op);
 /* What the rules know of the engine for op (now_ns: the reaper's instant). */
 dc_facts_t op_facts(const dc_op_t *op, int64_t now_ns);
@@ -195,9 +206,6 @@ bool op_any_selected(const dc_op_t *op, const dc_resource_list_t *l);
 void prune_start(dc_op_t *op);
 /* Sends the prune itself. */
 void prune_send(dc_op_t *op);
-/* Schedules req again (NULL: the prune) after the bounded backoff. False when the attempts
- * are used up or the run is stopping. */
-bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why);
 
 /* --- remove.c: client-side removals and the reaper --- */
 
@@ -241,14 +249,6 @@ void retain_finish(dc_run_t *run);
 
 /* After plan_ops: which later types are split in two passes (and so chosen how). */
 void sched_plan(dc_run_t *run);
-/* op_end's hook: true when the outcome is only the end of a first pass (the operation waits
- * for its second); may turn a second pass's OP_OK into the first pass's failure. */
-bool sched_hold(dc_op_t *op, dc_op_status_t *status);
-/* A first (or only) pass of a type sched_plan split, that judges use from the container
- * inventory rather than a listing of its own: networks on Docker, where only a running
- * container holds one (an endpoint), and one started since the inventory makes the removal
- * the engine's 403, a reasoned skip. */
-bool sched_judges_by_inventory(const dc_op_t *op);
 /* A first pass that needs nothing of the container inventory, so starts before it is in. */
 bool sched_starts_early(const dc_op_t *op);
 /* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass

@@ -155,37 +155,12 @@ static bool prune_collided(const dc_run_t *run, const dc_http_response_t *resp) 
   return resp->status == 409 || gone_on_podman(run, resp);
 }
 
-/* The retry timer: the prune again, or the listing (req) the engine was too busy to give. */
-static void on_retry_timer(uv_timer_t *t) {
+/* The retry timer: the prune again. */
+static void on_prune_again(uv_timer_t *t) {
   dc_op_t *op = t->data;
   if (op->run->finished || op_terminal(op))
     return;
-  if (!op->retry_req) {
-    prune_send(op);
-    return;
-  }
-  dc_request_t *req = op->retry_req;
-  op->retry_req = NULL;
-  int rc = run_past_deadline(op->run) ? UV_ECANCELED : dc_client_send(&op->run->client, req);
-  if (rc < 0) {
-    /* Report it as the listing's own failure, through the one path that handles those. */
-    snprintf(req->error, sizeof(req->error), "%s", uv_strerror(rc));
-    req->cb(req, rc, NULL);
-  }
-}
-
-/* Schedules req again (NULL: the prune) after the bounded backoff: 0.2 s, doubled each time.
- * Returns false when the attempts are used up or the run is stopping. */
-bool op_schedule_retry(dc_op_t *op, dc_request_t *req, const char *why) {
-  if (op->attempts >= DC_PRUNE_RETRIES || op->run->stopping || op->retry_req)
-    return false;
-  uint64_t delay = (uint64_t)DC_PRUNE_BACKOFF_MS << op->attempts;
-  op->attempts++;
-  op->retry_req = req;
-  dc_log(req ? DC_LOG_DEBUG : DC_LOG_INFO, "%s: %s; %s in %llu ms", dc_kind_plural(op->kind), why,
-         req ? "asking again" : "retrying", (unsigned long long)delay);
-  uv_timer_start(&op->retry_timer, on_retry_timer, delay, 0);
-  return true;
+  prune_send(op);
 }
 
 static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -211,7 +186,7 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
       op_end(op, OP_OK, NULL);
     }
   } else if (status == 0 && prune_collided(run, resp) &&
-             op_schedule_retry(op, NULL, "another prune is running on the engine")) {
+             op_backoff(op, NULL, "another prune is running on the engine", on_prune_again)) {
     /* The container and network prunes share a daemon lock, and another cleaner may hold
      * it: wait a little and try again, a bounded number of times. A prune is idempotent. */
     return;

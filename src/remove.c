@@ -314,7 +314,7 @@ void remove_listing_done(dc_op_t *op) {
 static int list_with_containers(dc_op_t *op) {
   dc_run_t *run = op->run;
   const dc_kind_info_t *k = dc_kind(op->kind), *ck = dc_kind(DC_CONTAINERS);
-  const bool dry = run->cfg->dry_run || sched_judges_by_inventory(op); /* no container listing */
+  const bool dry = run->cfg->dry_run || op_judges_by_inventory(op); /* no container listing */
   op->listing = dry ? 1 : 2;
   int rc = run_send_get(run, &op->req, k->list_path, k->list_query, on_listing, op);
   if (rc == 0 && !dry && run_send_get(run, &op->aux, ck->list_path, ck->list_query, on_listing, op) < 0) {

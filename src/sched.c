@@ -84,14 +84,6 @@ void sched_plan(dc_run_t *run) {
  * inventory; the images' prune is held to the image inventory.) */
 bool sched_starts_early(const dc_op_t *op) { return op->split && op->pass == 0 && op->kind == DC_VOLUMES; }
 
-bool sched_judges_by_inventory(const dc_op_t *op) {
-  const dc_run_t *run = op->run;
-  /* The first pass, or the only one (the containers were done before it started: no
-   * container listing either then, as the per-type schedule's network prune has none). */
-  return op->by_sched && op->pass != 2 && op->kind == DC_NETWORKS && !run->engine.podman &&
-         run->inv[DC_CONTAINERS].state == INV_DONE;
-}
-
 /* Keeps of the disk usage only the volumes a container of the inventory mounts (the second
  * pass can only find those newly unused), the list cut to its length: peak RSS. */
 static void trim_sizes(dc_op_t *op) {
@@ -136,22 +128,6 @@ bool sched_keep_sizes(dc_op_t *op) {
  * per-type schedule did at its peak (peak RSS), and leave the engine to the containers. */
 size_t sched_max_inflight(const dc_op_t *op) {
   return op->split && op->pass == 1 ? 1 : DC_DELETE_CONCURRENCY;
-}
-
-bool sched_hold(dc_op_t *op, dc_op_status_t *status) {
-  if (!op->split || op->run->stopping)
-    return false;
-  if (op->pass == 1 && (*status == OP_OK || *status == OP_FAILED)) {
-    if (op->pass1_status != OP_FAILED) /* a failed round's reason stays, as its outcome */
-      op->pass1_status = *status;
-    op->status = OP_WAITING; /* for sched_second_pass, once the containers are done */
-    dc_debug("%s: first pass done (%s), waiting for the containers", dc_kind_plural(op->kind),
-             *status == OP_OK ? "ok" : "failed");
-    return true;
-  }
-  if (op->pass == 2 && *status == OP_OK && op->pass1_status == OP_FAILED)
-    *status = OP_FAILED; /* the first pass's reason is still in op->error */
-  return false;
 }
 
 /* The containers the run removed (doomed in the inventory): did they pin anything of op's
