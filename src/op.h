@@ -1,6 +1,7 @@
 /* op.h (private to the run): the run's state and its operations, shared by the schedule
  * (plan.c), the operation state (op.c), the daemon's prunes (prune.c), the client-side
- * removals and the reaper (remove.c) and the reconciliation after a cut (recon.c).
+ * removals and the reaper (remove.c), retention (retain.c), the schedule per resource
+ * (sched.c) and the reconciliation after a cut (recon.c).
  *
  * Handlers record outcomes and then call run_advance(), the schedule's one entry (a pointer
  * plan.c sets, so that no module calls up into the schedule): only the schedule decides what
@@ -101,9 +102,15 @@ struct dc_op {
 #define DC_INSPECT_MAX 2048        /* retention: images read for their last use and layers, oldest first */
 #define DC_INSPECT_CONCURRENCY 4   /* ... at a time */
 
+/* A step of an operation, handed to a helper that calls it once its own requests answer. */
+typedef void (*dc_op_step_fn)(dc_op_t *op);
+
 /* Retention (retain.c): what the images operation gathers besides its listings. */
 typedef struct dc_retain {
   dc_state_t state; /* STATE_FILE as read */
+  /* The images operation's next steps (remove.c's), called as retention's requests answer:
+   * the disk-usage report counted down as a listing, the details all in, an eviction done. */
+  dc_op_step_fn listed, detailed, evicted;
   bool state_loaded;
   /* KEEP_STORAGE: the disk-usage report */
   dc_request_t df_req;
@@ -211,30 +218,26 @@ void prune_send(dc_op_t *op);
 
 void remove_start(dc_op_t *op);
 void reap_start(dc_op_t *op);
-/* A listing of op's has answered (op->listing counted down): once none is left, select. */
-void remove_listing_done(dc_op_t *op);
-/* Chooses from the listings and deletes (again, once retention has its details). */
-void remove_select(dc_op_t *op);
-/* Sends what is left of the selection, and ends the operation once all has answered. */
-void remove_pump(dc_op_t *op);
 
 /* --- retain.c: retention for the images operation --- */
 
 /* Reads the state file. Returns 0 or -ENOMEM. */
 int retain_init(dc_run_t *run);
 void retain_free(dc_run_t *run);
-/* The disk-usage report KEEP_STORAGE needs, beside the listings (op->listing counts it). */
-int retain_list_extra(dc_op_t *op);
+/* The disk-usage report KEEP_STORAGE needs, beside the listings (op->listing counts it, and
+ * listed is called when it has answered). */
+int retain_list_extra(dc_op_t *op, dc_op_step_fn listed);
 /* Starts reading each image's details when the rules need them; true while they are read
- * (remove_select is called again when they are in). */
-bool retain_fetch_details(dc_op_t *op);
+ * (detailed, the selection, is called again when they are in). */
+bool retain_fetch_details(dc_op_t *op, dc_op_step_fn detailed);
 /* Each image's last use and KEEP_LATEST rank, before the rules. Returns 0 or -ENOMEM. */
 int retain_annotate(dc_op_t *op);
 /* After the rules: the budget's plan (its images appended to op->sel in eviction order) and
  * every image's decision reported. Returns 0 or -ENOMEM. */
 int retain_after_selection(dc_op_t *op, const dc_verdict_t *verdicts);
-/* The build cache evictions: sent (real run), or reported (dry run). */
-void retain_start_evictions(dc_op_t *op);
+/* The build cache evictions: sent (real run; evicted is called as each answers), or reported
+ * (dry run). */
+void retain_start_evictions(dc_op_t *op, dc_op_step_fn evicted);
 void retain_dry_evictions(dc_op_t *op);
 /* Are build cache evictions still to send or in flight? */
 bool retain_busy(const dc_op_t *op);

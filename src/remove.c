@@ -11,7 +11,9 @@
 #include "report.h"
 #include "text.h"
 
+/* Sends what is left of the selection, and ends the operation once all has answered. */
 static void pump_deletes(dc_op_t *op);
+static void remove_listing_done(dc_op_t *op);
 
 /* Sends method prefix<id>suffix?query for the slot's resource (the ID percent-encoded). On
  * success the slot is busy and counted in flight, and cb runs once; on failure nothing is
@@ -73,7 +75,7 @@ static void record_reaped(dc_op_t *op, dc_resource_t *c, int64_t now_ns, long lo
  * removals (pump), whose answers record them; the dry run records them all as done at once. */
 static void act(dc_op_t *op, void (*pump)(dc_op_t *op), int64_t now_ns) {
   if (!op->run->cfg->dry_run) {
-    retain_start_evictions(op);
+    retain_start_evictions(op, pump_deletes);
     pump(op);
     return;
   }
@@ -165,10 +167,8 @@ static void start_delete(dc_op_t *op, dc_delete_slot_t *slot) {
 
 static void pump_deletes(dc_op_t *op) { pump(op, start_delete); }
 
-void remove_pump(dc_op_t *op) { pump_deletes(op); }
-
-/* The listings are in: choose, then delete. */
-void remove_select(dc_op_t *op) {
+/* The listings are in: choose, then delete (again, once retention has its details). */
+static void remove_select(dc_op_t *op) {
   if (op->listing_failed) {
     op_end(op, OP_FAILED, NULL); /* op->error holds the reason */
     return;
@@ -178,7 +178,7 @@ void remove_select(dc_op_t *op) {
   dc_resource_list_t *from = op->kind == DC_CONTAINERS ? &op->run->inv[DC_CONTAINERS].list : &op->list;
   op->from = from;
   /* Retention first reads each image's details; this is called again when they are in. */
-  if (retain_fetch_details(op))
+  if (retain_fetch_details(op, remove_select))
     return;
   if (op_use_sets(op) < 0 || retain_annotate(op) < 0) {
     op_end(op, OP_FAILED, "out of memory");
@@ -290,7 +290,8 @@ static int send_volume_sizes(dc_op_t *op) {
   return rc;
 }
 
-void remove_listing_done(dc_op_t *op) {
+/* A listing of op's has answered (op->listing counted down): once none is left, select. */
+static void remove_listing_done(dc_op_t *op) {
   if (op->listing > 0)
     return;
   if (op->kind == DC_VOLUMES) {
@@ -358,7 +359,7 @@ void remove_start(dc_op_t *op) {
   case DC_IMAGES:
     rc = list_with_containers(op);
     if (rc == 0)
-      rc = retain_list_extra(op);
+      rc = retain_list_extra(op, remove_listing_done);
     break;
   case DC_VOLUMES: {
     char *f = NULL;

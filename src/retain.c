@@ -100,14 +100,15 @@ static void on_df(dc_request_t *req, int status, dc_http_response_t *resp) {
       rt->layers_size = -1;
   }
   op->listing--;
-  remove_listing_done(op);
+  rt->listed(op);
 }
 
-int retain_list_extra(dc_op_t *op) {
+int retain_list_extra(dc_op_t *op, dc_op_step_fn listed) {
   dc_run_t *run = op->run;
   dc_retain_t *rt = run->retain;
   if (!rt || op->kind != DC_IMAGES || !run->cfg->has_keep_storage)
     return 0;
+  rt->listed = listed;
   rt->layers_size = -1;
   bool typed = dc_api_version_cmp(run->engine.version, DC_API_TYPED_DF) >= 0;
   /* Only the parts the budget reads, where the engine can be asked for parts. */
@@ -153,7 +154,7 @@ static void on_inspect(dc_request_t *req, int status, dc_http_response_t *resp) 
   pump_inspects(op);
   if (rt->next_inspect >= rt->ninspect && rt->inspect_inflight == 0 && !run_past_deadline(run)) {
     rt->details_done = true;
-    remove_select(op);
+    rt->detailed(op);
   }
   run_advance(run);
 }
@@ -196,11 +197,12 @@ static int older_first(const void *pa, const void *pb) {
   return a < b ? -1 : a > b;
 }
 
-bool retain_fetch_details(dc_op_t *op) {
+bool retain_fetch_details(dc_op_t *op, dc_op_step_fn detailed) {
   dc_run_t *run = op->run;
   dc_retain_t *rt = run->retain;
   if (!rt || op->kind != DC_IMAGES || rt->details_done || !dc_config_needs_last_use(run->cfg))
     return false;
+  rt->detailed = detailed;
   size_t n = op->from->n;
   rt->ndetails = n;
   rt->details = calloc(n ? n : 1, sizeof(*rt->details));
@@ -490,7 +492,7 @@ static void on_cache_evict(dc_request_t *req, int status, dc_http_response_t *re
     dc_warn("could not evict %s", op->last_error);
   }
   send_cache_evict(op);
-  remove_pump(op);
+  rt->evicted(op);
   run_advance(run);
 }
 
@@ -540,10 +542,12 @@ void retain_cut(dc_run_t *run) {
           shown_name(name, sizeof(name), r));
 }
 
-void retain_start_evictions(dc_op_t *op) {
+void retain_start_evictions(dc_op_t *op, dc_op_step_fn evicted) {
   dc_retain_t *rt = op->run->retain;
-  if (rt && op->kind == DC_IMAGES && !op->run->cfg->dry_run)
+  if (rt && op->kind == DC_IMAGES && !op->run->cfg->dry_run) {
+    rt->evicted = evicted;
     send_cache_evict(op);
+  }
 }
 
 bool retain_busy(const dc_op_t *op) {
