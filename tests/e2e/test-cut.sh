@@ -15,8 +15,7 @@ ROUNDS="${DC_E2E_CUT_ROUNDS:-3}"
 cut_rounds=0
 for round in $(seq 1 "$ROUNDS"); do
 	reset_engine
-	seq 1 "$N" | xargs -P 4 -I{} timeout -k 5 120 "$DOCKER_CLI" -H "unix://$DC_ENGINE_SOCK" \
-		create --network none --name "s{}" testbase:latest true >/dev/null
+	mk_many_stopped "$N" s
 	mk_running keep_running >/dev/null
 	# "ID NAME" of every container before the run.
 	d ps -a --no-trunc --format '{{.ID}} {{.Names}}' | sort >"$WORK/before$round"

@@ -73,8 +73,7 @@ done
 N="${DC_E2E_ROOTONLY_CONTAINERS:-200}"
 big_scene() {
 	reset_engine
-	seq 1 "$N" | xargs -P 4 -I{} timeout -k 5 120 "$DOCKER_CLI" -H "unix://$DC_ENGINE_SOCK" \
-		create --network none -v /data --name "s{}" testbase:latest true >/dev/null
+	mk_many_stopped "$N" s /data
 	local i
 	for i in 1 2 3 4; do mk_running "reap$i" job=ci >/dev/null; done
 	mk_running --novol keep_running >/dev/null
