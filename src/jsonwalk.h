@@ -4,10 +4,12 @@
  * as one jansson tree it costs ~4.5 times its text. So the top level of a reply is walked
  * here, reading nothing but whitespace and the punctuation between values ('[' ',' ']', and
  * '{' ':' '}' for replies that hold their list in an object member), while jansson parses
- * every value, key and entry itself, one at a time (we keep no JSON parser of our own). Each
- * entry is copied into its record and freed before the next is read, so the cost is one
- * entry's tree. The whole reply is still checked: what jansson would refuse as one document
- * is refused (bar its depth limit, which now counts from each entry). */
+ * every value, key and entry itself, one at a time (we keep no JSON parser of our own: a
+ * plain entry is built by a fast path into the tree jansson would build, and everything else,
+ * and every error, is jansson's; see jw_fast_value). Each entry is copied into its record and
+ * freed before the next is read, so the cost is one entry's tree. The whole reply is still
+ * checked: what jansson would refuse as one document is refused (bar its depth limit, which
+ * now counts from each entry). */
 #ifndef DC_JSONWALK_H
 #define DC_JSONWALK_H
 
@@ -56,6 +58,9 @@ char jw_peek(jw_cursor_t *c);
 /* Consumes ch if it comes next. */
 bool jw_take(jw_cursor_t *c, char ch);
 int jw_syntax_error(jw_cursor_t *c, const char *expected);
+/* The array or object at p (up to end) built without jansson's lexer when it is plain (see
+ * jsonwalk.c), with *used set to the bytes it took; NULL to leave it to jansson. */
+json_t *jw_fast_value(const char *p, const char *end, size_t *used);
 /* Parses the one value that comes next (jansson skips the whitespace before it) and steps
  * past it. NULL on error, with err set. */
 json_t *jw_next_value(jw_cursor_t *c);

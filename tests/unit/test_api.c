@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "jsonwalk.h"
 #include "log.h"
 
 #define SEC INT64_C(1000000000)
@@ -1595,6 +1596,62 @@ static void test_strset_and_index(void **state) {
   assert_string_equal(dc_bare_id("abc"), "abc");
 }
 
+/* The walker's plain-value fast path: which values it builds itself (the rest go to jansson),
+ * and that what it builds is jansson's tree, members in order, having taken the same bytes
+ * (tests/fuzz/fuzz_json.c checks the same on any input). */
+static void test_walk_fast_path(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    bool plain;
+  } cases[] = {
+      {"{\"Name\":\"v1\",\"Labels\":null,\"Options\":{},\"Scope\":\"local\"}", true},
+      {"[ 1 , -0 ,\t\n\r123456789012345678, true, false, null, [], {} ]", true},
+      {"{\"a\":1,\"a\":2,\"b\":\"\x7f\"}", true},   /* duplicates: the last wins, in its first place */
+      {"{\"\":\"\"}   ,{\"next\":1}", true},           /* stops after its '}' */
+      {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", true},  /* 32 deep */
+      {"{\"a\":1.5}", false},                         /* a real */
+      {"{\"a\":1e3}", false},
+      {"{\"a\":1234567890123456789}", false},         /* 19 digits */
+      {"{\"a\":\"caf\\u00e9\"}", false},              /* an escape */
+      {"{\"a\":\"caf\xc3\xa9\"}", false},             /* UTF-8 */
+      {"{\"a\":\"\xff\"}", false},                    /* not UTF-8: jansson refuses it */
+      {"{\"a\":\"x\x01\"}", false},                   /* a control byte: refused */
+      {"{\"a\":01}", false},                          /* refused */
+      {"{\"a\":nullx}", false},                       /* refused */
+      {"{\"a\":-}", false},                           /* refused */
+      {"{\"a\":1,}", false},                          /* refused */
+      {"{\"a\" 1}", false},                           /* refused */
+      {"{\"a\":[1,2}", false},                        /* refused */
+      {"{\"a\":\"open", false},                       /* truncated */
+      {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", false}, /* deeper than 32 */
+      {"\"a string\"", false},                        /* only arrays and objects */
+      {"7", false},
+      {"", false},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *in = cases[i].in;
+    size_t len = strlen(in), used = 0;
+    json_t *fast = jw_fast_value(in, in + len, &used);
+    if ((fast != NULL) != cases[i].plain) {
+      print_error("case %zu (%s): fast path %s\n", i, in, fast ? "built it" : "declined");
+      fail();
+    }
+    if (!fast)
+      continue;
+    json_error_t je;
+    json_t *ref = json_loadb(in, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &je);
+    assert_non_null(ref);
+    assert_i64(used, je.position);
+    char *a = json_dumps(fast, JSON_COMPACT), *b = json_dumps(ref, JSON_COMPACT);
+    assert_str(a, b);
+    free(a);
+    free(b);
+    json_decref(fast);
+    json_decref(ref);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_version_cmp),
@@ -1620,6 +1677,7 @@ int main(void) {
       cmocka_unit_test(test_walk_strings_and_scalars),
       cmocka_unit_test(test_walk_hostile),
       cmocka_unit_test(test_walk_truncated),
+      cmocka_unit_test(test_walk_fast_path),
       cmocka_unit_test(test_container_mounts_and_networks),
       cmocka_unit_test(test_volume_sizes),
       cmocka_unit_test(test_decode_huge_list),
