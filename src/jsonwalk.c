@@ -65,11 +65,17 @@ int jw_cursor_open(jw_cursor_t *c, const char *body, size_t len, char *err, size
   return 0;
 }
 
-/* The next byte after JSON whitespace (exactly what jansson skips), or NUL at the end; a NUL
- * byte in the reply is no valid token either. */
+/* p past JSON whitespace (exactly what jansson skips), at most to end. */
+static const char *skip_ws(const char *p, const char *end) {
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/* The next byte after JSON whitespace, or NUL at the end; a NUL byte in the reply is no
+ * valid token either. */
 char jw_peek(jw_cursor_t *c) {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-    c->p++;
+  c->p = skip_ws(c->p, c->end);
   return c->p < c->end ? *c->p : '\0';
 }
 
@@ -146,10 +152,7 @@ typedef struct {
   const char *p, *end;
 } fp_t;
 
-static void fp_ws(fp_t *f) {
-  while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' || *f->p == '\n' || *f->p == '\r'))
-    f->p++;
-}
+static void fp_ws(fp_t *f) { f->p = skip_ws(f->p, f->end); }
 
 /* A plain string's contents (after its '"'), up to its closing '"', which it consumes.
  * Returns false to decline. */
