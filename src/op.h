@@ -72,6 +72,9 @@ struct dc_op {
   char last_error[512]; /* of the last failed removal */
   size_t *sel;
   size_t nsel, next, inflight, failures, gone;
+  /* Removals selected and failed in the earlier passes and rounds of a split operation
+   * (sched.c): its line counts them all, as its "deleted" does. */
+  size_t nsel_before, failures_before;
   dc_delete_slot_t slots[DC_DELETE_CONCURRENCY];
   bool prune_inflight; /* the daemon's prune was sent and has not answered */
   /* Cut short while removing: the resources the engine may have removed (cand, indices into

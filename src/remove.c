@@ -124,10 +124,12 @@ static void removals_done(dc_op_t *op) {
   /* Stopping: stop() ends the operation as cut short, whatever is left unsent. */
   if (op->next < op->nsel || op->inflight > 0 || op_terminal(op) || op->run->stopping || retain_busy(op))
     return;
-  if (op->failures)
-    /* The budget's build cache evictions are among the removals (and may be all of them). */
-    op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", op->failures, op->nsel + retain_evictions(op),
-           op->last_error);
+  const size_t failures = op->failures_before + op->failures;
+  if (failures)
+    /* The budget's build cache evictions are among the removals (and may be all of them); a
+     * split operation's earlier passes too (a removal that failed in one may go in the next). */
+    op_end(op, OP_FAILED, "%zu of %zu removals failed; last: %s", failures,
+           op->nsel_before + op->nsel + retain_evictions(op), op->last_error);
   else
     op_end(op, OP_OK, NULL);
 }

@@ -208,6 +208,8 @@ static void reset_for_next_pass(dc_op_t *op) {
   dc_strset_free(&op->used);
   dc_strset_free(&op->reaped_mounts);
   op->from = NULL;
+  op->nsel_before += op->nsel;
+  op->failures_before += op->failures;
   op->nsel = op->next = op->inflight = op->failures = op->gone = 0;
   op->listing = 0;
   op->listing_failed = false;

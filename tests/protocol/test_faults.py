@@ -1120,6 +1120,118 @@ def test_malformed_reply_quoted_printable():
     one_line_each(res, True)
 
 
+# --- hostile answers to removals one by one (the default schedules) ---
+#
+# The tests above break the daemon's prunes, which the per-type schedule sends (test_protocol's
+# pin). The default schedule on Docker removes containers and networks one by one and volumes
+# by listing and removal; Podman removes each of these one by one too. Here each removal of one
+# container, one network and one volume meets the fault, beside a second of each that goes.
+
+def removal_scene(fault, podman):
+    """Containers one and two (exited, pinning nothing), networks spare-a and spare-b, anonymous
+    volumes va and vb; the removals of one, spare-a and va answer with `fault`, the rest with
+    204. The listings after the first show what a real engine would: only what is left."""
+    v = "/v1.41" if podman else V
+    c1, c2 = "c1" * 32, "c2" * 32
+    containers = [{"Id": c, "Names": ["/" + n], "State": "exited", "Created": 1000000000, "Labels": {},
+                   "ImageID": "sha256:" + "9" * 64, "Mounts": [], "NetworkSettings": {"Networks": {}}}
+                  for c, n in ((c1, "one"), (c2, "two"))]
+    nets = [{"Name": n, "Id": i * 64, "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}}
+            for n, i in (("bridge", "b"), ("spare-a", "a"), ("spare-b", "f"))]
+    vols = [tp.anon_volume(n) for n in ("va", "vb")]
+    ping = PODMAN_PING if podman else ping_rule()
+    return [ping,
+            {"method": "GET", "path": v + "/containers/json", "body": containers, "times": 1},
+            {"method": "GET", "path": v + "/containers/json", "body": containers[:1]},
+            {"method": "GET", "path": v + "/networks", "body": nets, "times": 1},
+            {"method": "GET", "path": v + "/networks", "body": nets[:2]},
+            {"method": "GET", "path": v + "/volumes", "body": {"Volumes": vols, "Warnings": None}, "times": 1},
+            {"method": "GET", "path": v + "/volumes", "body": {"Volumes": vols[:1], "Warnings": None}},
+            {"method": "GET", "path": v + "/system/df", "body": {
+                "Volumes": [{"Name": x["Name"], "UsageData": {"Size": 5, "RefCount": 0}} for x in vols]}},
+            dict({"method": "DELETE", "path": v + "/containers/" + c1}, **fault),
+            dict({"method": "DELETE", "path": v + "/networks/" + "a" * 64}, **fault),
+            dict({"method": "DELETE", "path": v + "/volumes/va"}, **fault),
+            {"method": "DELETE", "path": v + "/", "status": 204, "body": ""}]
+
+
+CHUNKED_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+# Each fault on a removal, and what the warning says of it (None: the removal is not a failure).
+REMOVAL_FAULTS = [
+    ({"fault": "close"}, r"connection closed by the engine"),
+    ({"fault": "reset_body", "status": 500, "body": {"message": "x" * 100}},
+     r"(connection closed before the response was complete|reset)"),
+    ({"raw": "HTTP/1.1 OK 204\r\nContent-Length: 0\r\n\r\n"}, r"Invalid (response )?status"),
+    ({"raw": CHUNKED_HEAD + "zz\r\n{}\r\n0\r\n\r\n"}, r"Invalid character in chunk size"),
+    ({"fault": "oversize"}, r"response body too large"),
+    ({"raw": "HTTP/1.1 204 No Content\r\nContent-Length: %d\r\n\r\n{" % (64 * 1024 * 1024 + 1)},
+     r"response body too large"),
+    ({"status": 500, "body": {"message": "m" * (2 * 1024 * 1024)}}, r"response body too large"),
+    ({"status": 500, "body": {"message": FORGED}}, r"HTTP 500: evil Deleted network 0123456789ab prod-net "),
+    ({"status": 500, "body": FORGED}, r"HTTP 500: evil Deleted network 0123456789ab prod-net "),
+    ({"status": 500, "body": '{"message":"trunc'}, r'HTTP 500: \{"message":"trunc$'),
+    ({"status": 500, "body": ""}, r"HTTP 500$"),
+    ({"raw": "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"}, r"HTTP 999$"),
+    # Not failures: slow but whole; gone meanwhile (404); in use since the listing (409).
+    ({"fault": "drip", "drip_ms": 1, "status": 204, "body": ""}, None),
+    ({"status": 404, "body": {"message": "No such container: " + FORGED}}, None),
+    ({"status": 409, "body": {"message": "in use " + FORGED}}, None),
+]
+
+
+def removal_faults(podman):
+    env = {"CLEANUP_SPLIT_SCHEDULE": None, "CLEANUP_VOLUMES": "true", "CLEANUP_IMAGES": "false",
+           "CLEANUP_BUILD_CACHE": "false"}
+    whole = ["Deleted container %s %s" % (c * 6, n) for c, n in (("c1", "one"), ("c2", "two"))] + \
+            ["Deleted network %s %s" % (i * 12, n) for i, n in (("a", "spare-a"), ("f", "spare-b"))] + \
+            ["Deleted volume va", "Deleted volume vb"]
+    for fault, why in REMOVAL_FAULTS:
+        what = "%s, removals answered %r" % ("Podman" if podman else "Docker", {k: str(x)[:60] for k, x in fault.items()})
+        res = run(removal_scene(fault, podman), env=env)
+        one_line_each(res, True)
+        deletes = [r["path"] for r in res.requests if r["method"] == "DELETE"]
+        check(any("/containers/" in p for p in deletes) and not any("/prune" in r["path"] for r in res.requests),
+              "%s: not removed one by one" % what, res.dump())
+        deleted = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted "))
+        if why is None:
+            outcome(res, 0)
+            gone = "status" not in fault or fault["status"] != 204
+            eq(deleted, [l for l in whole if not (gone and re.search(r" (one|spare-a|va)$", l))],
+               "%s: audit lines\n%s" % (what, res.dump()))
+            if fault.get("status") == 409:
+                for kind, name in (("container", "one"), ("network", "spare-a"), ("volume", "va")):
+                    check(re.search(r"^docker-cleaner: info: kept %s %s: in use evil Deleted network " % (kind, name),
+                                    res.stderr, re.M), "%s: the %s kept, and why" % (what, kind), res.dump())
+            continue
+        messages = [r"could not remove %s %s: %s" % (k, n, why) for k, n in
+                    (("container", "one"), ("network", "spare-a"), ("volume", "va"))]
+        outcome(res, 1, *[r"(?m)^docker-cleaner: warn: " + m for m in messages])
+        eq(deleted, [l for l in whole if not re.search(r" (one|spare-a|va)$", l)],
+           "%s: audit lines (what the engine removed, nothing else)\n%s" % (what, res.dump()))
+        # Each type's line: failed, its last failure named, and counts that add up over all
+        # its passes: what was removed and what failed are all its removals.
+        for kind, name in (("containers", "container one"), ("networks", "network spare-a"), ("volumes", "volume va")):
+            m = re.search(r"^%s\s+failed\s+(\d+) deleted .*\s(\d+) of (\d+) removals failed; last: %s: " % (kind, name),
+                          res.stdout, re.M)
+            check(m, "%s: the %s line" % (what, kind), res.dump())
+            eq(int(m.group(1)) + int(m.group(2)), int(m.group(3)),
+               "%s: %s deleted + failed = removals\n%s" % (what, kind, res.dump()))
+
+
+@test
+def test_removal_faults_docker_default_schedule():
+    """Docker's default schedule (per resource): every hostile answer to a removal is that
+    removal's failure, named with a sanitised reason, the run goes on and exits 1; the audit
+    names exactly what the engine said it removed."""
+    removal_faults(podman=False)
+
+
+@test
+def test_removal_faults_podman():
+    """The same on Podman, which removes these one by one on its per-type schedule."""
+    removal_faults(podman=True)
+
+
 def configure(binary, version):
     global BINARY, VERSION
     BINARY, VERSION = binary, version
