@@ -96,6 +96,7 @@ struct dc_op {
   bool sizes_kept; /* volumes: the first pass's disk usage (aux_list) serves the second */
   bool sizes_wanted; /* volumes: the disk usage is to be asked after the listing, if it shows a removal */
   bool by_sched; /* split by sched_plan (a single pass if the containers were done first) */
+  bool side_by_sched; /* chosen here (client_side) only because sched_plan made it so */
   /* Volumes: the first pass runs again (a round) whenever containers that mounted volumes
    * have gone since its last round started, so that a pinned volume goes soon after the
    * containers that pinned it, not after the whole container step. */
@@ -255,6 +256,9 @@ void retain_finish(dc_run_t *run);
 
 /* After plan_ops: which later types are split in two passes (and so chosen how). */
 void sched_plan(dc_run_t *run);
+/* The container inventory could not be read: what the schedule per resource has not started
+ * goes back to the per-type schedule (the daemon's prunes choose). */
+void sched_without_inventory(dc_run_t *run);
 /* A first pass that needs nothing of the container inventory, so starts before it is in. */
 bool sched_starts_early(const dc_op_t *op);
 /* Volumes: after a listing, whether to keep the disk usage in aux_list for the second pass

@@ -23,6 +23,12 @@ static void on_deadline(uv_timer_t *t);
 
 /* --- inventories taken before deleting, for the audit trail --- */
 
+static void inventory_failed(dc_inventory_t *inv) {
+  inv->state = INV_FAILED;
+  if (inv->kind == DC_CONTAINERS)
+    sched_without_inventory(inv->run);
+}
+
 static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_inventory_t *inv = req->data;
   dc_run_t *run = inv->run;
@@ -38,7 +44,7 @@ static void on_inventory(dc_request_t *req, int status, dc_http_response_t *resp
   if (rc == 0) {
     inv->state = INV_DONE;
   } else {
-    inv->state = INV_FAILED;
+    inventory_failed(inv);
     if (!run_past_deadline(run))
       dc_warn("could not list %s (%s): the audit trail will lack their names", dc_kind_plural(inv->kind), err);
   }
@@ -52,7 +58,7 @@ static void start_inventory(dc_run_t *run, dc_kind_t kind) {
   inv->kind = kind;
   inv->state = INV_RUNNING;
   if (run_send_get(run, &inv->req, k->list_path, k->list_query, on_inventory, inv) < 0)
-    inv->state = INV_FAILED;
+    inventory_failed(inv);
 }
 
 

@@ -52,8 +52,9 @@ void sched_plan(dc_run_t *run) {
    * prune shares; removals one by one (DC_DELETE_CONCURRENCY in flight, without force, so a
    * container started since the listing is refused) took less time on Docker 26 at every
    * scale measured (bench/README.md), and mark each container gone as it goes. */
-  if (run->ops[DC_CONTAINERS].selected && !op_terminal(&run->ops[DC_CONTAINERS]))
-    run->ops[DC_CONTAINERS].client_side = true;
+  dc_op_t *containers = &run->ops[DC_CONTAINERS];
+  if (containers->selected && !op_terminal(containers) && !containers->client_side)
+    containers->client_side = containers->side_by_sched = true;
   /* Everything at once would take every connection, each with its read buffer filled by some
    * listing: the containers' four and two for the rest keep the peak RSS where the per-type
    * schedule had it (under 4 MiB at scale 20). */
@@ -73,8 +74,25 @@ void sched_plan(dc_run_t *run) {
       continue;
     op->split = true;
     op->by_sched = true;
-    if (later[i] == DC_NETWORKS)
-      op->client_side = true; /* the network prune would wait for the container prune's lock */
+    if (later[i] == DC_NETWORKS && !op->client_side)
+      op->client_side = op->side_by_sched = true; /* the network prune would wait for the container prune's lock */
+  }
+}
+
+/* Without the inventory the containers cannot be chosen one by one, nor can what they pin be
+ * judged; the daemon's prunes need neither, so what has not started is planned as the per-type
+ * schedule would have it, and the run removes what it would have removed without the split.
+ * A volumes' first pass already under way (sched_starts_early) needs nothing of the inventory
+ * and goes on; its second pass runs, since what the containers pinned is not known. */
+void sched_without_inventory(dc_run_t *run) {
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    dc_op_t *op = &run->ops[k];
+    if (!op->selected || op->status != OP_WAITING || op->pass != 0)
+      continue;
+    if (op->side_by_sched)
+      op->client_side = op->side_by_sched = false;
+    if (op->by_sched)
+      op->split = op->by_sched = false;
   }
 }
 

@@ -335,6 +335,21 @@ def test_inventory_over_the_cap():
 
 
 @test
+def test_inventory_failed_default_schedule_uses_the_prunes():
+    """Docker's default schedule removes containers and networks one by one, chosen from the
+    container inventory. Without it (too large, malformed, an error status) the run goes on as
+    the per-type schedule would: the daemon's container and network prunes choose (they used to
+    fail both types, exit 1)."""
+    for fault in ({"fault": "oversize"}, {"body": [{"Id": 5}]}, {"status": 500, "body": {"message": "busy"}}):
+        res = run([on("GET", "/containers/json", **fault)] + ok_rules(), env={"CLEANUP_SPLIT_SCHEDULE": None})
+        outcome(res, 0, r"could not list containers \(")
+        sent = [(r["method"], r["path"].split("?")[0]) for r in res.requests]
+        for p in ("/containers/prune", "/networks/prune", "/images/prune", "/build/prune"):
+            eq(sent.count(("POST", V + p)), 1, "%s: %s sent\n%s" % (fault, p, res.dump()))
+        check(not [m for m, _ in sent if m == "DELETE"], "%s: a removal one by one" % fault, res.dump())
+
+
+@test
 def test_headers_over_the_cap():
     many = "".join("X-Filler-%d: %s\r\n" % (i, "v" * 40) for i in range(200))
     huge = "X-Huge: %s\r\n" % ("h" * (70 * 1024))
