@@ -48,6 +48,7 @@ VOLUMES_ALL_DEFAULT=false
 [ "$API" != v1.41 ] || VOLUMES_ALL_DEFAULT=true
 WORK="$OUT/work"
 TIMEIT="$WORK/timeit"
+FLOOR="$WORK/floor" # bench/floor.c: connect, one /_ping, exit (the empty engine's lower bound)
 unset DOCKER_CONTEXT DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION CONTAINER_HOST
 export DOCKER_CONFIG="$WORK/cli"
 
@@ -72,6 +73,7 @@ setup() {
 	fi
 	mkdir -p "$OUT" "$WORK" "$DOCKER_CONFIG"
 	cc -O2 -Wall -Wextra -Werror -o "$TIMEIT" "$REPO/bench/timeit.c" || die "cannot build bench/timeit.c"
+	cc -O2 -Wall -Wextra -Werror -static -o "$FLOOR" "$REPO/bench/floor.c" || die "cannot build bench/floor.c"
 	"$ENGINE_SH" start "$KIND"
 	# One running container, started once and never pruned: it keeps testbase:latest (its image)
 	# in use, so both A and B must spare it and its image.
@@ -300,9 +302,10 @@ mix() { # S
 # empty: an engine with nothing to remove (one running container, its image, named volumes).
 empty() {
 	local r
-	rm -f "$OUT/A-empty.txt" "$OUT/A2-empty.txt" "$OUT/B-empty.txt"
+	rm -f "$OUT/A-empty.txt" "$OUT/A2-empty.txt" "$OUT/B-empty.txt" "$OUT/floor-empty.txt"
 	run_B B-warm >/dev/null; rm -f "$OUT/B-warm.txt"
 	for ((r = 1; r <= ${BENCH_EMPTY_RUNS:-21}; r++)); do
+		timed floor-empty "$FLOOR" "$SOCK" >/dev/null
 		run_A A-empty >/dev/null
 		if [ -n "${A2_ENV:-}${A2_BIN:-}" ]; then # the control, as in mix
 			A_ENV="${A2_ENV:-}" A_BIN="${A2_BIN:-$DC_BIN}" run_A A2-empty >/dev/null
@@ -310,6 +313,7 @@ empty() {
 		run_B B-empty >/dev/null
 	done
 	log "empty: A median $(col_median A-empty 1) ms $(col_median A-empty 2) KiB; B median $(col_median B-empty 1) ms $(col_median B-empty 2) KiB"
+	log "empty: floor (bench/floor.c: connect, one /_ping) median $(col_median floor-empty 1) ms, $(awk -v f="$(col_median floor-empty 1)" -v b="$(col_median B-empty 1)" 'BEGIN {printf "%.3f", f / b}')x B"
 	if [ -n "${A2_ENV:-}${A2_BIN:-}" ]; then
 		log "empty: A2 (${A2_ENV:-}${A2_BIN:+ $A2_BIN}) median $(col_median A2-empty 1) ms $(col_median A2-empty 2) KiB"
 	fi
@@ -348,6 +352,8 @@ report() {
 			"$(col_median "bound-s$s" 1)" "$(col_median "bound-s$s" 2)" "$(col_median "bound-s$s" 3)" \
 			"$(col_median "bound-s$s" 4)" "$(col_median "bound-s$s" 5)" "$(col_median "bound-s$s" 6)"
 	done
+	[ -s "$OUT/floor-empty.txt" ] && awk -v f="$(col_median floor-empty 1)" -v a="$(col_median A-empty 1)" -v b="$(col_median B-empty 1)" \
+		'BEGIN { printf "floor empty (bench/floor.c: connect, one /_ping): %s ms = %.3fx B; A = %.2fx the floor\n", f, f / b, a / f }'
 	if [ -s "$OUT/state-diffs.txt" ]; then echo "STATE DIFFERENCES: $(tr '\n' ' ' <"$OUT/state-diffs.txt")"; else echo "states after A and after B: identical in every run"; fi
 }
 
