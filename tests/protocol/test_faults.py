@@ -1247,6 +1247,31 @@ def test_removal_faults_podman():
     removal_faults(podman=True)
 
 
+@test
+def test_default_schedule_cut_names_each_type_in_flight():
+    """Docker's default schedule, the removals of one, spare-a and va never answered (two's is):
+    the deadline ends the run within 0.5 s, nothing is sent after it, and each type names the
+    removal it had in flight (the first passes remove one at a time, so spare-b and vb wait
+    behind them and are not sent). 1 s natively; 10 s under a wrapper, whose start alone may
+    take seconds before the removals are sent."""
+    deadline = DEADLINE if SLACK == 1 else 10
+    env = {"CLEANUP_SPLIT_SCHEDULE": None, "CLEANUP_VOLUMES": "true", "CLEANUP_IMAGES": "false",
+           "CLEANUP_BUILD_CACHE": "false", "CLEANUP_TIMEOUT": "%ds" % deadline}
+    res = run(removal_scene({"fault": "hang"}, podman=False), env=env)
+    outcome(res, 1, r"deadline of %ds reached" % deadline,
+            *[r"%s: the removal of %s was in flight at the cut and the engine may still complete it" % (k, n)
+              for k, n in (("containers", "one"), ("networks", "spare-a"), ("volumes", "va"))])
+    check(res.elapsed <= deadline + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    t_cut = run_start(res.events, 0) + deadline
+    late = [r for r in res.requests if r["method"] in ("DELETE", "POST") and r["t"] > t_cut]
+    check(not late, "%d removals sent after the cut: %s" % (len(late), late), res.dump())
+    eq(sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted ")), ["Deleted container %s two" % ("c2" * 6)],
+       "audit lines\n" + res.dump())
+    for kind in ("containers", "networks", "volumes"):
+        check(re.search(r"^%s\s+timeout\s" % kind, res.stdout, re.M), "the %s line" % kind, res.dump())
+
+
 def configure(binary, version):
     global BINARY, VERSION
     BINARY, VERSION = binary, version
