@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -437,13 +438,29 @@ static bool address_ready(dc_client_t *c) {
   return false;
 }
 
+/* Whether a kept-alive connection is still open at the engine's end. The engine may close one
+ * that has been idle (Podman's service: idle for twice its --time, 10 s by default) while the
+ * loop is busy, so that its end is not read yet when a request is to go out: one non-blocking
+ * peek finds it (0: the end; bytes: ones nobody asked for), so that a request that is not
+ * read-only is not written on it, where it would fail and could not be sent again. */
+static bool conn_alive(dc_conn_t *conn) {
+  uv_os_fd_t fd;
+  if (uv_fileno(&conn->h.handle, &fd) < 0)
+    return false;
+  char b;
+  ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 static void start_pending(dc_client_t *c) {
   while (c->pending_head && !c->closing) {
     dc_conn_t *idle = NULL;
-    for (dc_conn_t *conn = c->conns; conn; conn = conn->next)
+    for (dc_conn_t *conn = c->conns; conn && !idle; conn = conn->next)
       if (conn->state == C_IDLE) {
-        idle = conn;
-        break;
+        if (conn_alive(conn))
+          idle = conn;
+        else
+          conn_close(conn); /* on_close comes back here */
       }
     if (!idle && c->adopted && c->nspare == 0) {
       if (c->nconns > 0)

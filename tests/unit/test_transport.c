@@ -476,6 +476,24 @@ static void test_stale_get_retried_only_once(void **state) {
   assert_i64(f->srv.accepted, 2);
 }
 
+/* The engine closed an idle kept-alive connection (Podman's service: idle for twice its --time)
+ * and the loop has not read its end yet when the next request goes out (the queue starts from
+ * the idle phase, before the loop polls): the request goes on a new connection, not on the
+ * closed one, where a POST would fail (EPIPE) and could not be sent again. */
+static void test_idle_closed_not_reused(void **state) {
+  fixture_t *f = *state;
+  assert_rc(send_req(f, &f->r[0], "GET", "/_ping"), 0);
+  RUN_UNTIL(f, f->r[0].calls > 0);
+  assert_answered(&f->r[0], "c1 r1");
+  srv_close_conns(&f->srv); /* closes the server's end now; the client learns it only by reading */
+  assert_rc(send_req(f, &f->r[1], "POST", "/images/prune"), 0);
+  RUN_UNTIL(f, f->r[1].calls > 0);
+  assert_answered(&f->r[1], "c2 r1");
+  assert_i64(f->srv.posts, 1);
+  assert_i64(f->srv.accepted, 2);
+  RUN_UNTIL(f, f->client.nconns == 1);
+}
+
 /* --- (e) adopted connections --- */
 
 static void test_adopted_connections(void **state) {
@@ -693,6 +711,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_keep_alive_reuse, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stale_get_retried_post_not, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stale_get_retried_only_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_idle_closed_not_reused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_adopted_connections, setup, teardown),
       cmocka_unit_test_setup_teardown(test_adopted_none, setup, teardown),
       cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
