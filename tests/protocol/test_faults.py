@@ -878,14 +878,19 @@ def default_schedule_stall_rules():
     return rules
 
 
+def nothing_sent_after(res, t_cut, what):
+    """No removal or prune reached the engine after the cut (the engine's clock)."""
+    late = [r for r in res.requests if r["method"] in ("DELETE", "POST") and r["t"] > t_cut]
+    check(not late, "%s: %d removals sent after the cut: %s" % (what, len(late), late), res.dump())
+
+
 def check_default_schedule_cut(res, t_cut, what):
     """Containers went one by one (the default schedule on Docker), no removal was sent after
     the cut, and the containers are reported as cut, not as done."""
     deletes = [r for r in res.requests if r["method"] == "DELETE" and "/containers/" in r["path"]]
     check(deletes, "%s: no container removal (was the default schedule per resource?)" % what, res.dump())
     check(not [r for r in res.requests if "/containers/prune" in r["path"]], "%s: a container prune" % what, res.dump())
-    late = [r for r in res.requests if r["method"] in ("DELETE", "POST") and r["t"] > t_cut]
-    check(not late, "%s: %d removals sent after the cut: %s" % (what, len(late), late), res.dump())
+    nothing_sent_after(res, t_cut, what)
     check(re.search(r"^containers\s+(timeout|cut|failed)", res.stdout, re.M), "%s: containers reported done" % what,
           res.dump())
 
@@ -936,8 +941,7 @@ VOLUME_ROUND_ENV = {"CLEANUP_SPLIT_SCHEDULE": "auto", "CLEANUP_VOLUMES": "true",
 def check_volume_round_cut(res, t_cut, what):
     """Nothing destructive after the cut; va's removal (in a round) was sent before it; c1 named
     deleted; c2 and va named as in flight at the cut (the listings after it still show them)."""
-    late = [r for r in res.requests if r["method"] in ("DELETE", "POST") and r["t"] > t_cut]
-    check(not late, "%s: %d removals sent after the cut: %s" % (what, len(late), late), res.dump())
+    nothing_sent_after(res, t_cut, what)
     va = [r for r in res.requests if r["method"] == "DELETE" and r["path"] == V + "/volumes/va"]
     eq(len(va), 1, "%s: removals of va (in a round, before the cut)\n%s" % (what, res.dump()))
     deleted = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted "))
@@ -1148,8 +1152,7 @@ def removal_scene(fault, podman):
     204. The listings after the first show what a real engine would: only what is left."""
     v = "/v1.41" if podman else V
     c1, c2 = "c1" * 32, "c2" * 32
-    containers = [{"Id": c, "Names": ["/" + n], "State": "exited", "Created": 1000000000, "Labels": {},
-                   "ImageID": "sha256:" + "9" * 64, "Mounts": [], "NetworkSettings": {"Networks": {}}}
+    containers = [dict(tp.volume_container(c, n, None, created=1000000000), Mounts=[])
                   for c, n in ((c1, "one"), (c2, "two"))]
     nets = [{"Name": n, "Id": i * 64, "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}}
             for n, i in (("bridge", "b"), ("spare-a", "a"), ("spare-b", "f"))]
@@ -1265,8 +1268,7 @@ def test_default_schedule_cut_names_each_type_in_flight():
     check(res.elapsed <= deadline + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
           res.dump())
     t_cut = run_start(res.events, 0) + deadline
-    late = [r for r in res.requests if r["method"] in ("DELETE", "POST") and r["t"] > t_cut]
-    check(not late, "%d removals sent after the cut: %s" % (len(late), late), res.dump())
+    nothing_sent_after(res, t_cut, "deadline")
     eq(sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted ")), ["Deleted container %s two" % ("c2" * 6)],
        "audit lines\n" + res.dump())
     for kind in ("containers", "networks", "volumes"):
