@@ -91,7 +91,9 @@ class Engine:
         self.seen_cv = threading.Condition(self.lock)
 
     def record(self, **event):
-        event["t"] = time.monotonic()  # CLOCK_MONOTONIC: when the engine saw it
+        # CLOCK_MONOTONIC: when the engine saw it (a request: when its last byte was read, not
+        # after the peek below, which would make a request sent just before a deadline look late)
+        event.setdefault("t", time.monotonic())
         with self.lock:
             self.record_file.write(json.dumps(event) + "\n")
             self.record_file.flush()
@@ -183,6 +185,7 @@ class Engine:
                         break
                     rest += data
                 raw = head + b"\r\n\r\n" + rest[:clen]
+                t_read = time.monotonic()
                 buf = rest[clen:]
                 with self.lock:
                     self.seq += 1
@@ -198,7 +201,7 @@ class Engine:
                         except OSError:
                             eof = True
                 self.record(event="request", conn=n, seq=seq, raw=raw.decode("latin-1"), method=method,
-                            path=path, body_len=clen, rule=idx, eof_before_answer=eof)
+                            path=path, body_len=clen, rule=idx, eof_before_answer=eof, t=t_read)
                 with self.seen_cv:
                     self.seen.append(method + " " + path)
                     self.seen_cv.notify_all()
