@@ -21,6 +21,7 @@ typedef struct dc_kind_info {
   const char *prune_path;            /* POST: the daemon's prune */
   const char *prune_member;          /* the prune reply's list of what went */
   const char *remove_prefix;         /* DELETE <prefix><id>; NULL: removed otherwise */
+  const char *inspect_suffix;        /* GET <prefix><id><suffix>: the one resource (404: gone) */
 } dc_kind_info_t;
 
 const dc_kind_info_t *dc_kind(dc_kind_t k);

@@ -113,6 +113,17 @@ void describe_failure(char *out, size_t cap, const dc_request_t *req, int status
   snprintf(out, cap, "HTTP %d%s%s", resp->status, msg[0] ? ": " : "", msg);
 }
 
+/* The answer to a removal or a prune does not say what the engine did: the connection broke
+ * after the request went (a proxy or the engine's side dropped it, a reply that is not HTTP),
+ * or a server error, which a proxy in front of the engine may send while the engine goes on.
+ * The engine may have removed what was asked; the caller asks it. Not for a request that never
+ * reached the engine (refused, no socket) or that the run abandoned. */
+bool answer_lost(int status, const dc_http_response_t *resp) {
+  if (status < 0)
+    return status != UV_ECANCELED && status != UV_ECONNREFUSED && status != UV_ENOENT && status != UV_EACCES;
+  return resp->status >= 500;
+}
+
 /* A resource as messages name it: its name (else its ID) from the engine, made one printable
  * line of at most cap - 1 bytes, cut between characters. Returns out. */
 const char *shown_name(char *out, size_t cap, const dc_resource_t *r) {

@@ -44,6 +44,7 @@ typedef struct dc_delete_slot {
   size_t idx; /* into op->from */
   bool stopping_first; /* the reaper: this request is the stop, the removal follows */
   long long t0, stop_ms;
+  char lost_why[160]; /* the removal's answer was lost, and this is why: the engine is asked */
   dc_request_t req;
 } dc_delete_slot_t;
 
@@ -77,9 +78,12 @@ struct dc_op {
   size_t nsel_before, failures_before;
   dc_delete_slot_t slots[DC_DELETE_CONCURRENCY];
   bool prune_inflight; /* the daemon's prune was sent and has not answered */
-  /* Cut short while removing: the resources the engine may have removed (cand, indices into
-   * cand_from), learnt by listing them again (recon_req); the operation's line waits for it. */
+  /* Cut short while removing, or a prune's answer lost: the resources the engine may have
+   * removed (cand, indices into cand_from), learnt by listing them again (recon_req); the
+   * operation's line waits for it. */
   bool recon;
+  bool recon_lost;       /* after a lost answer (recon_after_lost_answer), on its own timers */
+  uint64_t recon_end_ns; /* uv_hrtime() by which its listings must be in */
   const dc_resource_list_t *cand_from;
   size_t *cand, ncand;
   bool cand_sent; /* removals sent one by one (else a daemon prune) */
@@ -184,6 +188,8 @@ bool op_terminal(const dc_op_t *op);
 void op_report(const dc_op_t *op);
 /* Records an operation's outcome and reports it; the one place an operation ends. */
 void op_end(dc_op_t *op, dc_op_status_t status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The answer does not say what the engine did with a removal or a prune (op.c). */
+bool answer_lost(int status, const dc_http_response_t *resp);
 /* Why a request failed, in words: the transport's reason, or the engine's message. */
 void describe_failure(char *out, size_t cap, const dc_request_t *req, int status, const dc_http_response_t *resp);
 /* A resource as messages name it, one printable line of at most cap - 1 bytes. Returns out. */
@@ -277,10 +283,13 @@ bool sched_next_round(dc_op_t *op);
  * nothing of its type. */
 bool sched_second_pass(dc_op_t *op);
 
-/* --- recon.c: after a cut --- */
+/* --- recon.c: after a cut, or a prune's lost answer --- */
 
 /* Collects what op may have removed; false when it had nothing in flight (or the run is dry). */
 bool recon_prepare(dc_op_t *op);
+/* A prune's answer was lost: lists the engine again, as after a cut, and names what went. True
+ * when started (the caller then ends the operation; its line waits for the listings). */
+bool recon_after_lost_answer(dc_op_t *op);
 /* Lists the engine again once it has settled, for every operation prepared. */
 void recon_start(dc_run_t *run);
 

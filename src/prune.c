@@ -163,6 +163,16 @@ static void on_prune_again(uv_timer_t *t) {
   prune_send(op);
 }
 
+/* The prune's answer is lost: the operation fails, and what the engine removed is learnt by
+ * listing again (recon.c), except in a split operation's first pass, whose second pass lists
+ * and prunes again (what the first removed then is not known). */
+static void answer_lost_end(dc_op_t *op, const char *why) {
+  if (!(op->split && op->pass == 1) && recon_after_lost_answer(op))
+    op_end(op, OP_FAILED, "%s; listed again", why);
+  else
+    op_end(op, OP_FAILED, "%s; what the prune removed is not known", why);
+}
+
 static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_op_t *op = req->data;
   dc_run_t *run = op->run;
@@ -179,7 +189,7 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
       run->cut_destructive = true;
       op_end(op, OP_TIMEOUT, "%s: what the prune removed is not known", err);
     } else if (rc < 0) {
-      op_end(op, OP_FAILED, "%s", err);
+      answer_lost_end(op, err); /* the prune ran: what it removed is in no answer */
     } else {
       report_prune(op, &r);
       dc_prune_result_free(&r);
@@ -197,6 +207,8 @@ static void on_prune(dc_request_t *req, int status, dc_http_response_t *resp) {
     describe_failure(why, sizeof(why), req, status, resp);
     if (status == 0 && prune_collided(run, resp))
       op_end(op, OP_FAILED, "another prune kept the engine busy (%s)", why);
+    else if (answer_lost(status, resp))
+      answer_lost_end(op, why);
     else
       op_end(op, OP_FAILED, "%s", why);
   }

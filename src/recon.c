@@ -1,4 +1,4 @@
-/* recon.c: after a cut, what the engine removed before it noticed. */
+/* recon.c: after a cut (or a prune's lost answer), what the engine removed before it noticed. */
 #include "op.h"
 
 #include <stdio.h>
@@ -26,8 +26,9 @@
 
 static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *resp);
 
-/* Collects what op may have removed; false when it had nothing in flight (or the run is dry). */
-bool recon_prepare(dc_op_t *op) {
+/* Collects what op may have removed: its removals in flight, or (prune) what its prune could
+ * take; false when there is nothing (or the run is dry). */
+static bool collect(dc_op_t *op, bool prune) {
   dc_run_t *run = op->run;
   if (run->cfg->dry_run)
     return false;
@@ -36,14 +37,14 @@ bool recon_prepare(dc_op_t *op) {
   if (op->inflight > 0 && op->from) {
     from = op->from;
     sent = true;
-  } else if (op->prune_inflight) {
+  } else if (prune) {
     if (op->kind == DC_BUILD_CACHE)
       from = &op->list;
     else if (run->inv[op->kind].state == INV_DONE)
       from = &run->inv[op->kind].list;
   }
   if (!from) {
-    if (op->prune_inflight)
+    if (prune)
       dc_warn("%s: the prune was cut short, with no list to tell what it removed before the engine stopped",
               dc_kind_plural(op->kind));
     return false;
@@ -68,14 +69,16 @@ bool recon_prepare(dc_op_t *op) {
   return op->recon;
 }
 
+bool recon_prepare(dc_op_t *op) { return collect(op, op->prune_inflight); }
+
 /* Ends op's reconciliation: its line goes out (why: the listing's failure, or NULL). */
 static void recon_done(dc_op_t *op, const char *why) {
   dc_run_t *run = op->run;
   if (!op->recon)
     return;
   if (why) {
-    dc_warn("%s: what the engine removed of the %zu it could have removed before the cut is not known (%s)",
-            dc_kind_plural(op->kind), op->ncand, why);
+    dc_warn("%s: what the engine removed of the %zu it could have removed %s is not known (%s)",
+            dc_kind_plural(op->kind), op->ncand, op->recon_lost ? "before the answer was lost" : "before the cut", why);
     /* Removals one by one: which ones were in flight is known, so each is named. */
     for (size_t i = 0; op->cand_sent && i < op->ncand; i++) {
       char name[128];
@@ -133,7 +136,7 @@ static void on_recon_settled(uv_timer_t *t) {
   dc_run_t *run = t->data;
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
-    if (!op->recon)
+    if (!op->recon || op->recon_lost) /* on its own timers, within this budget now */
       continue;
     recon_send(op);
   }
@@ -170,7 +173,9 @@ static void recon_report(dc_op_t *op) {
     else
       dc_report_deleted(op->kind, r->id, r->name, op->kind == DC_IMAGES ? r->size : -1);
   }
-  if (!op->cand_sent && gone < op->ncand)
+  if (op->recon_lost)
+    dc_info("%s: the prune's answer was lost: the engine removed %zu (listed again)", dc_kind_plural(op->kind), gone);
+  else if (!op->cand_sent && gone < op->ncand)
     dc_info("%s: the prune was cut short: the engine removed %zu before it stopped (listed again after the cut)",
             dc_kind_plural(op->kind), gone);
   dc_resource_index_free(&ix);
@@ -215,7 +220,7 @@ static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *
   dc_resource_list_free(&op->recon_last);
   op->recon_last = now;
   uint64_t after_next = uv_hrtime() + (uint64_t)(DC_RECON_AGAIN_MS + DC_RECON_LISTING_MS) * 1000000u;
-  if (!settled && after_next < run->recon_end_ns)
+  if (!settled && after_next < op->recon_end_ns)
     uv_timer_start(&op->retry_timer, on_recon_again, DC_RECON_AGAIN_MS, 0);
   else
     recon_report(op);
@@ -226,6 +231,27 @@ static void on_recon_listing(dc_request_t *req, int status, dc_http_response_t *
 
 void recon_start(dc_run_t *run) {
   run->recon_end_ns = uv_hrtime() + (uint64_t)DC_RECON_BUDGET_MS * 1000000u;
+  for (int k = 0; k < DC_KIND__COUNT; k++) {
+    dc_op_t *op = &run->ops[k];
+    if (op->recon && (!op->recon_lost || op->recon_end_ns > run->recon_end_ns))
+      op->recon_end_ns = run->recon_end_ns;
+  }
   dc_api_set_decode_deadline(run->recon_end_ns);
   uv_timer_start(&run->recon_timer, on_recon_settled, DC_RECON_SETTLE_MS, 0);
+}
+
+/* The prune's connection broke after it was sent (or a proxy answered for the engine, or the
+ * answer cannot be read): the engine may have removed any of what it would, and may still be
+ * removing (it stops between two items when it notices the closed connection). As after a
+ * cut: once it has had DC_RECON_SETTLE_MS, list until two listings agree, within
+ * DC_RECON_BUDGET_MS, and name what is gone; the run goes on meanwhile. The prune is not sent
+ * again: the operation stays failed, and what it left is for the next run. */
+bool recon_after_lost_answer(dc_op_t *op) {
+  if (op->recon || !collect(op, true))
+    return false;
+  op->recon_lost = true;
+  op->recon_end_ns = uv_hrtime() + (uint64_t)DC_RECON_BUDGET_MS * 1000000u;
+  op->run->reconciling++;
+  uv_timer_start(&op->retry_timer, on_recon_again, DC_RECON_SETTLE_MS, 0);
+  return true;
 }

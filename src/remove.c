@@ -90,6 +90,71 @@ static void act(dc_op_t *op, void (*pump)(dc_op_t *op), int64_t now_ns) {
   op_end(op, OP_OK, NULL);
 }
 
+/* A removal that failed: counted, its reason kept for the operation's line, and warned. */
+static void removal_failed(dc_op_t *op, const dc_delete_slot_t *slot, const char *why, const char *more) {
+  char name[101];
+  op->failures++;
+  snprintf(op->last_error, sizeof(op->last_error), "%s%s %s: %s%s",
+           op->kind == DC_REAP ? (slot->stopping_first ? "could not stop " : "could not remove ") : "",
+           dc_kind_singular(op->kind), shown_name(name, sizeof(name), &op->from->items[slot->idx]), why, more);
+  if (op->kind == DC_REAP)
+    dc_warn("%s", op->last_error);
+  else
+    dc_warn("could not remove %s", op->last_error);
+}
+
+static void pump_reaps(dc_op_t *op);
+static void on_removal_checked(dc_request_t *req, int status, dc_http_response_t *resp);
+
+/* Asks the engine whether the slot's resource is still there (on_removal_checked). False
+ * when the question cannot be sent (past the deadline): the failure then stands, unknown. */
+static bool ask_if_gone(dc_op_t *op, dc_delete_slot_t *slot, const char *why) {
+  const dc_kind_info_t *k = dc_kind(op->kind);
+  snprintf(slot->lost_why, sizeof(slot->lost_why), "%s", why);
+  if (send_slot(op, slot, "GET", k->remove_prefix, k->inspect_suffix, NULL, on_removal_checked) == 0)
+    return true;
+  slot->lost_why[0] = '\0';
+  return false;
+}
+
+/* The engine's answer about a resource whose removal's answer was lost: 404 (a route the
+ * engine lacks answers 404 "page not found": not an answer) or Podman's "no such": it went,
+ * and the removal is recorded as the run's, which it most likely was; still there: the
+ * removal failed; anything else: whether it went is not known, and the failure stands. */
+static void on_removal_checked(dc_request_t *req, int status, dc_http_response_t *resp) {
+  dc_delete_slot_t *slot = req->data;
+  char why[sizeof(slot->lost_why)];
+  snprintf(why, sizeof(why), "%s", slot->lost_why);
+  slot->lost_why[0] = '\0';
+  dc_op_t *op = slot_answered(slot);
+  if (!op)
+    return;
+  dc_run_t *run = op->run;
+  dc_resource_t *r = &op->from->items[slot->idx];
+  char name[256];
+  if (status == 0 && ((resp->status == 404 && !error_says(resp, 404, "page not found")) || gone_on_podman(run, resp))) {
+    dc_info("%s %s: the answer to its removal was lost (%s); the engine no longer has it", dc_kind_singular(op->kind),
+            shown_name(name, sizeof(name), r), why);
+    if (op->kind == DC_REAP)
+      record_reaped(op, r, dc_now_ns(), slot->stop_ms);
+    else
+      record_removed(op, r);
+  } else if (status == 0 && resp->status == 200) {
+    removal_failed(op, slot, why, "");
+  } else {
+    char how[200];
+    describe_failure(how, sizeof(how), req, status, resp);
+    char more[sizeof(how) + 64];
+    snprintf(more, sizeof(more), " (whether the engine removed it is not known: %s)", how);
+    removal_failed(op, slot, why, more);
+  }
+  if (op->kind == DC_REAP)
+    pump_reaps(op);
+  else
+    pump_deletes(op);
+  run_advance(run);
+}
+
 static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
   dc_delete_slot_t *slot = req->data;
   dc_op_t *op = slot_answered(slot);
@@ -108,12 +173,11 @@ static void on_delete(dc_request_t *req, int status, dc_http_response_t *resp) {
     dc_api_error_message(resp->body, resp->body_len, msg, sizeof(msg));
     dc_info("kept %s %s: %s", dc_kind_singular(op->kind), shown_name(name, sizeof(name), r), msg);
   } else {
-    char why[256], name[101];
+    char why[256];
     describe_failure(why, sizeof(why), req, status, resp);
-    op->failures++;
-    snprintf(op->last_error, sizeof(op->last_error), "%s %s: %s", dc_kind_singular(op->kind),
-             shown_name(name, sizeof(name), r), why);
-    dc_warn("could not remove %s", op->last_error);
+    if (answer_lost(status, resp) && ask_if_gone(op, slot, why))
+      return;
+    removal_failed(op, slot, why, "");
   }
   pump_deletes(op);
   run_advance(run);
@@ -395,8 +459,6 @@ void remove_start(dc_op_t *op) {
 
 /* --- the reaper: labelled containers past their age, running or not --- */
 
-static void pump_reaps(dc_op_t *op);
-
 static int send_reap_step(dc_op_t *op, dc_delete_slot_t *slot);
 
 static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
@@ -422,12 +484,12 @@ static void on_reap(dc_request_t *req, int status, dc_http_response_t *resp) {
   } else if (status == 0 && resp->status == 404) {
     op->gone++; /* removed by someone else meanwhile */
   } else {
-    char why[256], name[101];
+    char why[256];
     describe_failure(why, sizeof(why), req, status, resp);
-    op->failures++;
-    snprintf(op->last_error, sizeof(op->last_error), "could not %s container %s: %s",
-             slot->stopping_first ? "stop" : "remove", shown_name(name, sizeof(name), c), why);
-    dc_warn("%s", op->last_error);
+    /* The stop's answer lost: the container stands either way, and its removal is not sent. */
+    if (!slot->stopping_first && answer_lost(status, resp) && ask_if_gone(op, slot, why))
+      return;
+    removal_failed(op, slot, why, "");
   }
   pump_reaps(op);
   run_advance(run);

@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import test_protocol as tp  # noqa: E402  (the shared helpers: rules, checks, the record)
 from test_protocol import Failure, check, eq, ping_rule, engine_rules, read_record  # noqa: E402
+from test_protocol import PRUNABLE as PRUNABLE_BODY  # noqa: E402
 
 BINARY = None
 VERSION = None
@@ -1150,19 +1151,26 @@ def test_malformed_reply_quoted_printable():
 # by listing and removal; Podman removes each of these one by one too. Here each removal of one
 # container, one network and one volume meets the fault, beside a second of each that goes.
 
-def removal_scene(fault, podman):
+STILL_THERE = {"status": 200, "body": {}}
+
+
+def removal_scene(fault, podman, asked=STILL_THERE):
     """Containers one and two (exited, pinning nothing), networks spare-a and spare-b, anonymous
     volumes va and vb; the removals of one, spare-a and va answer with `fault`, the rest with
-    204. The listings after the first show what a real engine would: only what is left."""
+    204. The listings after the first show what a real engine would: only what is left. Asked
+    for one, spare-a or va alone (after a removal whose answer was lost), the engine answers
+    `asked` (by default: still there)."""
     v = "/v1.41" if podman else V
     c1, c2 = "c1" * 32, "c2" * 32
+    one_alone = [dict({"method": "GET", "path": p, "exact": True}, **asked)
+                 for p in (v + "/containers/" + c1 + "/json", v + "/networks/" + "a" * 64, v + "/volumes/va")]
     containers = [dict(tp.volume_container(c, n, None, created=1000000000), Mounts=[])
                   for c, n in ((c1, "one"), (c2, "two"))]
     nets = [{"Name": n, "Id": i * 64, "Driver": "bridge", "Created": "2024-01-02T03:04:05Z", "Labels": {}}
             for n, i in (("bridge", "b"), ("spare-a", "a"), ("spare-b", "f"))]
     vols = [tp.anon_volume(n) for n in ("va", "vb")]
     ping = PODMAN_PING if podman else ping_rule()
-    return [ping,
+    return [ping] + one_alone + [
             {"method": "GET", "path": v + "/containers/json", "body": containers, "times": 1},
             {"method": "GET", "path": v + "/containers/json", "body": containers[:1]},
             {"method": "GET", "path": v + "/networks", "body": nets, "times": 1},
@@ -1215,6 +1223,10 @@ def removal_faults(podman):
         check(any("/containers/" in p for p in deletes) and not any("/prune" in r["path"] for r in res.requests),
               "%s: not removed one by one" % what, res.dump())
         deleted = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted "))
+        # Whether each failed removal went is asked (the answer was lost, or a server error);
+        # an answer that says what the engine did is not questioned.
+        asked = {r["path"].split("/")[2] for r in res.requests if r["method"] == "GET" and r["rule"] in (1, 2, 3)}
+        eq(asked, set() if why is None else {"containers", "networks", "volumes"}, "%s: asked alone" % what)
         if why is None:
             outcome(res, 0)
             # 404 and 409: one, spare-a and va are not the run's removals (gone already, or kept).
@@ -1261,11 +1273,17 @@ def test_default_schedule_cut_names_each_type_in_flight():
     the deadline ends the run within 0.5 s, nothing is sent after it, and each type names the
     removal it had in flight (the first passes remove one at a time, so spare-b and vb wait
     behind them and are not sent). 1 s natively; 10 s under a wrapper, whose start alone may
-    take seconds before the removals are sent."""
+    take seconds before the removals are sent. The same when the removals' answers are lost
+    and the questions whether they went are never answered."""
     deadline = DEADLINE if SLACK == 1 else 10
     env = {"CLEANUP_SPLIT_SCHEDULE": None, "CLEANUP_VOLUMES": "true", "CLEANUP_IMAGES": "false",
            "CLEANUP_BUILD_CACHE": "false", "CLEANUP_TIMEOUT": "%ds" % deadline}
-    res = run(removal_scene({"fault": "hang"}, podman=False), env=env)
+    for fault, asked in (({"fault": "hang"}, STILL_THERE), ({"fault": "close"}, {"fault": "hang"})):
+        default_schedule_cut(removal_scene(fault, podman=False, asked=asked), env, deadline)
+
+
+def default_schedule_cut(rules, env, deadline):
+    res = run(rules, env=env)
     outcome(res, 1, r"deadline of %ds reached" % deadline,
             *[r"%s: the removal of %s was in flight at the cut and the engine may still complete it" % (k, n)
               for k, n in (("containers", "one"), ("networks", "spare-a"), ("volumes", "va"))])
@@ -1277,6 +1295,120 @@ def test_default_schedule_cut_names_each_type_in_flight():
        "audit lines\n" + res.dump())
     for kind in ("containers", "networks", "volumes"):
         check(re.search(r"^%s\s+timeout\s" % kind, res.stdout, re.M), "the %s line" % kind, res.dump())
+
+
+# Answers that lose what the engine did with a removal: the connection closed before a byte,
+# reset mid-reply, bytes that are not HTTP, a proxy's 502 or 504 page, the engine's 500.
+LOST = [{"fault": "close"}, {"fault": "reset_body", "status": 204, "body": "x" * 40},
+        {"raw": "SSH-2.0-OpenSSH_9.2\r\n"},
+        {"status": 502, "body": "<html><body><h1>502 Bad Gateway</h1></body></html>"},
+        {"status": 504, "body": "<html>" + FORGED + "</html>"},
+        {"status": 500, "body": {"message": "driver failed " + FORGED}}]
+
+
+@test
+def test_removal_answer_lost_engine_asked():
+    """The answer to a removal is lost (a proxy or the engine's side dropped the connection, a
+    proxy's 5xx page): the engine may have removed the resource. The run asks it for that
+    resource alone: gone (404 "No such ...", Podman's 500 "no such ...") means removed, named in
+    the audit trail like any other, exit 0; still there means the removal failed; no answer
+    (reset, a 404 of a route the engine lacks, garbage) leaves it failed and "not known". On
+    Docker's default schedule (containers, networks, volumes one by one) and on Podman."""
+    env = {"CLEANUP_SPLIT_SCHEDULE": None, "CLEANUP_VOLUMES": "true", "CLEANUP_IMAGES": "false",
+           "CLEANUP_BUILD_CACHE": "false"}
+    whole = ["Deleted container %s %s" % (c * 6, n) for c, n in (("c1", "one"), ("c2", "two"))] + \
+            ["Deleted network %s %s" % (i * 12, n) for i, n in (("a", "spare-a"), ("f", "spare-b"))] + \
+            ["Deleted volume va", "Deleted volume vb"]
+    items = (("container", "one"), ("network", "spare-a"), ("volume", "va"))
+    gone = [{"status": 404, "body": {"message": "No such object: " + FORGED}}]
+    for podman in (False, True):
+        answers = gone + ([{"status": 500, "body": {"message": "no such volume"}}] if podman else [])
+        unknown = [({"status": 404, "body": {"message": "page not found"}}, r"HTTP 404: page not found"),
+                   ({"fault": "reset_body", "status": 200, "body": "{}" * 40}, r"connection|reset"),
+                   ({"raw": "\x00\x01garbage"}, r"[Ii]nvalid|HTTP")]
+        # Every lost answer, then gone; the other answers to the question after one of them.
+        cases = [(f, a) for f in LOST for a in answers] + [(LOST[0], a) for a, _ in unknown] + \
+                [(LOST[0], STILL_THERE), (LOST[3], STILL_THERE)]
+        for fault, asked in cases:
+            what = "%s, removals answered %r, then asked: %r" % (
+                "Podman" if podman else "Docker", {k: str(x)[:40] for k, x in fault.items()},
+                {k: str(x)[:40] for k, x in asked.items()})
+            res = run(removal_scene(fault, podman, asked), env=env)
+            one_line_each(res, True)
+            deleted = sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted "))
+            if asked in answers:
+                outcome(res, 0, *[r"(?m)^docker-cleaner: info: %s %s: the answer to its removal was lost \(.+\); "
+                                  r"the engine no longer has it$" % (k, n) for k, n in items])
+                eq(deleted, whole, "%s: audit lines\n%s" % (what, res.dump()))
+                continue
+            why = next((w for a, w in unknown if a == asked), None)  # None: still there
+            outcome(res, 1, *[r"(?m)^docker-cleaner: warn: could not remove %s %s: .*%s" % (
+                k, n, r"\(whether the engine removed it is not known: .*(%s)" % why if why else r"[^(]*$")
+                for k, n in items])
+            eq(deleted, [l for l in whole if not re.search(r" (one|spare-a|va)$", l)],
+               "%s: audit lines (what the engine removed, nothing else)\n%s" % (what, res.dump()))
+
+
+def prune_loss_scene(fault, after):
+    """The per-type schedule's prunes of containers, images, networks and build cache answer with
+    `fault`; each type's first listing holds one prunable resource, the listings after it are
+    `after` (a dict of rule fields: what the engine shows once its prunes ran). The volumes are
+    listed and none removed (CLEANUP_VOLUMES), so one operation succeeds: exit 1, not 2."""
+    rules = [ping_rule("1.45")]
+    first = {"/containers/json": PRUNABLE_BODY["containers"], "/images/json": PRUNABLE_BODY["images"],
+             "/networks": PRUNABLE_BODY["networks"],
+             "/system/df": {"Volumes": [], "BuildCache": PRUNABLE_BODY["build_cache"]}}
+    for path, body in first.items():
+        rules.append(on("GET", path, body=body, times=1))
+        rules.append(dict(on("GET", path), **after[path]))
+    rules += [on("POST", p, **fault) for p in PRUNES]
+    return rules + ok_rules()
+
+
+VOLUMES_TOO = {"CLEANUP_VOLUMES": "true"}
+PRUNED_AFTER = {"/containers/json": {"body": []}, "/images/json": {"body": []},
+                "/networks": {"body": PRUNABLE_BODY["networks"][:1]},
+                "/system/df": {"body": {"Volumes": [], "BuildCache": []}}}
+PRUNE_LOST_TYPES = (("containers", "container c0c0c0c0c0c0 stopped"), ("images", "image dddddddddddd"),
+                    ("networks", "network 555555555555 spare"), ("build cache", "build cache r0"))
+
+
+@test
+def test_prune_answer_lost_listed_again():
+    """The answer to a prune is lost (the connection broke, a proxy's 5xx page, a 200 that is not
+    JSON): the engine may have removed anything the prune would. Each type is listed again (as
+    after a cut) and what is gone is named in the audit trail; the operation stays failed (exit
+    1), its line says it was listed again. Nothing gone: nothing named. The listing failing too:
+    what went is "not known"."""
+    for fault in LOST + [{"body": '{"ContainersDeleted":["c0'}, {"body": FORGED}]:
+        what = "prunes answered %r" % {k: str(x)[:40] for k, x in fault.items()}
+        res = run(prune_loss_scene(fault, PRUNED_AFTER), env=VOLUMES_TOO)
+        one_line_each(res, True)
+        outcome(res, 1, *[r"(?m)^docker-cleaner: info: %s: the prune's answer was lost: the engine removed 1 "
+                          r"\(listed again\)$" % k for k, _ in PRUNE_LOST_TYPES])
+        eq(sorted(l for l in res.stdout.splitlines() if l.startswith("Deleted ")),
+           sorted("Deleted " + n for _, n in PRUNE_LOST_TYPES), "%s: audit lines\n%s" % (what, res.dump()))
+        for kind, _ in PRUNE_LOST_TYPES:
+            check(re.search(r"^%s\s+failed\s+1 deleted .*; listed again$" % kind, res.stdout, re.M),
+                  "%s: the %s line" % (what, kind), res.dump())
+            listed = [r for r in res.requests if r["method"] == "GET" and r["path"].startswith(V + dict(
+                (("containers", "/containers/json"), ("images", "/images/json"), ("networks", "/networks"),
+                 ("build cache", "/system/df")))[kind])]
+            check(len(listed) >= 2, "%s: %s not listed again" % (what, kind), res.dump())
+    # The engine removed nothing: nothing is named.
+    res = run(prune_loss_scene(LOST[0], {p: {"body": b} for p, b in (
+        ("/containers/json", PRUNABLE_BODY["containers"]), ("/images/json", PRUNABLE_BODY["images"]),
+        ("/networks", PRUNABLE_BODY["networks"]),
+        ("/system/df", {"Volumes": [], "BuildCache": PRUNABLE_BODY["build_cache"]}))}), env=VOLUMES_TOO)
+    outcome(res, 1, *[r"(?m)^docker-cleaner: info: %s: the prune's answer was lost: the engine removed 0" % k
+                      for k, _ in PRUNE_LOST_TYPES])
+    eq([l for l in res.stdout.splitlines() if l.startswith("Deleted ")], [], "audit lines\n" + res.dump())
+    # The listings after the loss fail: not known.
+    res = run(prune_loss_scene(LOST[0], {p: {"status": 500, "body": {"message": "busy"}} for p in PRUNED_AFTER}),
+              env=VOLUMES_TOO)
+    outcome(res, 1, *[r"(?m)^docker-cleaner: warn: %s: what the engine removed of the 1 it could have removed before "
+                      r"the answer was lost is not known \(HTTP 500: busy\)$" % k for k, _ in PRUNE_LOST_TYPES])
+    eq([l for l in res.stdout.splitlines() if l.startswith("Deleted ")], [], "audit lines\n" + res.dump())
 
 
 def configure(binary, version):
