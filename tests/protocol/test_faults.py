@@ -1349,6 +1349,41 @@ def test_removal_answer_lost_engine_asked():
                "%s: audit lines (what the engine removed, nothing else)\n%s" % (what, res.dump()))
 
 
+@test
+def test_reaper_answer_lost_engine_asked():
+    """The reaper's answers lost: a running container's stop answered, its removal's answer lost
+    and the container gone when asked: reaped, named; an exited one's removal answer lost and
+    still there: failed; a running one's stop answer lost: failed, and neither its removal nor a
+    question is sent (the container stands either way)."""
+    ids = {"gone": "1" * 64, "kept": "2" * 64, "stop": "3" * 64}
+    cs = [{"Id": ids[n], "Names": ["/" + n], "State": s, "Created": 1000000000, "Labels": {"job": "ci"}}
+          for n, s in (("gone", "running"), ("kept", "exited"), ("stop", "running"))]
+    for lost in (LOST[0], LOST[3], LOST[5]):
+        what = "removals answered %r" % {k: str(x)[:40] for k, x in lost.items()}
+        rules = [ping_rule(), on("GET", "/containers/json", body=cs),
+                 on("GET", "/containers/%s/json" % ids["gone"], exact=True, status=404,
+                    body={"message": "No such container: " + ids["gone"]}),
+                 on("GET", "/containers/%s/json" % ids["kept"], exact=True, body={"Id": ids["kept"]}),
+                 on("POST", "/containers/%s/stop" % ids["gone"], status=204, body=""),
+                 on("POST", "/containers/%s/stop" % ids["stop"], **lost),
+                 on("DELETE", "/containers/", **lost)] + engine_rules("1.45")
+        res = run(rules, env={"REAP_LABEL": "job=ci", "REAP_AFTER": "1h", "CLEANUP_CONTAINERS": "false",
+                              "CLEANUP_IMAGES": "false", "CLEANUP_NETWORKS": "false",
+                              "CLEANUP_BUILD_CACHE": "false"})
+        one_line_each(res, True)
+        outcome(res, 1, r"(?m)^docker-cleaner: info: container gone: the answer to its removal was lost \(.+\); "
+                        r"the engine no longer has it$",
+                r"(?m)^docker-cleaner: warn: could not remove container kept: (?:(?!not known).)*$",
+                r"(?m)^docker-cleaner: warn: could not stop container stop: (?:(?!not known).)*$")
+        eq([l.split(" (")[0] for l in res.stdout.splitlines() if l.startswith(("Reaped", "Deleted"))],
+           ["Reaped container 111111111111 gone"], "%s: audit lines\n%s" % (what, res.dump()))
+        sent = ["%s %s" % (r["method"], r["path"][len(V):]) for r in res.requests if "/containers/" + ids["stop"] in r["path"]]
+        eq(sent, ["POST /containers/%s/stop?t=10" % ids["stop"]], "%s: after the lost stop\n%s" % (what, res.dump()))
+        asked = sorted(r["path"][len(V):] for r in res.requests if r["method"] == "GET" and r["path"].endswith("/json")
+                       and "/containers/json" not in r["path"])
+        eq(asked, sorted("/containers/%s/json" % ids[n] for n in ("gone", "kept")), "%s: asked alone" % what)
+
+
 def prune_loss_scene(fault, after):
     """The per-type schedule's prunes of containers, images, networks and build cache answer with
     `fault`; each type's first listing holds one prunable resource, the listings after it are
