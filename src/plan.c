@@ -236,7 +236,8 @@ static void advance(dc_run_t *run) {
     static const dc_kind_t second[] = {DC_NETWORKS, DC_IMAGES, DC_VOLUMES};
     for (size_t i = 0; i < 3; i++) {
       dc_op_t *op = &ops[second[i]];
-      if (!op->selected || op->status != OP_WAITING || run->inv[second[i]].state == INV_RUNNING ||
+      /* op->recon: a first pass whose prune's answer was lost, listing again (recon.c). */
+      if (!op->selected || op->status != OP_WAITING || op->recon || run->inv[second[i]].state == INV_RUNNING ||
           (run->inv[DC_CONTAINERS].state == INV_RUNNING && !sched_starts_early(op)) ||
           (second[i] == DC_IMAGES && !cache_settled))
         continue;

@@ -164,10 +164,10 @@ static void on_prune_again(uv_timer_t *t) {
 }
 
 /* The prune's answer is lost: the operation fails, and what the engine removed is learnt by
- * listing again (recon.c), except in a split operation's first pass, whose second pass lists
- * and prunes again (what the first removed then is not known). */
+ * listing again (recon.c). A split operation's first pass then waits for that listing before
+ * its second pass (op_end holds it). */
 static void answer_lost_end(dc_op_t *op, const char *why) {
-  if (!(op->split && op->pass == 1) && recon_after_lost_answer(op))
+  if (recon_after_lost_answer(op))
     op_end(op, OP_FAILED, "%s; listed again", why);
   else
     op_end(op, OP_FAILED, "%s; what the prune removed is not known", why);

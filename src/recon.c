@@ -49,6 +49,13 @@ static bool collect(dc_op_t *op, bool prune) {
               dc_kind_plural(op->kind));
     return false;
   }
+  /* A second reconciliation (a cut in the second pass of a split operation whose first pass
+   * lost its prune's answer) starts afresh. */
+  free(op->cand);
+  op->cand = NULL;
+  dc_resource_list_free(&op->recon_last);
+  op->recon_listings = op->recon_gone = 0;
+  op->recon_lost = false;
   size_t cap = sent ? DC_DELETE_CONCURRENCY : from->n;
   op->cand = calloc(cap ? cap : 1, sizeof(*op->cand));
   if (!op->cand)
@@ -87,11 +94,14 @@ static void recon_done(dc_op_t *op, const char *why) {
     }
   }
   op->recon = false;
-  op_report(op);
-  if (--run->reconciling == 0) {
+  /* Not over: a split operation's first pass, whose second pass waited for this (plan.c). */
+  bool held = !op_terminal(op);
+  if (!held)
+    op_report(op);
+  if (--run->reconciling == 0)
     uv_timer_stop(&run->recon_timer);
+  if (held || run->reconciling == 0)
     run_advance(run);
-  }
 }
 
 static void recon_report(dc_op_t *op);
@@ -168,6 +178,7 @@ static void recon_report(dc_op_t *op) {
     }
     gone++;
     op->count++;
+    op->cand_from->items[op->cand[i]].doomed = true; /* a second pass must not name it again */
     if (op->kind == DC_REAP)
       dc_report_reaped(r->id, r->name, r->created_ns == INT64_MIN ? 0 : now_s - r->created_ns / 1000000000, -1);
     else

@@ -1446,6 +1446,60 @@ def test_prune_answer_lost_listed_again():
     eq([l for l in res.stdout.splitlines() if l.startswith("Deleted ")], [], "audit lines\n" + res.dump())
 
 
+@test
+def test_split_first_pass_prune_answer_lost_listed_again():
+    """The split schedule's first image prune loses its answer while the containers go: the
+    images are listed again before the second pass (which waits for that listing), the image
+    the first prune removed is named once, the second prune's image once, and the images line
+    says the first pass failed and was listed again (exit 1). The engine having removed nothing
+    in the first pass: nothing named for it, the second pass still runs. The second prune cut by
+    the deadline then: listed again once more, each image named once."""
+    v = "/v1.45"
+    for fault, gone in (({"fault": "close"}, True), ({"status": 502, "body": "<html>bad gateway</html>"}, True),
+                        ({"fault": "close"}, False)):
+        rules = tp.split_rules()
+        first = [i for i, r in enumerate(rules) if r["path"] == v + "/images/prune"][0]
+        rules[first] = dict({"method": "POST", "path": v + "/images/prune", "times": 1}, **fault)
+        listing = [i for i, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
+        rules[listing] = dict(rules[listing], times=1)
+        left = [x for x in rules[listing]["body"] if not (gone and x["Id"].endswith("2" * 64))]
+        rules.insert(listing + 1, {"method": "GET", "path": v + "/images/json", "body": left})
+        what = "first prune answered %r, i2 %s" % ({k: str(x)[:30] for k, x in fault.items()},
+                                                   "gone" if gone else "still there")
+        res = run(rules, env=tp.SPLIT_ENV)
+        one_line_each(res, True)
+        outcome(res, 1, r"(?m)^docker-cleaner: info: images: the prune's answer was lost: the engine removed %d "
+                        r"\(listed again\)$" % (1 if gone else 0))
+        eq(res.stdout.count("Deleted image " + "2" * 12), 1 if gone else 0, "%s: i2 named\n%s" % (what, res.dump()))
+        eq(res.stdout.count("Deleted image " + "1" * 12), 1, "%s: i1 named once\n%s" % (what, res.dump()))
+        check(re.search(r"^images\s+failed\s+%d deleted .*; listed again$" % (2 if gone else 1), res.stdout, re.M),
+              "%s: the images line" % what, res.dump())
+        prunes = [r for r in res.requests if r["path"].startswith(v + "/images/prune")]
+        eq(len(prunes), 2, "%s: image prunes (one per pass)" % what)
+        relisted = [r for r in res.requests if r["path"] == v + "/images/json"][1:]
+        check(relisted and relisted[-1]["seq"] < prunes[1]["seq"],
+              "%s: the second prune waited for the listing" % what, res.dump())
+    # Then the second prune hangs and the deadline cuts it: listed again, i1 is named (gone),
+    # i2 not a second time.
+    rules = tp.split_rules()
+    prunes = [i for i, r in enumerate(rules) if r["path"] == v + "/images/prune"]
+    rules[prunes[0]] = {"method": "POST", "path": v + "/images/prune", "times": 1, "fault": "close"}
+    rules[prunes[1]] = {"method": "POST", "path": v + "/images/prune", "fault": "hang"}
+    listing = [i for i, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
+    every = rules[listing]["body"]
+    rules[listing] = dict(rules[listing], times=1)
+    rules[listing + 1:listing + 1] = [
+        {"method": "GET", "path": v + "/images/json", "times": 2, "body": [x for x in every if x["Id"][-1] != "2"]},
+        {"method": "GET", "path": v + "/images/json", "body": [x for x in every if x["Id"][-1] == "9"]}]
+    res = run(rules, env=dict(tp.SPLIT_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE))
+    outcome(res, 1, r"deadline of %ds reached" % DEADLINE,
+            r"(?m)^docker-cleaner: info: images: the prune's answer was lost: the engine removed 1 \(listed again\)$")
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
+    for c in "12":
+        eq(res.stdout.count("Deleted image " + c * 12), 1, "image %s named once\n%s" % (c, res.dump()))
+    check(re.search(r"^images\s+timeout\s+2 deleted", res.stdout, re.M), "the images line", res.dump())
+
+
 def configure(binary, version):
     global BINARY, VERSION
     BINARY, VERSION = binary, version
