@@ -851,6 +851,17 @@ def test_cut_listing_too_slow_says_not_known():
     check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.2fs" % res.elapsed, res.dump())
 
 
+def images_listed_after(rules, v, *after):
+    """tp.split_rules' image listing answered once whole, then as each of `after` says in turn:
+    (times, kept), kept the last digits of the images still listed (times None: from then on)."""
+    i = [k for k, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
+    every = rules[i]["body"]
+    rules[i] = dict(rules[i], times=1)
+    rules[i + 1:i + 1] = [dict({"method": "GET", "path": v + "/images/json",
+                                "body": [x for x in every if x["Id"][-1] in kept]}, **({"times": t} if t else {}))
+                          for t, kept in after]
+
+
 @test
 def test_split_schedule_cut_in_the_second_pass_names_each_image_once():
     """Issue 18 (CLEANUP_SPLIT_SCHEDULE): the second image prune hangs and SIGTERM cuts it (sent
@@ -862,10 +873,7 @@ def test_split_schedule_cut_in_the_second_pass_names_each_image_once():
     second = [i for i, r in enumerate(rules) if r["path"] == v + "/images/prune"][1]
     rules[second] = {"method": "POST", "path": v + "/images/prune", "fault": "hang"}
     # After the cut: the images listed again, both gone.
-    listing = [i for i, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
-    rules[listing] = dict(rules[listing], times=1)
-    rules.insert(listing + 1, {"method": "GET", "path": v + "/images/json",
-                               "body": [x for x in rules[listing]["body"] if x["Id"].endswith("9" * 64)]})
+    images_listed_after(rules, v, (None, "9"))
     res = run(rules, env=tp.SPLIT_ENV, send_signal=signal.SIGTERM, signal_at="/volumes/vpin")
     outcome(res, 1, r"SIGTERM received")
     after_signal(res, "SIGTERM")
@@ -1460,10 +1468,7 @@ def test_split_first_pass_prune_answer_lost_listed_again():
         rules = tp.split_rules()
         first = [i for i, r in enumerate(rules) if r["path"] == v + "/images/prune"][0]
         rules[first] = dict({"method": "POST", "path": v + "/images/prune", "times": 1}, **fault)
-        listing = [i for i, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
-        rules[listing] = dict(rules[listing], times=1)
-        left = [x for x in rules[listing]["body"] if not (gone and x["Id"].endswith("2" * 64))]
-        rules.insert(listing + 1, {"method": "GET", "path": v + "/images/json", "body": left})
+        images_listed_after(rules, v, (None, "19" if gone else "129"))
         what = "first prune answered %r, i2 %s" % ({k: str(x)[:30] for k, x in fault.items()},
                                                    "gone" if gone else "still there")
         res = run(rules, env=tp.SPLIT_ENV)
@@ -1485,12 +1490,7 @@ def test_split_first_pass_prune_answer_lost_listed_again():
     prunes = [i for i, r in enumerate(rules) if r["path"] == v + "/images/prune"]
     rules[prunes[0]] = {"method": "POST", "path": v + "/images/prune", "times": 1, "fault": "close"}
     rules[prunes[1]] = {"method": "POST", "path": v + "/images/prune", "fault": "hang"}
-    listing = [i for i, r in enumerate(rules) if r["path"] == v + "/images/json"][0]
-    every = rules[listing]["body"]
-    rules[listing] = dict(rules[listing], times=1)
-    rules[listing + 1:listing + 1] = [
-        {"method": "GET", "path": v + "/images/json", "times": 2, "body": [x for x in every if x["Id"][-1] != "2"]},
-        {"method": "GET", "path": v + "/images/json", "body": [x for x in every if x["Id"][-1] == "9"]}]
+    images_listed_after(rules, v, (2, "19"), (None, "9"))
     res = run(rules, env=dict(tp.SPLIT_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE))
     outcome(res, 1, r"deadline of %ds reached" % DEADLINE,
             r"(?m)^docker-cleaner: info: images: the prune's answer was lost: the engine removed 1 \(listed again\)$")
