@@ -89,6 +89,7 @@ class Engine:
         self.seq = 0
         self.seen = []  # "METHOD PATH" of every request so far (for "hold_until")
         self.seen_cv = threading.Condition(self.lock)
+        self.held_done = set()  # rules whose "hold_until" has been met
 
     def record(self, **event):
         # CLOCK_MONOTONIC: when the engine saw it (a request: when its last byte was read, not
@@ -205,11 +206,12 @@ class Engine:
                 with self.seen_cv:
                     self.seen.append(method + " " + path)
                     self.seen_cv.notify_all()
-                if rule is not None and rule.get("hold_until"):
+                if rule is not None and rule.get("hold_until") and idx not in self.held_done:
                     want = rule["hold_until"]
                     with self.seen_cv:
-                        self.seen_cv.wait_for(lambda: all(any(x.startswith(w) for x in self.seen) for w in want),
-                                              timeout=rule.get("hold_ms", 10000) / 1000.0)
+                        if self.seen_cv.wait_for(lambda: all(any(x.startswith(w) for x in self.seen) for w in want),
+                                                 timeout=rule.get("hold_ms", 10000) / 1000.0):
+                            self.held_done.add(idx)  # met once, met for good: no more scans of "seen"
                 if rule is None:
                     rule = {"status": 404, "body": {"message": "page not found"}}
                 if rule.get("delay_ms"):
