@@ -134,6 +134,11 @@ ensure_testbase() {
 # build-cache record of the selected (private) engine, and check that it is so.
 reset_engine() {
 	local ids id tb ref n i
+	# Running containers are killed first: `rm -f` on Podman 5 stops them with the 10 s grace a
+	# `sleep` ignores (10 s per test there), where SIGKILL ends them at once on every engine.
+	ids="$(d ps -q)"
+	# shellcheck disable=SC2086
+	[ -z "$ids" ] || d kill $ids >/dev/null 2>&1 || true
 	ids="$(d ps -aq)"
 	# shellcheck disable=SC2086
 	[ -z "$ids" ] || d rm -f -v $ids >/dev/null

@@ -349,6 +349,10 @@ do_stop() {
 	# containers live on under conmon after its service exits, and dockerd leaves the bridges
 	# of user networks on the host when it exits.
 	if pid_alive "$PIDF" && ping_ok; then
+		# SIGKILL first: `rm -f` gives a running container the stop grace (10 s on Podman 5).
+		ids="$(DK_TIMEOUT=20 dk ps -q 2>/dev/null || true)"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || DK_TIMEOUT=60 dk kill $ids >/dev/null 2>&1 || true
 		ids="$(DK_TIMEOUT=20 dk ps -aq 2>/dev/null || true)"
 		# shellcheck disable=SC2086
 		[ -z "$ids" ] || DK_TIMEOUT=60 dk rm -f -v $ids >/dev/null 2>&1 || true
