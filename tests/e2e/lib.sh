@@ -133,7 +133,7 @@ ensure_testbase() {
 # reset_engine: remove every container, image (but testbase:latest), volume, user network and
 # build-cache record of the selected (private) engine, and check that it is so.
 reset_engine() {
-	local ids id tb ref n i refs nets
+	local ids id tb ref n i refs imgs nets
 	# Running containers are killed first: `rm -f` on Podman 5 stops them with the 10 s grace a
 	# `sleep` ignores (10 s per test there), where SIGKILL ends them at once on every engine.
 	ids="$(d ps -q)"
@@ -157,12 +157,12 @@ reset_engine() {
 			fi
 		done
 		[ "${#refs[@]}" -eq 0 ] || d rmi "${refs[@]}" >/dev/null 2>&1 || true
-		ids=()
+		imgs=()
 		for id in $(d images -aq --no-trunc | sort -u); do
-			[ "$id" = "$tb" ] || ids+=("$id")
+			[ "$id" = "$tb" ] || imgs+=("$id")
 		done
-		[ "${#ids[@]}" -gt 0 ] || break
-		d rmi -f "${ids[@]}" >/dev/null 2>&1 || true
+		[ "${#imgs[@]}" -gt 0 ] || break
+		d rmi -f "${imgs[@]}" >/dev/null 2>&1 || true
 	done
 	ids="$(d volume ls -q)"
 	# shellcheck disable=SC2086
