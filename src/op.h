@@ -44,7 +44,7 @@ typedef struct dc_delete_slot {
   size_t idx; /* into op->from */
   bool stopping_first; /* the reaper: this request is the stop, the removal follows */
   long long t0, stop_ms;
-  char lost_why[160]; /* the removal's answer was lost, and this is why: the engine is asked */
+  char lost_why[256]; /* the removal's answer was lost, and this is why (as long as the callers' why): the engine is asked */
   dc_request_t req;
 } dc_delete_slot_t;
 
