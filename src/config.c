@@ -281,6 +281,12 @@ static int parse_retention(dc_config_t *cfg, const struct raw *raws, const struc
   return 0;
 }
 
+/* LOG_FORMAT as far as it is known: json when it says so (flags win, as they are read after
+ * the environment), else text. Checked for good below, with the other settings. */
+static dc_log_format_t early_log_format(const char *value) {
+  return value && strcasecmp(value, "json") == 0 ? DC_FMT_JSON : DC_FMT_TEXT;
+}
+
 int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, int64_t now_ns, char *err,
                    size_t errlen) {
   struct raw raws[O__COUNT];
@@ -292,7 +298,12 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
   memset(lists, 0, sizeof(lists));
   err[0] = '\0';
 
-  if ((rc = dc_options_env(env, raws, lists, err, errlen)) < 0)
+  /* The diagnostics' format is taken as soon as it is known, also when another setting is
+   * bad, so that the one error line is written as LOG_FORMAT asks: a log pipeline reading
+   * JSON lines gets the error as one of them. */
+  rc = dc_options_env(env, raws, lists, err, errlen);
+  cfg->log_format = early_log_format(env("LOG_FORMAT")); /* also when another variable stopped the read */
+  if (rc < 0)
     return rc;
   /* Run by the Docker CLI as a plugin: its global options come first, then our name. */
   dc_cli_globals_t globals = {0};
@@ -307,6 +318,7 @@ int dc_config_load(dc_config_t *cfg, int argc, char **argv, dc_getenv_fn env, in
     }
   }
   rc = dc_options_args(first, argc, argv, raws, lists, err, errlen);
+  cfg->log_format = early_log_format(raws[O_LOG_FORMAT].value);
   if (rc != 0)
     return rc;
 

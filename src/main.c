@@ -112,7 +112,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (rc < 0) {
-    fprintf(stderr, "docker-cleaner: error: %s\n", err);
+    /* One line, in the format LOG_FORMAT asked for when it was itself valid. */
+    dc_log_setup(DC_LOG_ERROR, cfg.log_format);
+    dc_error("%s", err);
     return 2;
   }
   dc_log_setup(cfg.log_level, cfg.log_format);

@@ -736,6 +736,23 @@ def test_config_error_makes_no_connection():
     eq(res.rc, 2, "exit status with --bogus\n" + res.dump())
     eq(len(res.connections), 0, "connections with --bogus")
     check("--bogus" in one_stderr_line(res), "stderr with --bogus")
+    # With LOG_FORMAT=json (a log pipeline reads JSON lines) the one error line is a JSON log
+    # event; flags win over the variable, as for every setting.
+    for env, args in (({"LOG_FORMAT": "json", "CLEANUP_TIMEOUT": "abc"}, []),
+                      ({"CLEANUP_TIMEOUT": "abc"}, ["--log-format", "json"]),
+                      ({"LOG_FORMAT": "text", "CLEANUP_TIMEOUT": "abc"}, ["--log-format=JSON"])):
+        res = run([ping_rule("1.45")] + engine_rules("1.45"), env=env, args=args)
+        eq(res.rc, 2, "exit status with %r %r\n%s" % (env, args, res.dump()))
+        eq(len(res.connections), 0, "connections with %r %r" % (env, args))
+        eq(res.stdout, "", "stdout with %r %r" % (env, args))
+        line = json.loads(one_stderr_line(res))
+        eq((line["event"], line["level"], line["message"]),
+           ("log", "error", 'invalid CLEANUP_TIMEOUT="abc": expected a duration from 1ms to 24h, such as 30s, 5m '
+                            'or 1h'), "the JSON error line with %r %r" % (env, args))
+    res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"LOG_FORMAT": "json", "CLEANUP_TIMEOUT": "abc"},
+              args=["--log-format=text"])
+    eq(one_stderr_line(res), 'docker-cleaner: error: invalid CLEANUP_TIMEOUT="abc": expected a duration from 1ms '
+                             'to 24h, such as 30s, 5m or 1h', "stderr with --log-format=text")
 
 
 @test

@@ -340,6 +340,53 @@ static void test_timeouts_and_logs(void **state) {
   assert_i64(cfg.log_format, DC_FMT_TEXT);
 }
 
+/* A bad setting is reported in the format LOG_FORMAT asks for, as far as it is known: the
+ * loader leaves the format in cfg on failure too (main writes the one error line with it). */
+static void test_log_format_known_on_error(void **state) {
+  (void)state;
+  env("LOG_FORMAT", "json");
+  env("KEEP_LATEST", "abc");
+  EXPECT_INVALID(LOAD0(), "KEEP_LATEST", "abc");
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  /* A flag's format wins over the variable's, also for an error found after it... */
+  env_n = 0;
+  env("KEEP_LATEST", "abc");
+  EXPECT_INVALID(LOAD("--log-format", "JSON"), "KEEP_LATEST", "abc");
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  env_n = 0;
+  env("LOG_FORMAT", "json");
+  env("CLEANUP_TIMEOUT", "abc");
+  EXPECT_INVALID(LOAD("--log-format=text"), "CLEANUP_TIMEOUT", "abc");
+  assert_i64(cfg.log_format, DC_FMT_TEXT);
+  /* ... and in the flags themselves (those read before the bad one count). */
+  env_n = 0;
+  env("LOG_FORMAT", "json");
+  assert_rc(LOAD("--bogus"), -EINVAL);
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  env_n = 0;
+  assert_rc(LOAD("--log-format=json", "--timeout"), -EINVAL);
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  /* An error in a variable found before the flags are read: the variable's format. */
+  env_n = 0;
+  env("LOG_FORMAT", "json");
+  char longv[5000];
+  memset(longv, 'a', sizeof(longv) - 1);
+  longv[sizeof(longv) - 1] = '\0';
+  env("PRUNE_FILTER_UNTIL", longv);
+  assert_rc(LOAD0(), -EINVAL);
+  assert_i64(cfg.log_format, DC_FMT_JSON);
+  /* A format that is itself bad is reported in text. */
+  env_n = 0;
+  env("LOG_FORMAT", "xml");
+  env("KEEP_LATEST", "abc");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_i64(cfg.log_format, DC_FMT_TEXT);
+  env_n = 0;
+  env("KEEP_LATEST", "abc");
+  assert_rc(LOAD0(), -EINVAL);
+  assert_i64(cfg.log_format, DC_FMT_TEXT);
+}
+
 static void test_api_versions_accepted(void **state) {
   (void)state;
   static const char *const ok[] = {"1.25", "1.41", "1.51", "1.99"};
@@ -996,6 +1043,7 @@ static void test_bad_retention(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_defaults, reset),
+      cmocka_unit_test_setup(test_log_format_known_on_error, reset),
       cmocka_unit_test_setup(test_retention_settings, reset),
       cmocka_unit_test_setup(test_ram_sizes, reset),
       cmocka_unit_test_setup(test_bad_retention, reset),
