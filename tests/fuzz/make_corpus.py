@@ -95,3 +95,34 @@ api[1].append(open(os.path.join(FIX, "docker28c-images.json")).read())
 for sel, bodies in api.items():
     for b in bodies:
         put("api", bytes([sel]) + b.encode())
+
+# fuzz_input: one selector byte (0 configuration, 1 image reference, 2 context files, 3 state
+# file, 4 values), then its bytes (configuration: NAME=VALUE lines are the environment, other
+# lines argv).
+H64 = "0123456789abcdef" * 4
+inputs = {
+    0: ["", "PRUNE_ALL=true\nPRUNE_FILTER_UNTIL=24h\nPRUNE_FILTER_LABEL=env=ci,!keep\nDRY_RUN=1",
+        "DOCKER_HOST=tcp://127.0.0.1:2375\nCLEANUP_TIMEOUT=90s\nLOG_FORMAT=json\nLOG_LEVEL=debug",
+        "DOCKER_HOST=unix:///run/podman/podman.sock\nDOCKER_API_VERSION=1.41\nCLEANUP_VOLUMES=true\nPRUNE_VOLUMES_ALL=yes",
+        "KEEP_IMAGES=postgres,*/node:*,registry.example.com:5000/team/*\nKEEP_LATEST=2\nKEEP_USED_WITHIN=48h\nKEEP_STORAGE=20GB\nSTATE_FILE=/state/x.json",
+        "REAP_LABEL=ci.job\nREAP_AFTER=2h\nREAP_STOP_TIMEOUT=5\nRUN_UID=1000\nRUN_GID=1000\nMETRICS_FILE=/m.prom",
+        "--all\n--until\n2026-11-30T10:00:00Z\n--label\na=b\n--filter\nlabel!=x\n--dry-run\n--timeout=1m",
+        "--no-images\n--split-schedule=false\n-H\nunix:///tmp/s.sock\n--keep-images=alpine:3.20",
+        "PRUNE_FILTER_UNTIL=1700000000.5\nPROTECT_LABEL=keep=yes\nCLEANUP_SPLIT_SCHEDULE=auto",
+        "DOCKER_HOST=tcp://[::1]:2375\nDOCKER_TLS_VERIFY=1", "--help", "--version", "--bogus", "CLEANUP_TIMEOUT=-1s",
+        "PRUNE_FILTER_LABEL=\x1b[31mred\nKEEP_LATEST=\x07"],
+    1: ["postgres", "postgres:16", "docker.io/library/postgres:16", "index.docker.io/x/y", "localhost:5000/a/b:c",
+        "name@sha256:" + H64, "a:b@sha256:" + H64, "*/node:*", "registry.example.com:5000/team/*", "Upper/x",
+        "<none>:<none>", H64, "a" * 300, "postgres*", "*", "x@@y"],
+    2: ['{"currentContext":"desktop-linux"}', '{"Name":"n","Endpoints":{"docker":{"Host":"unix:///x.sock"}}}',
+        '{"Endpoints":{"docker":{"Host":"ssh://u@h","SkipTLSVerify":false}}}', '{"currentContext":5}', "[]", "{"],
+    3: ['{"version":1,"images":{\n"%s":1764547200\n}}\n' % H64, '{"version":1,"images":{}}\n',
+        '{"version":2,"images":{}}', '{"version":1,"images":{"x":1,"x":2}}', '{"version":1,"images":{"%s":-5}}' % H64,
+        '{"version":1,"images":{"sha256:%s":1,"%s":2}}' % (H64, H64), ""],
+    4: ["20GB", "512m", "1.5g", "100", "1e3", "true", "YES", "0", "90s", "1h30m", "-1s", "2026-11-30T10:00:00Z",
+        "2026-11-30T10:00:00.123456789+01:00", "1700000000.5", "label=a=b", "label!=k", "!k=v", "k=v=w", "=v",
+        "a\xff", "9" * 40],
+}
+for sel, texts in inputs.items():
+    for t in texts:
+        put("input", bytes([sel]) + t.encode("utf-8", "surrogateescape"))

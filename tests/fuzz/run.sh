@@ -15,11 +15,11 @@ command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (apt-get install cl
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DDC_FUZZ=ON -DDC_SANITIZE=address,undefined -DDC_E2E_ENGINES= >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" --target fuzz_http fuzz_api fuzz_json >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target fuzz_http fuzz_api fuzz_json fuzz_input >/dev/null
 
 status=0
 mkdir -p "$BUILD/artifacts"
-for t in http api json; do
+for t in http api json input; do
   seeds="$ROOT/tests/fuzz/corpus/$t"
   work="$BUILD/corpus-$t"
   mkdir -p "$work"
