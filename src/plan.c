@@ -147,7 +147,7 @@ static void finish(dc_run_t *run) {
     if (run->ping_state == INV_DONE)
       retain_finish(run);
   }
-  dc_report_summary(run->exit_code, counts, bytes, dc_now_ms() - run->start_ms);
+  run->exit_code = dc_report_summary(run->exit_code, counts, bytes, dc_now_ms() - run->start_ms);
 
   close_run(run);
   for (int k = 0; k < DC_KIND__COUNT; k++) {

@@ -1,6 +1,7 @@
 /* report.c: what docker-cleaner tells the user it did. */
 #include "report.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,35 @@
 static dc_log_format_t fmt = DC_FMT_TEXT;
 static bool dry = false;
 static const dc_report_observer_t *observer;
+/* The first error writing the report to stdout (an errno: EPIPE, ENOSPC, EIO...), 0 if none;
+ * and whether the run has said so on stderr. */
+static int out_errno;
+static bool out_error_said;
+static int64_t summary_deleted = -1; /* what the summary counted, for that line */
 
 void dc_report_observe(const dc_report_observer_t *obs) { observer = obs; }
+
+/* Every part of the report is flushed as it is written (a run cut short by a signal loses
+ * nothing); a write that fails is remembered, not retried: what did not reach stdout is
+ * missing from the audit trail, and dc_report_output_failed says so. */
+static void flush_out(void) {
+  errno = 0;
+  if ((fflush(stdout) != 0 || ferror(stdout)) && !out_errno)
+    out_errno = errno ? errno : EIO;
+  clearerr(stdout);
+}
+
+int dc_report_output_failed(void) {
+  if (out_errno && !out_error_said) {
+    out_error_said = true;
+    if (summary_deleted >= 0)
+      dc_error("could not write the report to stdout (%s): the audit trail is incomplete; the run deleted %lld "
+               "resource%s", strerror(out_errno), (long long)summary_deleted, summary_deleted == 1 ? "" : "s");
+    else
+      dc_error("could not write the report to stdout (%s): the audit trail is incomplete", strerror(out_errno));
+  }
+  return out_errno;
+}
 
 void dc_human_size(char *out, size_t cap, int64_t bytes) {
   static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
@@ -40,7 +68,7 @@ static void emit(json_t *o) {
     printf("%s\n", line);
   free(line);
   json_decref(o);
-  fflush(stdout);
+  flush_out();
 }
 
 void dc_report_event(json_t *o) { emit(o); }
@@ -97,7 +125,7 @@ void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t
     printf("%s volume %s\n", verb, sname);
   else
     printf("%s %s %s%s%s\n", verb, dc_kind_singular(kind), short_id(id, sid, sizeof(sid)), name ? " " : "", sname);
-  fflush(stdout);
+  flush_out();
 }
 
 void dc_report_untagged(const char *reference) {
@@ -109,7 +137,7 @@ void dc_report_untagged(const char *reference) {
   char s[256];
   dc_printable(s, sizeof(s), reference);
   printf("Untagged image %s\n", s);
-  fflush(stdout);
+  flush_out();
 }
 
 /* An age in its two largest units: 42s, 3m12s, 2h05m, 3d04h. */
@@ -144,7 +172,7 @@ void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long
     snprintf(stopped, sizeof(stopped), ", stopped in %.2fs", (double)stop_ms / 1000.0);
   printf("%s container %s%s%s (age %s%s)\n", dry ? "Would reap" : "Reaped", short_id(id, sid, sizeof(sid)),
          name ? " " : "", sname, age, stopped);
-  fflush(stdout);
+  flush_out();
 }
 
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
@@ -173,14 +201,19 @@ void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int6
   printf("%-12s %-8s %6lld %s %10s %s %7.2fs%s%s\n", dc_kind_plural(kind), status, (long long)count,
          dry ? "to delete" : "deleted", size, dry ? "reclaimable" : "reclaimed", (double)duration_ms / 1000.0,
          why[0] ? "  " : "", why);
-  fflush(stdout);
+  flush_out();
 }
 
-void dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms) {
+int dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms) {
   static const char *const names[] = {"success", "partial", "failure"};
+  /* The audit trail is part of the result: a run whose report could not be written whole
+   * (so far, or in this very line) did not fully succeed. */
+  if (out_errno && exit_code == 0)
+    exit_code = 1;
   const char *status = names[exit_code < 0 || exit_code > 2 ? 2 : exit_code];
-  if (observer && observer->summary)
-    observer->summary(exit_code, duration_ms);
+  summary_deleted = 0;
+  for (int k = 0; k < DC_KIND__COUNT; k++)
+    summary_deleted += counts[k] > 0 ? counts[k] : 0;
   if (fmt == DC_FMT_JSON) {
     json_t *deleted = json_object();
     for (int k = 0; k < DC_KIND__COUNT; k++)
@@ -188,14 +221,20 @@ void dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int6
     emit(json_pack("{s:s, s:s, s:i, s:o, s:I, s:I, s:b}", "event", "summary", "status", status, "exit_code",
                    exit_code, "deleted", deleted, "bytes", (json_int_t)bytes, "duration_ms", (json_int_t)duration_ms,
                    "dry_run", dry));
-    return;
+  } else {
+    char size[32];
+    dc_human_size(size, sizeof(size), bytes);
+    if (dry)
+      printf("Total reclaimable space: %s (dry run: nothing was deleted)\n", size);
+    else
+      printf("Total reclaimed space: %s\n", size);
+    printf("Finished in %.2fs: %s (exit %d)\n", (double)duration_ms / 1000.0, status, exit_code);
+    flush_out();
   }
-  char size[32];
-  dc_human_size(size, sizeof(size), bytes);
-  if (dry)
-    printf("Total reclaimable space: %s (dry run: nothing was deleted)\n", size);
-  else
-    printf("Total reclaimed space: %s\n", size);
-  printf("Finished in %.2fs: %s (exit %d)\n", (double)duration_ms / 1000.0, status, exit_code);
-  fflush(stdout);
+  if (out_errno && exit_code == 0)
+    exit_code = 1; /* the summary itself was lost */
+  if (observer && observer->summary)
+    observer->summary(exit_code, duration_ms);
+  (void)dc_report_output_failed(); /* says so on stderr, once */
+  return exit_code;
 }

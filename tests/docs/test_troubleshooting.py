@@ -29,13 +29,13 @@ def quoted_lines():
     return [line.strip() for line in section.splitlines() if line.startswith("    docker-cleaner: ")]
 
 
-def run(env, sock=None, user=None, timeout=30):
+def run(env, sock=None, user=None, timeout=30, stdout=subprocess.PIPE):
     e = {"PATH": "/usr/bin:/bin", "PRUNE_FORCE": "true"}
     e.update(env)
     cmd = [BINARY]
     if user:
         cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
-    p = subprocess.run(cmd, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    p = subprocess.run(cmd, env=e, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
                        timeout=timeout)
     err = p.stderr.decode("utf-8", "replace")
     if sock:
@@ -166,6 +166,21 @@ def main():
             finally:
                 srv.terminate()
                 srv.wait()
+
+        # The report cannot be written (stdout on a full disk): the container still goes, exit 1.
+        sub = tempfile.mkdtemp(prefix="fake-", dir=tmp)
+        os.chmod(sub, 0o755)
+        srv, fsock = fake_engine(sub, engine_rules("1.45"))
+        try:
+            os.chmod(fsock, 0o666)
+            with open("/dev/full", "wb") as full:
+                rc, lines = run({"DOCKER_HOST": "unix://" + fsock}, fsock, stdout=full)
+            case("report lost", 1, lines, rc,
+                 "docker-cleaner: error: could not write the report to stdout (No space left on device): the audit "
+                 "trail is incomplete; the run deleted 1 resource")
+        finally:
+            srv.terminate()
+            srv.wait()
 
         # Settings: exit 2 before any request.
         for env, want in (

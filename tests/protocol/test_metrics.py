@@ -157,6 +157,24 @@ def test_metrics_failed_run_is_recorded():
 
 
 @test
+def test_metrics_report_lost():
+    """The report could not be written (stdout on /dev/full): the metrics file, written all
+    the same, agrees with the exit status (1, partial) and still counts what was removed."""
+    m = MetricsDir()
+    try:
+        with open("/dev/full", "wb") as full:
+            res = tp.run(deleting_rules(), env={"METRICS_FILE": m.path}, stdout=full)
+        eq(res.rc, 1, "exit status\n" + res.dump())
+        promtool_ok(m.read())
+        s = m.samples()
+        eq(s['docker_cleaner_exit_code'], 1, "exit code")
+        eq(s['docker_cleaner_last_run_status{status="partial"}'], 1, "status partial")
+        eq(s['docker_cleaner_removed_total{type="containers"}'], 2, "containers removed")
+    finally:
+        m.close()
+
+
+@test
 def test_metrics_dry_run_reclaimable():
     m = MetricsDir()
     try:

@@ -202,17 +202,20 @@ class FakeEngine:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run(rules, env=None, args=(), server=True, peek_ms=30, timeout=60):
+def run(rules, env=None, args=(), server=True, peek_ms=30, timeout=60, stdout=subprocess.PIPE):
+    """stdout: where the report goes (default: captured into Result.stdout; a file or an fd
+    leaves Result.stdout empty)."""
     engine = FakeEngine("dc-protocol-", {"peek_ms": peek_ms, "rules": rules}, start=server)
     try:
         p = subprocess.run(WRAPPER + [BINARY] + list(args), env=engine.env(env), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                           stdout=stdout, stderr=subprocess.PIPE, timeout=timeout)
         events = []
         if server:
             engine.events()  # the closes of the connections the cleaner left with
             engine.stop()
             events = read_record(engine.record)
-        return Result(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), events)
+        return Result(p.returncode, (p.stdout or b"").decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"),
+                      events)
     finally:
         engine.close()
 
@@ -783,6 +786,55 @@ def test_dry_run_sends_only_reads():
                         ("volume", "f" * 64), ("build_cache", "b1")]), "listed for deletion")
     check(all(e.get("dry_run") is True for e in events), "dry_run on every event",
           res.stdout)
+
+
+def pruning_rules():
+    """The prunes remove 2 containers and 1 image (the report names them)."""
+    v = "/v1.45"
+    return [ping_rule("1.45"),
+            {"method": "POST", "path": v + "/containers/prune",
+             "body": {"ContainersDeleted": ["c0" * 32, "c1" * 32], "SpaceReclaimed": 1234}},
+            {"method": "POST", "path": v + "/images/prune",
+             "body": {"ImagesDeleted": [{"Deleted": "sha256:" + "d" * 64}], "SpaceReclaimed": 100}},
+            ] + engine_rules("1.45")
+
+
+@test
+def test_report_lost_is_said():
+    """The audit trail on stdout could not be written (a full disk: /dev/full; a pipe whose
+    reader has gone): the run still does its work, says on stderr that the trail is
+    incomplete and how many resources went, and a run that would have succeeded exits 1."""
+    for fmt in ("text", "json"):
+        with open("/dev/full", "wb") as full:
+            res = run(pruning_rules(), env={"LOG_FORMAT": fmt, "CLEANUP_SPLIT_SCHEDULE": "false"}, stdout=full)
+        eq(res.rc, 1, "exit status with stdout on /dev/full (%s)\n%s" % (fmt, res.dump()))
+        wire_rules(res)
+        for prune in ("POST /v1.45/containers/prune", "POST /v1.45/images/prune"):
+            check(any(c.split("?")[0] == prune for c in res.calls()), prune + " was sent", res.dump())
+        lines = res.stderr.splitlines()
+        msg = ("could not write the report to stdout (No space left on device): the audit trail is incomplete; "
+               "the run deleted 3 resources")
+        if fmt == "text":
+            eq(lines[-1], "docker-cleaner: error: " + msg, "the last stderr line")
+        else:
+            last = json.loads(lines[-1])
+            eq((last["event"], last["level"], last["message"]), ("log", "error", msg), "the last stderr line")
+        eq(sum("could not write the report" in l for l in lines), 1, "said once\n" + res.stderr)
+    # A pipe whose reader is gone: EPIPE, not a signal (SIGPIPE is ignored for the sockets).
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        res = run(pruning_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "false"}, stdout=w)
+    finally:
+        os.close(w)
+    eq(res.rc, 1, "exit status with a closed pipe on stdout\n" + res.dump())
+    check(res.stderr.splitlines()[-1].startswith("docker-cleaner: error: could not write the report to stdout "
+                                                 "(Broken pipe)"), "the last stderr line", res.dump())
+    # Written whole, the same run succeeds (the exit status above is the report's doing).
+    res = run(pruning_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "false"})
+    eq(res.rc, 0, "exit status with stdout readable\n" + res.dump())
+    check("could not write" not in res.stderr, "no error", res.dump())
+    check("Finished in" in res.stdout and "success (exit 0)" in res.stdout, "the summary", res.dump())
 
 
 @test

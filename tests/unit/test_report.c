@@ -92,7 +92,7 @@ static void text_run(void) {
   dc_report_deleted(DC_VOLUMES, "data", "data", -1);
   dc_report_deleted(DC_NETWORKS, "n1", "bad\x1b[31mname", -1);
   dc_report_untagged("app:old");
-  dc_report_summary(0, counts, 1234567890, 1500);
+  assert_int_equal(dc_report_summary(0, counts, 1234567890, 1500), 0); /* written whole: unchanged */
 }
 
 static void test_text_report(void **state) {
@@ -115,7 +115,7 @@ static void json_run(void) {
   int64_t counts[DC_KIND__COUNT] = {2, 0, 1, 3, 0};
   dc_report_deleted(DC_IMAGES, "sha256:fedcba9876543210", "app:1", 1000);
   dc_report_operation(DC_BUILD_CACHE, "skipped", 0, -1, 0, "no build cache API");
-  dc_report_summary(1, counts, 1234567890, 1500);
+  assert_int_equal(dc_report_summary(1, counts, 1234567890, 1500), 1);
 }
 
 static void test_json_report(void **state) {
