@@ -24,7 +24,7 @@ void dc_report_observe(const dc_report_observer_t *obs) { observer = obs; }
 
 /* Every part of the report is flushed as it is written (a run cut short by a signal loses
  * nothing); a write that fails is remembered, not retried: what did not reach stdout is
- * missing from the audit trail, and dc_report_output_failed says so. */
+ * missing from the audit trail, and output_failed says so. */
 static void flush_out(void) {
   errno = 0;
   if ((fflush(stdout) != 0 || ferror(stdout)) && !out_errno)
@@ -32,14 +32,17 @@ static void flush_out(void) {
   clearerr(stdout);
 }
 
-int dc_report_output_failed(void) {
+/* Says once on stderr that the report could not be written whole, with what the summary
+ * counted when it was written. Returns the first write error's errno, or 0. */
+static int output_failed(void) {
   if (out_errno && !out_error_said) {
     out_error_said = true;
+    char counted[96] = "";
     if (summary_deleted >= 0)
-      dc_error("could not write the report to stdout (%s): the audit trail is incomplete; the run deleted %lld "
-               "resource%s", strerror(out_errno), (long long)summary_deleted, summary_deleted == 1 ? "" : "s");
-    else
-      dc_error("could not write the report to stdout (%s): the audit trail is incomplete", strerror(out_errno));
+      snprintf(counted, sizeof(counted), "; the %s %lld resource%s%s", dry ? "dry run listed" : "run deleted",
+               (long long)summary_deleted, summary_deleted == 1 ? "" : "s", dry ? " to delete" : "");
+    dc_error("could not write the report to stdout (%s): the audit trail is incomplete%s", strerror(out_errno),
+             counted);
   }
   return out_errno;
 }
@@ -235,6 +238,6 @@ int dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64
     exit_code = 1; /* the summary itself was lost */
   if (observer && observer->summary)
     observer->summary(exit_code, duration_ms);
-  (void)dc_report_output_failed(); /* says so on stderr, once */
+  (void)output_failed(); /* says so on stderr, once */
   return exit_code;
 }

@@ -51,13 +51,9 @@ typedef struct dc_report_observer {
 void dc_report_observe(const dc_report_observer_t *obs);
 
 /* exit_code 0/1/2; bytes is the total reclaimed. Returns the exit status the run ends with:
- * exit_code, or 1 instead of 0 when the report could not be written whole to stdout (the
- * summary line, the metrics file and the process then agree on it). */
+ * exit_code, or 1 instead of 0 when the report could not be written whole to stdout (a full
+ * disk, a closed pipe: one line on stderr then says so, with the count of resources; the
+ * summary line, the metrics file and the process agree on the status). */
 int dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms);
-
-/* Has writing the report to stdout failed (a closed pipe, a full disk)? Returns the first
- * error's errno, or 0. The first call that finds one says so on stderr, once, with what the
- * summary counted when it was written: the audit trail is incomplete. */
-int dc_report_output_failed(void);
 
 #endif

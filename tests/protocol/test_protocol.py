@@ -830,6 +830,12 @@ def test_report_lost_is_said():
     eq(res.rc, 1, "exit status with a closed pipe on stdout\n" + res.dump())
     check(res.stderr.splitlines()[-1].startswith("docker-cleaner: error: could not write the report to stdout "
                                                  "(Broken pipe)"), "the last stderr line", res.dump())
+    # A dry run's report is all it does: lost, the run is partial too, and says what it listed.
+    with open("/dev/full", "wb") as full:
+        res = run([ping_rule("1.45")] + engine_rules("1.45"), env={"DRY_RUN": "true"}, stdout=full)
+    eq(res.rc, 1, "exit status of a dry run with stdout on /dev/full\n" + res.dump())
+    check(re.search(r"incomplete; the dry run listed \d+ resources? to delete$", res.stderr.splitlines()[-1]),
+          "the last stderr line of the dry run", res.dump())
     # Written whole, the same run succeeds (the exit status above is the report's doing).
     res = run(pruning_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "false"})
     eq(res.rc, 0, "exit status with stdout readable\n" + res.dump())
