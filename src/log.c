@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "out.h"
 #include "text.h"
 
 static dc_log_level_t log_threshold = DC_LOG_INFO;
@@ -67,11 +68,10 @@ void dc_log(dc_log_level_t level, const char *fmt, ...) {
                           level_names[level], "message", msg);
     char *line = dc_json_line(o, JSON_COMPACT);
     if (line)
-      fprintf(stderr, "%s\n", line);
+      dc_out_printf(2, "%s\n", line);
     free(line);
     json_decref(o);
   } else {
-    fprintf(stderr, "docker-cleaner: %s: %s\n", level_names[level], msg);
+    dc_out_printf(2, "docker-cleaner: %s: %s\n", level_names[level], msg);
   }
-  fflush(stderr);
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "out.h"
 #include "plan.h"
 #include "privdrop.h"
 #include "report.h"
@@ -88,6 +89,24 @@ static void catch_early_signals(void) {
   sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/* The report is out (queued, at least): lets the output reach its readers until the run's end
+ * (its deadline, or the signal that stopped it) plus a little, so that the process still ends
+ * within 0.5 s of it, or until a signal now; then says whether the report could be written
+ * whole. Returns the exit status. */
+static int end_output(int exit_code, uint64_t end_ns) {
+  /* The run's signal handlers are gone and SIGTERM and SIGINT blocked (plan.c): main's own
+   * take them (catch_early_signals unblocks them), and a signal ends the wait. */
+  catch_early_signals();
+  uint64_t until = end_ns + 250 * 1000000ull;
+  bool all = dc_out_drain(until, &early_signal);
+  if (!all)
+    dc_out_mode(DC_OUT_LAST_WORDS); /* what waits in the queue is given up on: one try, past it */
+  exit_code = dc_report_output_end(exit_code);
+  if (all)
+    dc_out_drain(until + 100 * 1000000ull, &early_signal);
+  return exit_code;
+}
+
 int main(int argc, char **argv) {
   static dc_config_t cfg;
   dc_run_t *run = NULL;
@@ -143,6 +162,10 @@ int main(int argc, char **argv) {
     dc_report_observe(&metrics_observer);
   }
 
+  /* From here on the report and the diagnostics never hold the loop (out.h): a reader that
+   * stalls cannot keep the deadline or a signal from ending the run. */
+  dc_out_mode(DC_OUT_ASYNC);
+
   char host[300];
   if (cfg.host_kind == DC_HOST_UNIX)
     snprintf(host, sizeof(host), "unix://%s", cfg.socket_path);
@@ -170,23 +193,24 @@ int main(int argc, char **argv) {
     return 2;
   }
   /* The run's handlers are in place: a signal that came before goes to them. */
-  if (early_signal)
-    raise(early_signal);
+  if (early_signal) {
+    int sig = early_signal;
+    early_signal = 0;
+    raise(sig);
+  }
   while (uv_run(&loop, UV_RUN_ONCE) != 0) {
     /* The report is out and everything is closed but a host-name lookup that libuv cannot
      * cancel: leave now rather than wait for the resolver's own time-out. _exit, because
      * libuv's destructor would join the thread that waits for the resolver. */
-    if (dc_run_finished(run) && dc_client_stuck(dc_run_client(run))) {
-      fflush(stdout);
-      fflush(stderr);
-      _exit(dc_run_exit_code(run));
-    }
+    if (dc_run_finished(run) && dc_client_stuck(dc_run_client(run)))
+      _exit(end_output(dc_run_exit_code(run), dc_run_end_ns(run)));
   }
   int exit_code = dc_run_exit_code(run);
+  uint64_t end_ns = dc_run_end_ns(run);
   if ((rc = uv_loop_close(&loop)) != 0) {
     dc_error("internal error: handles left open at exit (%s)", uv_strerror(rc));
     exit_code = 2;
   }
   dc_run_free(run);
-  return exit_code;
+  return end_output(exit_code, end_ns);
 }

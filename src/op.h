@@ -159,6 +159,7 @@ struct dc_run {
   uv_signal_t sigterm, sigint;
   long long start_ms;
   uint64_t deadline_ns; /* uv_hrtime() past which nothing more is sent */
+  uint64_t signal_ns;   /* uv_hrtime() of the SIGTERM or SIGINT that stopped the run, or 0 */
   uv_timer_t recon_timer; /* after a cut: the settle delay, then the budget of the listings */
   int reconciling;        /* operations waiting for their listing after a cut */
   uint64_t recon_end_ns;  /* uv_hrtime() by which the listings must be in */

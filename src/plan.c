@@ -7,6 +7,7 @@
 #include "plan.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,14 @@ static void finish(dc_run_t *run) {
   }
   run->exit_code = dc_report_summary(run->exit_code, counts, bytes, dc_now_ms() - run->start_ms);
 
+  /* The run's signal handlers go with its handles (close_run). A SIGTERM or SIGINT that comes
+   * from now on is held, not lost (to PID 1 a signal without a handler is nothing), until
+   * main has its own handler in place for the output's last writes (dc_out_drain). */
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigaddset(&term, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &term, NULL);
   close_run(run);
   for (int k = 0; k < DC_KIND__COUNT; k++) {
     dc_op_t *op = &run->ops[k];
@@ -204,6 +213,8 @@ static void on_deadline(uv_timer_t *t) {
 
 static void on_signal(uv_signal_t *s, int signum) {
   dc_run_t *run = s->data;
+  if (!run->signal_ns)
+    run->signal_ns = uv_hrtime();
   stop(run, signum == SIGTERM ? "SIGTERM received" : "SIGINT received");
 }
 
@@ -491,4 +502,8 @@ dc_run_t *dc_run_new(void) { return calloc(1, sizeof(dc_run_t)); }
 void dc_run_free(dc_run_t *run) { free(run); }
 bool dc_run_finished(const dc_run_t *run) { return run->finished; }
 int dc_run_exit_code(const dc_run_t *run) { return run->exit_code; }
+
+uint64_t dc_run_end_ns(const dc_run_t *run) {
+  return run->signal_ns && run->signal_ns < run->deadline_ns ? run->signal_ns : run->deadline_ns;
+}
 dc_client_t *dc_run_client(dc_run_t *run) { return &run->client; }

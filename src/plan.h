@@ -35,8 +35,12 @@ void dc_run_free(dc_run_t *run);
  * that the handles opened so far finish closing). */
 int dc_run_start(dc_run_t *run, uv_loop_t *loop, const dc_config_t *cfg, const dc_preconnect_t *pre);
 
-/* The run has reported and closed its handles. */
+/* The run has reported and closed its handles. From then on SIGTERM and SIGINT are blocked
+ * (held for the caller, whose handlers must be in place before it unblocks them). */
 bool dc_run_finished(const dc_run_t *run);
+/* When the run had to be over, on uv_hrtime's clock: its deadline, or the SIGTERM or SIGINT
+ * that stopped it before (the process must end within 0.5 s of either). */
+uint64_t dc_run_end_ns(const dc_run_t *run);
 /* 0, 1 or 2, once finished. */
 int dc_run_exit_code(const dc_run_t *run);
 /* The run's client (for dc_client_stuck). */

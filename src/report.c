@@ -1,50 +1,42 @@
 /* report.c: what docker-cleaner tells the user it did. */
 #include "report.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "out.h"
 #include "text.h"
 #include "version.h"
 
 static dc_log_format_t fmt = DC_FMT_TEXT;
 static bool dry = false;
 static const dc_report_observer_t *observer;
-/* The first error writing the report to stdout (an errno: EPIPE, ENOSPC, EIO...), 0 if none;
- * and whether the run has said so on stderr. */
-static int out_errno;
-static bool out_error_said;
-static int64_t summary_deleted = -1; /* what the summary counted, for that line */
+static int64_t summary_deleted = -1; /* what the summary counted, for dc_report_output_end */
+static bool output_error_said;
 
 void dc_report_observe(const dc_report_observer_t *obs) { observer = obs; }
 
-/* Every part of the report is flushed as it is written (a run cut short by a signal loses
- * nothing); a write that fails is remembered, not retried: what did not reach stdout is
- * missing from the audit trail, and output_failed says so. */
-static void flush_out(void) {
-  errno = 0;
-  if ((fflush(stdout) != 0 || ferror(stdout)) && !out_errno)
-    out_errno = errno ? errno : EIO;
-  clearerr(stdout);
-}
-
-/* Says once on stderr that the report could not be written whole, with what the summary
- * counted when it was written. Returns the first write error's errno, or 0. */
-static int output_failed(void) {
-  if (out_errno && !out_error_said) {
-    out_error_said = true;
-    char counted[96] = "";
+int dc_report_output_end(int exit_code) {
+  int e = 0;
+  uint64_t lost = 0;
+  if (!dc_out_failed(1, &e, &lost))
+    return exit_code;
+  if (!output_error_said) {
+    output_error_said = true;
+    char why[96], counted[96] = "";
+    if (e)
+      snprintf(why, sizeof(why), "%s", strerror(e));
+    else
+      snprintf(why, sizeof(why), "%llu bytes not taken in time", (unsigned long long)lost);
     if (summary_deleted >= 0)
       snprintf(counted, sizeof(counted), "; the %s %lld resource%s%s", dry ? "dry run listed" : "run deleted",
                (long long)summary_deleted, summary_deleted == 1 ? "" : "s", dry ? " to delete" : "");
-    dc_error("could not write the report to stdout (%s): the audit trail is incomplete%s", strerror(out_errno),
-             counted);
+    dc_error("could not write the report to stdout (%s): the audit trail is incomplete%s", why, counted);
   }
-  return out_errno;
+  return exit_code == 0 ? 1 : exit_code;
 }
 
 void dc_human_size(char *out, size_t cap, int64_t bytes) {
@@ -68,10 +60,9 @@ static void emit(json_t *o) {
   json_object_set_new(o, "time", json_string(ts));
   char *line = dc_json_line(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
   if (line)
-    printf("%s\n", line);
+    dc_out_printf(1, "%s\n", line);
   free(line);
   json_decref(o);
-  flush_out();
 }
 
 void dc_report_event(json_t *o) { emit(o); }
@@ -125,10 +116,10 @@ void dc_report_deleted(dc_kind_t kind, const char *id, const char *name, int64_t
   /* Networks and volumes are known by name; an ID adds nothing for volumes. */
   const char *verb = dry ? "Would delete" : "Deleted";
   if (kind == DC_VOLUMES)
-    printf("%s volume %s\n", verb, sname);
+    dc_out_printf(1, "%s volume %s\n", verb, sname);
   else
-    printf("%s %s %s%s%s\n", verb, dc_kind_singular(kind), short_id(id, sid, sizeof(sid)), name ? " " : "", sname);
-  flush_out();
+    dc_out_printf(1, "%s %s %s%s%s\n", verb, dc_kind_singular(kind), short_id(id, sid, sizeof(sid)),
+                  name ? " " : "", sname);
 }
 
 void dc_report_untagged(const char *reference) {
@@ -139,8 +130,7 @@ void dc_report_untagged(const char *reference) {
   }
   char s[256];
   dc_printable(s, sizeof(s), reference);
-  printf("Untagged image %s\n", s);
-  flush_out();
+  dc_out_printf(1, "Untagged image %s\n", s);
 }
 
 /* An age in its two largest units: 42s, 3m12s, 2h05m, 3d04h. */
@@ -173,9 +163,8 @@ void dc_report_reaped(const char *id, const char *name, int64_t age_s, long long
   human_age(age, sizeof(age), age_s);
   if (stop_ms >= 0)
     snprintf(stopped, sizeof(stopped), ", stopped in %.2fs", (double)stop_ms / 1000.0);
-  printf("%s container %s%s%s (age %s%s)\n", dry ? "Would reap" : "Reaped", short_id(id, sid, sizeof(sid)),
-         name ? " " : "", sname, age, stopped);
-  flush_out();
+  dc_out_printf(1, "%s container %s%s%s (age %s%s)\n", dry ? "Would reap" : "Reaped",
+                short_id(id, sid, sizeof(sid)), name ? " " : "", sname, age, stopped);
 }
 
 void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int64_t bytes, long long duration_ms,
@@ -201,17 +190,17 @@ void dc_report_operation(dc_kind_t kind, const char *status, int64_t count, int6
   char size[32] = "-";
   if (bytes >= 0)
     dc_human_size(size, sizeof(size), bytes);
-  printf("%-12s %-8s %6lld %s %10s %s %7.2fs%s%s\n", dc_kind_plural(kind), status, (long long)count,
-         dry ? "to delete" : "deleted", size, dry ? "reclaimable" : "reclaimed", (double)duration_ms / 1000.0,
-         why[0] ? "  " : "", why);
-  flush_out();
+  dc_out_printf(1, "%-12s %-8s %6lld %s %10s %s %7.2fs%s%s\n", dc_kind_plural(kind), status, (long long)count,
+                dry ? "to delete" : "deleted", size, dry ? "reclaimable" : "reclaimed", (double)duration_ms / 1000.0,
+                why[0] ? "  " : "", why);
 }
 
 int dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms) {
   static const char *const names[] = {"success", "partial", "failure"};
   /* The audit trail is part of the result: a run whose report could not be written whole
-   * (so far, or in this very line) did not fully succeed. */
-  if (out_errno && exit_code == 0)
+   * (so far, or in this very line; main.c asks again once the output is drained) did not
+   * fully succeed. */
+  if (dc_out_failed(1, NULL, NULL) && exit_code == 0)
     exit_code = 1;
   const char *status = names[exit_code < 0 || exit_code > 2 ? 2 : exit_code];
   summary_deleted = 0;
@@ -228,16 +217,14 @@ int dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64
     char size[32];
     dc_human_size(size, sizeof(size), bytes);
     if (dry)
-      printf("Total reclaimable space: %s (dry run: nothing was deleted)\n", size);
+      dc_out_printf(1, "Total reclaimable space: %s (dry run: nothing was deleted)\n", size);
     else
-      printf("Total reclaimed space: %s\n", size);
-    printf("Finished in %.2fs: %s (exit %d)\n", (double)duration_ms / 1000.0, status, exit_code);
-    flush_out();
-  }
-  if (out_errno && exit_code == 0)
+      dc_out_printf(1, "Total reclaimed space: %s\n", size);
+    dc_out_printf(1, "Finished in %.2fs: %s (exit %d)\n", (double)duration_ms / 1000.0, status, exit_code);
+    }
+  if (dc_out_failed(1, NULL, NULL) && exit_code == 0)
     exit_code = 1; /* the summary itself was lost */
   if (observer && observer->summary)
     observer->summary(exit_code, duration_ms);
-  (void)output_failed(); /* says so on stderr, once */
   return exit_code;
 }

@@ -50,10 +50,15 @@ typedef struct dc_report_observer {
 /* Sets the observer (NULL: none); obs must outlive the run. */
 void dc_report_observe(const dc_report_observer_t *obs);
 
-/* exit_code 0/1/2; bytes is the total reclaimed. Returns the exit status the run ends with:
- * exit_code, or 1 instead of 0 when the report could not be written whole to stdout (a full
- * disk, a closed pipe: one line on stderr then says so, with the count of resources; the
- * summary line, the metrics file and the process agree on the status). */
+/* exit_code 0/1/2; bytes is the total reclaimed. Returns the exit status the run ends with as
+ * far as is known then: exit_code, or 1 instead of 0 when part of the report could not be
+ * written to stdout (a full disk, a closed pipe), so that the summary line and the metrics
+ * file agree with it. */
 int dc_report_summary(int exit_code, const int64_t counts[DC_KIND__COUNT], int64_t bytes, long long duration_ms);
+
+/* Once the output is drained (or given up on: dc_out_drain): when the report could not be
+ * written whole to stdout, says so on stderr, once, with the count the summary gave, and
+ * returns 1 instead of 0; else exit_code. */
+int dc_report_output_end(int exit_code);
 
 #endif

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -88,12 +89,14 @@ def run_start(events, t_spawn):
     return min(connects) if connects else t_spawn
 
 
-def run(rules, env=None, send_signal=None, signal_at=None, signal_after_answer=None, silent=False, timeout=60):
+def run(rules, env=None, send_signal=None, signal_at=None, signal_after_answer=None, silent=False, timeout=60,
+        stdout=None):
     """Runs the binary against a fake engine with these rules. With send_signal, the signal
     is sent once the run is stuck where the test wants it: 0.2 s after the engine received a
     request whose path contains signal_at (with signal_at None: after the first connection)
     and answered one whose path contains signal_after_answer (when given). Waiting for the
-    engine, not for a fixed time, keeps the test exact under a slow wrapper."""
+    engine, not for a fixed time, keeps the test exact under a slow wrapper. stdout: a
+    descriptor for the report (Result.stdout is then empty); by default a file, read after."""
     engine = tp.FakeEngine("dc-faults-", {"peek_ms": 30, "rules": rules, "silent": silent})
     record = engine.record
     p = None
@@ -103,7 +106,8 @@ def run(rules, env=None, send_signal=None, signal_at=None, signal_after_answer=N
         out_f = tempfile.TemporaryFile()
         err_f = tempfile.TemporaryFile()
         t0 = time.monotonic()
-        p = subprocess.Popen(WRAPPER + [BINARY], env=e, stdin=subprocess.DEVNULL, stdout=out_f, stderr=err_f)
+        p = subprocess.Popen(WRAPPER + [BINARY], env=e, stdin=subprocess.DEVNULL,
+                             stdout=out_f if stdout is None else stdout, stderr=err_f)
         t_sig = None
         if send_signal is not None:
             limit = time.monotonic() + timeout
@@ -1498,6 +1502,119 @@ def test_split_first_pass_prune_answer_lost_listed_again():
     for c in "12":
         eq(res.stdout.count("Deleted image " + c * 12), 1, "image %s named once\n%s" % (c, res.dump()))
     check(re.search(r"^images\s+timeout\s+2 deleted", res.stdout, re.M), "the images line", res.dump())
+
+
+# --- the report's reader stalls: the loop never waits for output ---
+
+def flood_rules(hang_images=True):
+    """A container prune that removes 3,000 containers (a report of ~90 kB in text, more than a
+    pipe holds) and, with hang_images, an image prune that never answers."""
+    ids = ["%064x" % i for i in range(3000)]
+    rules = [ping_rule("1.45"), on("POST", "/containers/prune", body={"ContainersDeleted": ids, "SpaceReclaimed": 1})]
+    if hang_images:
+        rules.append(on("POST", "/images/prune", fault="hang"))
+    return rules + ok_rules()
+
+
+STALL_ENV = {"CLEANUP_SPLIT_SCHEDULE": "false"}  # the daemon's prunes: the report comes in one burst
+NOT_TAKEN = r"could not write the report to stdout \(\d+ bytes not taken in time\): the audit trail is incomplete"
+
+
+@test
+def test_report_reader_stalls_deadline():
+    """stdout is a pipe nobody reads (a logging driver in blocking mode that cannot deliver):
+    the report fills it, and the run must still abandon the hung prune at the deadline, send
+    nothing after it and end within 0.5 s of it, saying the report is incomplete (exit 1).
+    Before, the first write that did not fit blocked the loop: the run never ended."""
+    r, w = os.pipe()
+    try:
+        res = run(flood_rules(), env=dict(STALL_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE), stdout=w)
+    finally:
+        os.close(w)
+        os.close(r)
+    no_crash(res)
+    eq(res.rc, 1, "exit status\n" + res.dump())
+    check(re.search(r"deadline of %ds reached" % DEADLINE, res.stderr), "the deadline", res.dump())
+    check(re.search(NOT_TAKEN + "; the run deleted 3000 resources$", res.stderr, re.M), "the report's loss",
+          res.dump())
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    eq(sent_after(res, DEADLINE), [], "destructive requests after the deadline")
+    prune = [r for r in res.requests if r["path"].startswith(V + "/images/prune")]
+    check(prune and any(e["event"] == "close" and e["conn"] == prune[0]["conn"] for e in res.events),
+          "the hung image prune's connection was not closed", res.dump())
+
+
+@test
+def test_report_reader_stalls_sigterm():
+    """The same stalled reader, SIGTERM while the image prune hangs (the deadline far): the run
+    ends within 0.5 s of the signal, exit 1, the loss said."""
+    r, w = os.pipe()
+    try:
+        res = run(flood_rules(), env=dict(STALL_ENV, CLEANUP_TIMEOUT="60s"), stdout=w, send_signal=signal.SIGTERM,
+                  signal_at="/images/prune")
+    finally:
+        os.close(w)
+        os.close(r)
+    no_crash(res)
+    eq(res.rc, 1, "exit status\n" + res.dump())
+    check("SIGTERM received" in res.stderr, "the signal", res.dump())
+    check(re.search(NOT_TAKEN, res.stderr), "the report's loss", res.dump())
+    after_signal(res, "SIGTERM with the report's reader stalled")
+
+
+@test
+def test_report_reader_stalls_after_the_run():
+    """Everything answered, the report waiting for a reader that never comes, the deadline far:
+    the program waits for it (as a plain write would) until SIGTERM, then ends within 0.5 s,
+    exit 1, the loss said."""
+    r, w = os.pipe()
+    try:
+        res = run(flood_rules(hang_images=False), env=dict(STALL_ENV, CLEANUP_TIMEOUT="60s"), stdout=w,
+                  send_signal=signal.SIGTERM, signal_at="/images/prune", signal_after_answer="/images/prune")
+    finally:
+        os.close(w)
+        os.close(r)
+    no_crash(res)
+    eq(res.rc, 1, "exit status\n" + res.dump())
+    check(re.search(NOT_TAKEN + "; the run deleted 3000 resources$", res.stderr, re.M), "the report's loss",
+          res.dump())
+    after_signal(res, "SIGTERM while the report waits for its reader")
+
+
+@test
+def test_report_to_a_nonblocking_pipe():
+    """stdout left O_NONBLOCK by whatever started the program (seen with CI runners), read
+    slowly: EAGAIN is waited out, not taken for an error, and the report arrives whole (before,
+    stdio dropped what did not fit)."""
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    chunks = []
+    stop = threading.Event()
+
+    def slow_reader():
+        time.sleep(0.5)  # long enough for the report to fill the pipe
+        while True:
+            b = os.read(r, 65536)
+            if not b:
+                return
+            chunks.append(b)
+
+    t = threading.Thread(target=slow_reader, daemon=True)
+    t.start()
+    try:
+        res = run(flood_rules(hang_images=False), env=STALL_ENV, stdout=w)
+    finally:
+        os.close(w)
+        stop.set()
+        t.join(timeout=30)
+        os.close(r)
+    out = b"".join(chunks).decode("utf-8", "replace")
+    no_crash(res)
+    eq(res.rc, 0, "exit status\n" + res.dump() + out[-500:])
+    eq(len(re.findall(r"^Deleted container ", out, re.M)), 3000, "containers named in the report")
+    check(re.search(r"^Finished in \S+: success \(exit 0\)$", out, re.M), "the summary", out[-500:])
+    check("could not write" not in res.stderr, "no loss", res.dump())
 
 
 def configure(binary, version):
