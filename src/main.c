@@ -3,6 +3,7 @@
  * returns 2 itself only when the run could not start (bad configuration, privileges, the
  * metrics file, the loop). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,12 +108,30 @@ static int end_output(int exit_code, uint64_t end_ns) {
   return exit_code;
 }
 
+/* Descriptors 0, 1 and 2 must be open before anything else is: a closed one would be reused by
+ * the first open (the epoll instance, the engine's socket, the metrics file), and the report
+ * written into it (libuv also aborts closing such a descriptor). A closed one is filled with
+ * /dev/null; a closed stdout or stderr is marked unwritable (out.c: EBADF), so that a closed
+ * stdout is a report that could not be written, said on stderr, as a full disk would be. */
+static void keep_std_fds(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+      continue;
+    int nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (nfd != fd)
+      _exit(2); /* not reached: open takes the lowest free descriptor, and 0..fd-1 are open */
+    if (fd > 0)
+      dc_out_closed(fd);
+  }
+}
+
 int main(int argc, char **argv) {
   static dc_config_t cfg;
   dc_run_t *run = NULL;
   char err[512];
   uv_loop_t loop;
 
+  keep_std_fds();
   /* Before anything else: no configuration, no privilege drop, no connection. */
   if (argc >= 2 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0)
     return plugin_metadata();

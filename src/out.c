@@ -31,6 +31,7 @@ typedef struct stream {
   int first_err;        /* errno of the first failed write */
   uint64_t dropped;     /* bytes dropped: the queue's bound, no memory, or LAST_WORDS */
   bool gave_up;         /* dc_out_drain ended with bytes still queued */
+  bool closed;          /* closed at the start: nothing is written (dc_out_closed) */
 } stream_t;
 
 /* The loop thread queues, the writers write; mu guards the streams once a writer runs. */
@@ -170,10 +171,22 @@ static void note(stream_t *st, int err, size_t dropped) {
   unlock();
 }
 
+void dc_out_closed(int fd) {
+  stream_t *st = stream_of(fd);
+  if (st) {
+    st->closed = true;
+    st->first_err = EBADF;
+  }
+}
+
 void dc_out_write(int fd, const char *buf, size_t len) {
   stream_t *st = stream_of(fd);
   if (!st || len == 0)
     return;
+  if (st->closed) {
+    note(st, 0, len);
+    return;
+  }
   if (mode == DC_OUT_BLOCKING) {
     note(st, write_all(fd, buf, len), 0);
     return;

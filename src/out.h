@@ -34,6 +34,10 @@ typedef enum {
 /* Sets how dc_out_write writes. Called from the loop thread only. */
 void dc_out_mode(dc_out_mode_t m);
 
+/* fd (1 or 2) was closed when the program started (main.c fills the slot with /dev/null):
+ * every write to it is dropped and counted, its error EBADF. */
+void dc_out_closed(int fd);
+
 /* Writes len bytes to fd (1 or 2) as above. Called from the loop thread only. */
 void dc_out_write(int fd, const char *buf, size_t len);
 /* printf to fd, as dc_out_write. */

@@ -202,13 +202,18 @@ class FakeEngine:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run(rules, env=None, args=(), server=True, peek_ms=30, timeout=60, stdout=subprocess.PIPE):
+def run(rules, env=None, args=(), server=True, peek_ms=30, timeout=60, stdout=subprocess.PIPE, close_fds=()):
     """stdout: where the report goes (default: captured into Result.stdout; a file or an fd
-    leaves Result.stdout empty)."""
+    leaves Result.stdout empty). close_fds: standard descriptors the program starts without."""
     engine = FakeEngine("dc-protocol-", {"peek_ms": peek_ms, "rules": rules}, start=server)
+
+    def closing():
+        for fd in close_fds:
+            os.close(fd)
     try:
         p = subprocess.run(WRAPPER + [BINARY] + list(args), env=engine.env(env), stdin=subprocess.DEVNULL,
-                           stdout=stdout, stderr=subprocess.PIPE, timeout=timeout)
+                           stdout=stdout, stderr=subprocess.PIPE, timeout=timeout,
+                           preexec_fn=closing if close_fds else None)
         events = []
         if server:
             engine.events()  # the closes of the connections the cleaner left with
@@ -841,6 +846,26 @@ def test_report_lost_is_said():
     eq(res.rc, 0, "exit status with stdout readable\n" + res.dump())
     check("could not write" not in res.stderr, "no error", res.dump())
     check("Finished in" in res.stdout and "success (exit 0)" in res.stdout, "the summary", res.dump())
+
+
+@test
+def test_std_fds_closed():
+    """Started with stdin, stdout or stderr closed (`>&-` in a cron line): the slot must not be
+    taken by the epoll instance or the engine's socket, where the report would be written (or
+    libuv abort, as it did: exit 134). The requests stay exact; a closed stdout is a report that
+    could not be written (exit 1, said on stderr), a closed stdin or stderr changes nothing."""
+    for fds, rc in (((1,), 1), ((2,), 0), ((0,), 0), ((1, 2), 1)):
+        res = run(pruning_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "false"}, close_fds=fds)
+        eq(res.rc, rc, "exit status with %r closed\n%s" % (fds, res.dump()))
+        wire_rules(res)
+        for prune in ("POST /v1.45/containers/prune", "POST /v1.45/images/prune"):
+            check(any(c.split("?")[0] == prune for c in res.calls()), "%s with %r closed" % (prune, fds), res.dump())
+        if fds == (1,):
+            eq(res.stderr.splitlines()[-1], "docker-cleaner: error: could not write the report to stdout (Bad file "
+                                            "descriptor): the audit trail is incomplete; the run deleted 3 resources",
+               "the last stderr line")
+        if 2 not in fds and 1 not in fds:
+            check("Finished in" in res.stdout, "the report with %r closed" % (fds,), res.dump())
 
 
 @test
