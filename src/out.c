@@ -32,6 +32,7 @@ typedef struct stream {
   uint64_t dropped;     /* bytes dropped: the queue's bound, no memory, or LAST_WORDS */
   bool gave_up;         /* dc_out_drain ended with bytes still queued */
   bool closed;          /* closed at the start: nothing is written (dc_out_closed) */
+  int tty;              /* a terminal (1), not (0), not yet known (-1) */
 } stream_t;
 
 /* The loop thread queues, the writers write; mu guards the streams once a writer runs. */
@@ -39,7 +40,7 @@ static dc_out_mode_t mode = DC_OUT_BLOCKING;
 static bool inited;
 static uv_mutex_t mu;
 static uv_cond_t idle; /* to the drainer: a queue became empty */
-static stream_t streams[2] = {{.fd = 1}, {.fd = 2}};
+static stream_t streams[2] = {{.fd = 1, .tty = -1}, {.fd = 2, .tty = -1}};
 static size_t queued_total; /* both queues: DC_OUT_QUEUE_MAX bounds it */
 
 static stream_t *stream_of(int fd) { return fd == 1 ? &streams[0] : fd == 2 ? &streams[1] : NULL; }
@@ -197,7 +198,13 @@ void dc_out_write(int fd, const char *buf, size_t len) {
     behind = st->head || st->writing;
     uv_mutex_unlock(&mu);
   }
-  if (!behind && (len <= DC_OUT_DIRECT_MAX || mode == DC_OUT_LAST_WORDS)) {
+  /* A terminal polls writable with any room at all, and a write longer than that room waits
+   * (for good, when the terminal is stopped with Ctrl-S): its lines always go through the
+   * queue. A pipe polls writable with a free page, a stream socket with three quarters of its
+   * buffer: DC_OUT_DIRECT_MAX bytes then never wait. */
+  if (st->tty < 0)
+    st->tty = isatty(fd) == 1;
+  if (!behind && (mode == DC_OUT_LAST_WORDS || (len <= DC_OUT_DIRECT_MAX && !st->tty))) {
     /* Straight out when the descriptor takes it now. An error state (a pipe whose reader is
      * gone, a closed descriptor) is written to as well, so that its errno is known at once. */
     struct pollfd pfd = {.fd = fd, .events = POLLOUT};

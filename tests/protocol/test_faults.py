@@ -1583,6 +1583,27 @@ def test_report_reader_stalls_after_the_run():
 
 
 @test
+def test_report_terminal_not_read():
+    """stdout is a terminal nobody reads (stopped with Ctrl-S, or a pseudo-terminal whose
+    master side is not read): a terminal polls writable with any room left and a longer write
+    waits, so its lines always go through the queue; the deadline holds as with a pipe."""
+    import pty
+    master, slave = pty.openpty()
+    try:
+        res = run(flood_rules(), env=dict(STALL_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE), stdout=slave)
+    finally:
+        os.close(slave)
+        os.close(master)
+    no_crash(res)
+    eq(res.rc, 1, "exit status\n" + res.dump())
+    check(re.search(r"deadline of %ds reached" % DEADLINE, res.stderr), "the deadline", res.dump())
+    check(re.search(NOT_TAKEN, res.stderr), "the report's loss", res.dump())
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    eq(sent_after(res, DEADLINE), [], "destructive requests after the deadline")
+
+
+@test
 def test_report_to_a_nonblocking_pipe():
     """stdout left O_NONBLOCK by whatever started the program (seen with CI runners), read
     slowly: EAGAIN is waited out, not taken for an error, and the report arrives whole (before,
