@@ -5,7 +5,8 @@
  * mode), a terminal stopped with Ctrl-S: a plain write(2) to such a descriptor blocks, and with
  * it the event loop, so the deadline could not fire and SIGTERM could not be handled. In the
  * run's mode (DC_OUT_ASYNC) a line goes straight out only when nothing is queued before it and
- * its descriptor takes it now (poll, no wait, and at most DC_OUT_DIRECT_MAX bytes); otherwise
+ * its descriptor takes it now (poll, no wait, at most DC_OUT_DIRECT_MAX bytes, not a terminal,
+ * which polls writable with any room at all); otherwise
  * it is queued, and a thread of its own (one per descriptor, started on the first need, so that
  * a stalled stdout does not hold the diagnostics on stderr) writes that queue in order, waiting
  * as long as the reader needs, also on a descriptor left non-blocking (O_NONBLOCK: EAGAIN is
