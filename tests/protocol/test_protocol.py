@@ -853,8 +853,13 @@ def test_std_fds_closed():
     """Started with stdin, stdout or stderr closed (`>&-` in a cron line): the slot must not be
     taken by the epoll instance or the engine's socket, where the report would be written (or
     libuv abort, as it did: exit 134). The requests stay exact; a closed stdout is a report that
-    could not be written (exit 1, said on stderr), a closed stdin or stderr changes nothing."""
-    for fds, rc in (((1,), 1), ((2,), 0), ((0,), 0), ((1, 2), 1)):
+    could not be written (exit 1, said on stderr), a closed stdin or stderr changes nothing.
+    Under valgrind (tests/sanitize.sh) the program cannot start with a slot closed: valgrind
+    opens its own log file there first; only the closed stdin is tried."""
+    cases = (((1,), 1), ((2,), 0), ((0,), 0), ((1, 2), 1))
+    if WRAPPER and "valgrind" in os.path.basename(WRAPPER[0]):
+        cases = (((0,), 0),)
+    for fds, rc in cases:
         res = run(pruning_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "false"}, close_fds=fds)
         eq(res.rc, rc, "exit status with %r closed\n%s" % (fds, res.dump()))
         wire_rules(res)
