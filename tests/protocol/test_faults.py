@@ -1520,26 +1520,42 @@ STALL_ENV = {"CLEANUP_SPLIT_SCHEDULE": "false"}  # the daemon's prunes: the repo
 NOT_TAKEN = r"could not write the report to stdout \(\d+ bytes not taken in time\): the audit trail is incomplete"
 
 
+def run_unread(rules, env, terminal=False, **kw):
+    """run() with stdout a pipe (or, with terminal, a pseudo-terminal) that nobody reads."""
+    if terminal:
+        import pty
+        unread, out = pty.openpty()
+    else:
+        unread, out = os.pipe()
+    try:
+        return run(rules, env=env, stdout=out, **kw)
+    finally:
+        os.close(out)
+        os.close(unread)
+
+
+def deadline_held_unread(res):
+    """With the report's reader stalled, the deadline ended the run: exit 1, the deadline and
+    the report's loss said, within 0.5 s of it, nothing destructive sent after it."""
+    no_crash(res)
+    eq(res.rc, 1, "exit status\n" + res.dump())
+    check(re.search(r"deadline of %ds reached" % DEADLINE, res.stderr), "the deadline", res.dump())
+    check(re.search(NOT_TAKEN, res.stderr), "the report's loss", res.dump())
+    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
+          res.dump())
+    eq(sent_after(res, DEADLINE), [], "destructive requests after the deadline")
+
+
 @test
 def test_report_reader_stalls_deadline():
     """stdout is a pipe nobody reads (a logging driver in blocking mode that cannot deliver):
     the report fills it, and the run must still abandon the hung prune at the deadline, send
     nothing after it and end within 0.5 s of it, saying the report is incomplete (exit 1).
     Before, the first write that did not fit blocked the loop: the run never ended."""
-    r, w = os.pipe()
-    try:
-        res = run(flood_rules(), env=dict(STALL_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE), stdout=w)
-    finally:
-        os.close(w)
-        os.close(r)
-    no_crash(res)
-    eq(res.rc, 1, "exit status\n" + res.dump())
-    check(re.search(r"deadline of %ds reached" % DEADLINE, res.stderr), "the deadline", res.dump())
+    res = run_unread(flood_rules(), dict(STALL_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE))
+    deadline_held_unread(res)
     check(re.search(NOT_TAKEN + "; the run deleted 3000 resources$", res.stderr, re.M), "the report's loss",
           res.dump())
-    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
-          res.dump())
-    eq(sent_after(res, DEADLINE), [], "destructive requests after the deadline")
     prune = [r for r in res.requests if r["path"].startswith(V + "/images/prune")]
     check(prune and any(e["event"] == "close" and e["conn"] == prune[0]["conn"] for e in res.events),
           "the hung image prune's connection was not closed", res.dump())
@@ -1549,13 +1565,8 @@ def test_report_reader_stalls_deadline():
 def test_report_reader_stalls_sigterm():
     """The same stalled reader, SIGTERM while the image prune hangs (the deadline far): the run
     ends within 0.5 s of the signal, exit 1, the loss said."""
-    r, w = os.pipe()
-    try:
-        res = run(flood_rules(), env=dict(STALL_ENV, CLEANUP_TIMEOUT="60s"), stdout=w, send_signal=signal.SIGTERM,
-                  signal_at="/images/prune")
-    finally:
-        os.close(w)
-        os.close(r)
+    res = run_unread(flood_rules(), dict(STALL_ENV, CLEANUP_TIMEOUT="60s"), send_signal=signal.SIGTERM,
+                     signal_at="/images/prune")
     no_crash(res)
     eq(res.rc, 1, "exit status\n" + res.dump())
     check("SIGTERM received" in res.stderr, "the signal", res.dump())
@@ -1568,13 +1579,8 @@ def test_report_reader_stalls_after_the_run():
     """Everything answered, the report waiting for a reader that never comes, the deadline far:
     the program waits for it (as a plain write would) until SIGTERM, then ends within 0.5 s,
     exit 1, the loss said."""
-    r, w = os.pipe()
-    try:
-        res = run(flood_rules(hang_images=False), env=dict(STALL_ENV, CLEANUP_TIMEOUT="60s"), stdout=w,
-                  send_signal=signal.SIGTERM, signal_at="/images/prune", signal_after_answer="/images/prune")
-    finally:
-        os.close(w)
-        os.close(r)
+    res = run_unread(flood_rules(hang_images=False), dict(STALL_ENV, CLEANUP_TIMEOUT="60s"),
+                     send_signal=signal.SIGTERM, signal_at="/images/prune", signal_after_answer="/images/prune")
     no_crash(res)
     eq(res.rc, 1, "exit status\n" + res.dump())
     check(re.search(NOT_TAKEN + "; the run deleted 3000 resources$", res.stderr, re.M), "the report's loss",
@@ -1587,20 +1593,7 @@ def test_report_terminal_not_read():
     """stdout is a terminal nobody reads (stopped with Ctrl-S, or a pseudo-terminal whose
     master side is not read): a terminal polls writable with any room left and a longer write
     waits, so its lines always go through the queue; the deadline holds as with a pipe."""
-    import pty
-    master, slave = pty.openpty()
-    try:
-        res = run(flood_rules(), env=dict(STALL_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE), stdout=slave)
-    finally:
-        os.close(slave)
-        os.close(master)
-    no_crash(res)
-    eq(res.rc, 1, "exit status\n" + res.dump())
-    check(re.search(r"deadline of %ds reached" % DEADLINE, res.stderr), "the deadline", res.dump())
-    check(re.search(NOT_TAKEN, res.stderr), "the report's loss", res.dump())
-    check(res.elapsed <= DEADLINE + 0.5 * SLACK, "the run took %.3fs, more than the deadline + 0.5s" % res.elapsed,
-          res.dump())
-    eq(sent_after(res, DEADLINE), [], "destructive requests after the deadline")
+    deadline_held_unread(run_unread(flood_rules(), dict(STALL_ENV, CLEANUP_TIMEOUT="%ds" % DEADLINE), terminal=True))
 
 
 @test

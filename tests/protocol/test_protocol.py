@@ -793,6 +793,12 @@ def test_dry_run_sends_only_reads():
           res.stdout)
 
 
+def pruned(res, what):
+    """pruning_rules' two prunes were sent."""
+    for prune in ("POST /v1.45/containers/prune", "POST /v1.45/images/prune"):
+        check(any(c.split("?")[0] == prune for c in res.calls()), "%s was sent (%s)" % (prune, what), res.dump())
+
+
 def pruning_rules():
     """The prunes remove 2 containers and 1 image (the report names them)."""
     v = "/v1.45"
@@ -814,8 +820,7 @@ def test_report_lost_is_said():
             res = run(pruning_rules(), env={"LOG_FORMAT": fmt, "CLEANUP_SPLIT_SCHEDULE": "false"}, stdout=full)
         eq(res.rc, 1, "exit status with stdout on /dev/full (%s)\n%s" % (fmt, res.dump()))
         wire_rules(res)
-        for prune in ("POST /v1.45/containers/prune", "POST /v1.45/images/prune"):
-            check(any(c.split("?")[0] == prune for c in res.calls()), prune + " was sent", res.dump())
+        pruned(res, fmt)
         lines = res.stderr.splitlines()
         msg = ("could not write the report to stdout (No space left on device): the audit trail is incomplete; "
                "the run deleted 3 resources")
@@ -863,8 +868,7 @@ def test_std_fds_closed():
         res = run(pruning_rules(), env={"CLEANUP_SPLIT_SCHEDULE": "false"}, close_fds=fds)
         eq(res.rc, rc, "exit status with %r closed\n%s" % (fds, res.dump()))
         wire_rules(res)
-        for prune in ("POST /v1.45/containers/prune", "POST /v1.45/images/prune"):
-            check(any(c.split("?")[0] == prune for c in res.calls()), "%s with %r closed" % (prune, fds), res.dump())
+        pruned(res, "%r closed" % (fds,))
         if fds == (1,):
             eq(res.stderr.splitlines()[-1], "docker-cleaner: error: could not write the report to stdout (Bad file "
                                             "descriptor): the audit trail is incomplete; the run deleted 3 resources",
