@@ -2,7 +2,7 @@
 # Helpers for the end-to-end tests: sourced by tests/e2e/test-*.sh.
 #
 #   source "$(dirname "$0")/lib.sh"
-#   use_engine "${1:-}"        # docker20|docker26|docker28|docker28c|podman|podman5 (or $DC_ENGINE)
+#   use_engine "${1:-}"        # docker20|docker26|docker28|docker28c|podman|podman5|podman6 (or $DC_ENGINE)
 #   reset_engine               # every test starts from an engine holding only testbase:latest
 #   ... makers, run_cleaner, assertions ...
 #   finish                     # exit 0 if every assertion held, 1 otherwise
@@ -82,9 +82,9 @@ log() { printf '[%s/%s] %s\n' "${DC_ENGINE:-none}" "$TEST_NAME" "$*" >&2; }
 use_engine() {
 	DC_ENGINE="${1:-$DC_ENGINE}"
 	case "$DC_ENGINE" in
-	docker20 | docker26 | docker28 | docker28c | podman | podman5) ;;
-	"") die "no engine given: pass docker20|docker26|docker28|docker28c|podman|podman5 as the first argument or set DC_ENGINE" ;;
-	*) die "unknown engine '$DC_ENGINE' (docker20|docker26|docker28|docker28c|podman|podman5)" ;;
+	docker20 | docker26 | docker28 | docker28c | podman | podman5 | podman6) ;;
+	"") die "no engine given: pass docker20|docker26|docker28|docker28c|podman|podman5|podman6 as the first argument or set DC_ENGINE" ;;
+	*) die "unknown engine '$DC_ENGINE' (docker20|docker26|docker28|docker28c|podman|podman5|podman6)" ;;
 	esac
 	eval "$("$ENGINE_SH" env "$DC_ENGINE")"
 	# DOCKER_HOST now names the private socket: a stray docker call cannot reach another daemon.

@@ -12,7 +12,10 @@
 # Docker 28.5.2 with the containerd image store, `features: containerd-snapshotter`, the default
 # of fresh Docker 29 installs), podman (bookworm's Podman 4.3.1 Docker-compatible service),
 # podman5 (sid's Podman 5.8.6 with netavark 1.17, compat API 1.41, from $DC_CACHE/podman5 with
-# its own glibc, see install-deps.sh).
+# its own glibc, see install-deps.sh), podman6 (experimental's Podman 6.1.1, the same netavark and
+# glibc, from $DC_CACHE/podman6; it refuses cgroup v1, so on a v1 host its service and every
+# podman command of this script run in a private mount namespace whose /sys/fs/cgroup is the
+# (empty) unified hierarchy: see podman_paths).
 #
 # Everything an engine owns lives in ${DC_ENGINE_DIR:-/tmp/dc-engines}/KIND: its socket
 # (engine.sock), data root, exec/run roots, pidfiles, configuration and daemon.log. Nothing here ever
@@ -27,7 +30,7 @@
 #    line names this runtime dir).
 # All engines can run at the same time (distinct sockets, roots and address pools:
 # 172.29.0.0/16 docker20, 172.30.0.0/16 docker26, 172.28.0.0/16 docker28, 172.27.0.0/16
-# docker28c, 172.31.0.0/16 podman, 172.25.0.0/16 podman5, /24 each). A second engine of the same
+# docker28c, 172.31.0.0/16 podman, 172.25.0.0/16 podman5, 172.24.0.0/16 podman6, /24 each). A second engine of the same
 # kind (another DC_ENGINE_DIR) needs its own pool: DC_POOL_BASE=N uses 172.N.0.0/16 (pick 16 to 24
 # or 26).
 # What is shared with the host by design: user networks are bridges on the host (removed on stop);
@@ -44,14 +47,14 @@ die() { printf 'engine.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 log() { printf 'engine.sh[%s]: %s\n' "$KIND" "$*" >&2; }
 
 usage() {
-	echo "usage: $0 start|stop|env|status docker20|docker26|docker28|docker28c|podman|podman5" >&2
+	echo "usage: $0 start|stop|env|status docker20|docker26|docker28|docker28c|podman|podman5|podman6" >&2
 	exit 2
 }
 
 [ $# -eq 2 ] || usage
 CMD="$1"
 KIND="$2"
-case "$KIND" in docker20 | docker26 | docker28 | docker28c | podman | podman5) ;; *) usage ;; esac
+case "$KIND" in docker20 | docker26 | docker28 | docker28c | podman | podman5 | podman6) ;; *) usage ;; esac
 # The engine family: what is started, and how.
 case "$KIND" in podman*) FAMILY=podman ;; *) FAMILY=docker ;; esac
 
@@ -64,6 +67,7 @@ CACHE="${DC_CACHE:-/var/cache/docker-cleaner}"
 D26="$CACHE/docker26"
 D28="$CACHE/docker28"
 P5="$CACHE/podman5"
+P6="$CACHE/podman6"
 LOGF="$DIR/daemon.log"
 PIDF="$DIR/daemon.pid"
 CTRD_PIDF="$DIR/containerd.pid"
@@ -235,25 +239,46 @@ EOF
 }
 
 # ------------------------------------------------------------------------------ podman
-# PODMAN: the podman binary of this kind. podman5's binaries (podman, netavark, aardvark-dns) run
-# on sid's glibc in $P5 (patchelf'd by install-deps.sh); conmon and runc are bookworm's.
+# PODMAN: the podman binary of this kind. podman5's and podman6's binaries (podman, netavark,
+# aardvark-dns) run on sid's glibc in $P5 or $P6 (patchelf'd by install-deps.sh); conmon and runc
+# are bookworm's. NS: what runs each podman command (empty, or podman6's namespace on a v1 host).
+# PIDS: podman6 on a v1 host has no pids controller (it stays with the v1 hierarchy), so
+# containers get no pids limit.
 podman_paths() {
+	local tree
+	NS=()
+	PIDS=""
 	case "$KIND" in
 	podman)
 		PODMAN=podman
 		PODMAN_POOL=31
 		HELPERS=""
 		FIREWALL=""
+		return 0
 		;;
 	podman5)
-		[ -x "$P5/usr/bin/podman" ] || die "$P5/usr/bin/podman missing: run tests/engines/install-deps.sh"
-		PODMAN="$P5/usr/bin/podman"
+		tree="$P5"
 		PODMAN_POOL=25
-		HELPERS="helper_binaries_dir = [\"$P5/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
-		# netavark 1.17 defaults to nftables; bookworm has no `nft` installed (iptables is).
-		FIREWALL='firewall_driver = "iptables"'
+		;;
+	podman6)
+		tree="$P6"
+		PODMAN_POOL=24
+		# Podman 6 refuses cgroup v1. unshare (no --fork) and sh's exec keep one pid: the pidfile's
+		# is podman's own. Only this namespace sees the unified hierarchy on /sys/fs/cgroup.
+		if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+			# shellcheck disable=SC2016
+			NS=(unshare -m --propagation private sh -c 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"' sh)
+			PIDS="pids_limit = 0"
+		fi
 		;;
 	esac
+	[ -x "$tree/usr/bin/podman" ] || die "$tree/usr/bin/podman missing: run tests/engines/install-deps.sh"
+	PODMAN="$tree/usr/bin/podman"
+	HELPERS="helper_binaries_dir = [\"$tree/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
+	# netavark 1.17 (podman5) defaults to nftables, and the other engines use iptables: so does
+	# podman5. netavark 2.0 (podman6) has only nftables (Debian's nftables package: `nft`).
+	FIREWALL='firewall_driver = "iptables"'
+	[ "$KIND" != podman6 ] || FIREWALL='firewall_driver = "nftables"'
 }
 
 podman_conf() {
@@ -263,6 +288,7 @@ podman_conf() {
 [containers]
 # podman's default rlimits fail to apply in this VM ("podman run" needs these otherwise).
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+$PIDS
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
@@ -290,7 +316,7 @@ EOF
 pm() {
 	podman_paths
 	CONTAINERS_CONF="$DIR/containers.conf" CONTAINERS_STORAGE_CONF="$DIR/storage.conf" \
-		timeout -k 5 60 "$PODMAN" --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
+		timeout -k 5 60 "${NS[@]}" "$PODMAN" --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
 		--network-config-dir "$DIR/networks" --cgroup-manager cgroupfs --events-backend file "$@"
 }
 
@@ -298,7 +324,7 @@ start_podman() {
 	podman_conf
 	# TMPDIR: the compat image import leaves its upload (api_load.tar*) in $TMPDIR (/var/tmp).
 	TMPDIR="$DIR/tmp" CONTAINERS_CONF="$DIR/containers.conf" CONTAINERS_STORAGE_CONF="$DIR/storage.conf" \
-		setsid "$PODMAN" --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
+		setsid "${NS[@]}" "$PODMAN" --root "$DIR/root" --runroot "$DIR/runroot" --tmpdir "$DIR/tmp" \
 		--network-config-dir "$DIR/networks" --cgroup-manager cgroupfs --events-backend file \
 		--log-level info system service --time=0 "unix://$SOCK" \
 		>>"$LOGF" 2>&1 </dev/null &

@@ -18,6 +18,8 @@
 # pointed at that root's loader and libraries with patchelf (--set-interpreter, --set-rpath); no
 # LD_LIBRARY_PATH, so bookworm's conmon and runc, which podman starts, still use the host's glibc.
 # When sid moves past a pin, the fetch fails with a clear message: update the pins and sums.
+# Podman 6.1.1 and netavark 2.0 come from Debian experimental, the rest of their tree from
+# podman5's, into $DC_CACHE/podman6.
 #
 # Installing packages never starts a daemon: a temporary policy-rc.d forbids service starts
 # (no test may ever talk to a daemon it did not start itself, such as one on /var/run/docker.sock).
@@ -38,6 +40,8 @@ PKGS_BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libjansson-d
 # uidmap, slirp4netns, fuse-overlayfs and catatonit are only used by rootless podman),
 # aardvark-dns (podman turns DNS on for user networks), iptables (netavark and dockerd need the binary).
 PKGS_ENGINES=(docker.io containerd runc podman netavark aardvark-dns conmon iptables)
+# nftables: netavark 2.0 (Podman 6, below) drives the firewall with `nft` only.
+PKGS_ENGINES+=(nftables)
 # Test tooling: busybox-static for the base image, curl for /_ping, GNU time for the fault
 # tests' peak RSS (test_faults.py), and what the scripts use.
 PKGS_TOOLS=(busybox-static curl jq python3 python3-yaml shellcheck systemd man-db ca-certificates util-linux procps coreutils tar xz-utils strace stress-ng time)
@@ -227,6 +231,24 @@ else
 fi
 
 # ---------------------------------------------------------------- Podman 5.8.6 from sid
+# patch_podman_tree TMP FINAL: points podman, netavark and aardvark-dns unpacked in TMP (and the
+# libraries unpacked beside them) at the loader and libraries the tree will have once renamed
+# to FINAL.
+patch_podman_tree() {
+	local tmp="$1" lib="$2/usr/lib/x86_64-linux-gnu" b f
+	for b in usr/bin/podman usr/lib/podman/netavark usr/lib/podman/aardvark-dns; do
+		patchelf --set-interpreter "$lib/ld-linux-x86-64.so.2" --set-rpath "$lib" "$tmp/$b" ||
+			die "patchelf $b failed"
+	done
+	# A RUNPATH is not inherited: the unpacked libraries that need each other (or sid's libm for
+	# sqlite) find them through their own.
+	for f in "$tmp"/usr/lib/x86_64-linux-gnu/*.so*; do
+		if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
+		case "${f##*/}" in ld-linux-* | libc.so.*) continue ;; esac
+		patchelf --set-rpath "$lib" "$f" 2>/dev/null || true # (non-ELF files, such as linker scripts)
+	done
+}
+
 P5="$CACHE/podman5"
 P5_PINS=(
 	"podman=5.8.6+ds1-3 45258cc511e603ab5414dffaaa0be729fdf6fdba816eccdd1074bdc74421f9c0"
@@ -261,22 +283,45 @@ else
 	log "fetching Podman 5.8.6 (podman, netavark, aardvark-dns, glibc 2.43 and libraries) from Debian sid into $P5"
 	rm -rf "$P5.tmp"
 	fetch_debs sid "$P5.tmp" "${P5_PINS[@]}"
-	# Patch in the final location's paths: the tree is renamed to $P5 below.
-	lib="$P5/usr/lib/x86_64-linux-gnu"
-	for b in usr/bin/podman usr/lib/podman/netavark usr/lib/podman/aardvark-dns; do
-		patchelf --set-interpreter "$lib/ld-linux-x86-64.so.2" --set-rpath "$lib" "$P5.tmp/$b" ||
-			die "patchelf $b failed"
-	done
-	# A RUNPATH is not inherited: the unpacked libraries that need each other (or sid's libm for
-	# sqlite) find them through their own.
-	for f in "$P5.tmp"/usr/lib/x86_64-linux-gnu/*.so*; do
-		if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
-		case "${f##*/}" in ld-linux-* | libc.so.*) continue ;; esac
-		patchelf --set-rpath "$lib" "$f" 2>/dev/null || true # (non-ELF files, such as linker scripts)
-	done
+	patch_podman_tree "$P5.tmp" "$P5"
 	printf '%s' "${P5_PINS[*]}" >"$P5.tmp/.complete"
 	rm -rf "$P5"
 	mv "$P5.tmp" "$P5"
 	podman5_valid || die "podman5 in $P5 is not usable: $("$P5/usr/bin/podman" --version 2>&1 || true)"
 	log "podman5 ready: $("$P5/usr/bin/podman" --version)"
+fi
+
+# ---------------------------------------------------------------- Podman 6.1.1 from experimental
+# Podman 6 and the netavark it needs (2.0: its network configuration changed, and it has only the
+# nftables firewall, hence Debian's nftables package above) from Debian experimental; aardvark-dns,
+# glibc and the libraries are podman5's (the same pins), copied from its tree. Podman 6 refuses
+# cgroup v1: engine.sh runs it in a mount namespace of its own on a v1 host.
+P6="$CACHE/podman6"
+P6_PINS=(
+	"podman=6.1.1+ds1-1+b1 b7cbb0043b073d4100fc725ced3968a4df3f0298411b9f9079dd2790c4fb8eac"
+	"netavark=2.0.0-1 de3f8f790ce97c6a6c0fe5361cd901c7ab480fcf28f23b2c9aac23c3b8bc39da"
+)
+
+podman6_valid() {
+	[ -f "$P6/.complete" ] &&
+		[ "$(cat "$P6/.complete")" = "${P6_PINS[*]} ${P5_PINS[*]}" ] &&
+		[ -x "$P6/usr/lib/podman/aardvark-dns" ] &&
+		"$P6/usr/bin/podman" --version 2>/dev/null | grep -q ' 6\.1\.1$' &&
+		"$P6/usr/lib/podman/netavark" --version 2>/dev/null | grep -q ' 2\.0\.0$'
+}
+
+if podman6_valid; then
+	log "podman6 already in $P6 ($("$P6/usr/bin/podman" --version))"
+else
+	log "fetching Podman 6.1.1 (podman, netavark 2.0) from Debian experimental into $P6"
+	rm -rf "$P6.tmp"
+	cp -a "$P5" "$P6.tmp" || die "cannot copy $P5 to $P6.tmp"
+	rm -f "$P6.tmp/.complete"
+	fetch_debs experimental "$P6.tmp" "${P6_PINS[@]}"
+	patch_podman_tree "$P6.tmp" "$P6"
+	printf '%s' "${P6_PINS[*]} ${P5_PINS[*]}" >"$P6.tmp/.complete"
+	rm -rf "$P6"
+	mv "$P6.tmp" "$P6"
+	podman6_valid || die "podman6 in $P6 is not usable: $("$P6/usr/bin/podman" --version 2>&1 || true)"
+	log "podman6 ready: $("$P6/usr/bin/podman" --version)"
 fi
