@@ -12,10 +12,10 @@
 # Docker 28.5.2 with the containerd image store, `features: containerd-snapshotter`, the default
 # of fresh Docker 29 installs), podman (bookworm's Podman 4.3.1 Docker-compatible service),
 # podman5 (sid's Podman 5.8.6 with netavark 1.17, compat API 1.41, from $DC_CACHE/podman5 with
-# its own glibc, see install-deps.sh), podman6 (experimental's Podman 6.1.1, the same netavark and
-# glibc, from $DC_CACHE/podman6; it refuses cgroup v1, so on a v1 host its service and every
-# podman command of this script run in a private mount namespace whose /sys/fs/cgroup is the
-# (empty) unified hierarchy: see podman_paths).
+# its own glibc, see install-deps.sh), podman6 (experimental's Podman 6.1.1 with netavark 2.0,
+# compat API 1.44, on podman5's glibc, from $DC_CACHE/podman6; it refuses cgroup v1, so on a v1
+# host its service and every podman command of this script run in a private mount namespace
+# whose /sys/fs/cgroup is the (empty) unified hierarchy: see podman_paths).
 #
 # Everything an engine owns lives in ${DC_ENGINE_DIR:-/tmp/dc-engines}/KIND: its socket
 # (engine.sock), data root, exec/run roots, pidfiles, configuration and daemon.log. Nothing here ever
@@ -30,9 +30,9 @@
 #    line names this runtime dir).
 # All engines can run at the same time (distinct sockets, roots and address pools:
 # 172.29.0.0/16 docker20, 172.30.0.0/16 docker26, 172.28.0.0/16 docker28, 172.27.0.0/16
-# docker28c, 172.31.0.0/16 podman, 172.25.0.0/16 podman5, 172.24.0.0/16 podman6, /24 each). A second engine of the same
-# kind (another DC_ENGINE_DIR) needs its own pool: DC_POOL_BASE=N uses 172.N.0.0/16 (pick 16 to 24
-# or 26).
+# docker28c, 172.31.0.0/16 podman, 172.25.0.0/16 podman5, 172.24.0.0/16 podman6, /24 each). A
+# second engine of the same kind (another DC_ENGINE_DIR) needs its own pool: DC_POOL_BASE=N uses
+# 172.N.0.0/16 (pick 16 to 23 or 26).
 # What is shared with the host by design: user networks are bridges on the host (removed on stop);
 # rootful podman keeps its IPAM database and aardvark-dns state in /run/containers/networks (shared
 # by every rootful podman, so addresses never clash), netavark adds NETAVARK_* iptables chains,
@@ -275,8 +275,8 @@ podman_paths() {
 	[ -x "$tree/usr/bin/podman" ] || die "$tree/usr/bin/podman missing: run tests/engines/install-deps.sh"
 	PODMAN="$tree/usr/bin/podman"
 	HELPERS="helper_binaries_dir = [\"$tree/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
-	# netavark 1.17 (podman5) defaults to nftables, and the other engines use iptables: so does
-	# podman5. netavark 2.0 (podman6) has only nftables (Debian's nftables package: `nft`).
+	# netavark 1.17 (podman5) would default to nftables; it uses iptables, as the other engines
+	# do. netavark 2.0 (podman6) has only nftables (`nft`, from Debian's nftables package).
 	FIREWALL='firewall_driver = "iptables"'
 	[ "$KIND" != podman6 ] || FIREWALL='firewall_driver = "nftables"'
 }
