@@ -259,10 +259,14 @@ podman_paths() {
 	podman5)
 		tree="$P5"
 		PODMAN_POOL=25
+		# netavark 1.17 would default to nftables; it uses iptables, as the other engines do.
+		FIREWALL='firewall_driver = "iptables"'
 		;;
 	podman6)
 		tree="$P6"
 		PODMAN_POOL=24
+		# netavark 2.0 has only nftables (`nft`, from Debian's nftables package).
+		FIREWALL='firewall_driver = "nftables"'
 		# Podman 6 refuses cgroup v1. unshare (no --fork) and sh's exec keep one pid: the pidfile's
 		# is podman's own. Only this namespace sees the unified hierarchy on /sys/fs/cgroup.
 		if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
@@ -275,10 +279,6 @@ podman_paths() {
 	[ -x "$tree/usr/bin/podman" ] || die "$tree/usr/bin/podman missing: run tests/engines/install-deps.sh"
 	PODMAN="$tree/usr/bin/podman"
 	HELPERS="helper_binaries_dir = [\"$tree/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
-	# netavark 1.17 (podman5) would default to nftables; it uses iptables, as the other engines
-	# do. netavark 2.0 (podman6) has only nftables (`nft`, from Debian's nftables package).
-	FIREWALL='firewall_driver = "iptables"'
-	[ "$KIND" != podman6 ] || FIREWALL='firewall_driver = "nftables"'
 }
 
 podman_conf() {

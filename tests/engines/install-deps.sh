@@ -301,10 +301,11 @@ P6_PINS=(
 	"podman=6.1.1+ds1-1+b1 b7cbb0043b073d4100fc725ced3968a4df3f0298411b9f9079dd2790c4fb8eac"
 	"netavark=2.0.0-1 de3f8f790ce97c6a6c0fe5361cd901c7ab480fcf28f23b2c9aac23c3b8bc39da"
 )
+P6_STAMP="${P6_PINS[*]} ${P5_PINS[*]}" # what the tree is made of (podman5's part included)
 
 podman6_valid() {
 	[ -f "$P6/.complete" ] &&
-		[ "$(cat "$P6/.complete")" = "${P6_PINS[*]} ${P5_PINS[*]}" ] &&
+		[ "$(cat "$P6/.complete")" = "$P6_STAMP" ] &&
 		[ -x "$P6/usr/lib/podman/aardvark-dns" ] &&
 		"$P6/usr/bin/podman" --version 2>/dev/null | grep -q ' 6\.1\.1$' &&
 		"$P6/usr/lib/podman/netavark" --version 2>/dev/null | grep -q ' 2\.0\.0$'
@@ -319,7 +320,7 @@ else
 	rm -f "$P6.tmp/.complete"
 	fetch_debs experimental "$P6.tmp" "${P6_PINS[@]}"
 	patch_podman_tree "$P6.tmp" "$P6"
-	printf '%s' "${P6_PINS[*]} ${P5_PINS[*]}" >"$P6.tmp/.complete"
+	printf '%s' "$P6_STAMP" >"$P6.tmp/.complete"
 	rm -rf "$P6"
 	mv "$P6.tmp" "$P6"
 	podman6_valid || die "podman6 in $P6 is not usable: $("$P6/usr/bin/podman" --version 2>&1 || true)"
