@@ -33,10 +33,10 @@
 # docker28c, 172.31.0.0/16 podman, 172.25.0.0/16 podman5, 172.24.0.0/16 podman6, /24 each). A
 # second engine of the same kind (another DC_ENGINE_DIR) needs its own pool: DC_POOL_BASE=N uses
 # 172.N.0.0/16 (pick 16 to 23 or 26).
-# What is shared with the host by design: user networks are bridges on the host (removed on stop);
-# rootful podman keeps its IPAM database and aardvark-dns state in /run/containers/networks (shared
-# by every rootful podman, so addresses never clash), netavark adds NETAVARK_* iptables chains,
-# and containers/image keeps a blob-info cache in /var/lib/containers/cache.
+# What is shared with the host by design: a dockerd's user networks are bridges on the host
+# (removed on stop) with its iptables chains, and containers/image keeps a blob-info cache in
+# /var/lib/containers/cache. Each Podman runs in network and mount namespaces of its own (its
+# bridges, nftables/iptables rules, aardvark-dns and /run/containers/networks go with it).
 # Sockets are 0660 (dockerd: root:docker; podman: root:root, as podman.socket makes it) because
 # docker-cleaner started as root drops to an unprivileged uid with the socket's group.
 set -euo pipefail
@@ -241,20 +241,25 @@ EOF
 # ------------------------------------------------------------------------------ podman
 # PODMAN: the podman binary of this kind. podman5's and podman6's binaries (podman, netavark,
 # aardvark-dns) run on sid's glibc in $P5 or $P6 (patchelf'd by install-deps.sh); conmon and runc
-# are bookworm's. NS: what runs each podman command (empty, or podman6's namespace on a v1 host).
+# are bookworm's. NS: what runs each podman command: private network and mount namespaces (below).
 # PIDS: podman6 on a v1 host has no pids controller (it stays with the v1 hierarchy), so
 # containers get no pids limit.
 podman_paths() {
 	local tree
-	NS=()
+	# Each Podman runs in network and mount namespaces of its own: its bridges, firewall rules and
+	# aardvark-dns, netavark's state in /run/containers/networks and the container namespaces in
+	# /run/netns are its own (tmpfs there), so the Podmans' tests run side by side. On the host's
+	# they took turns: while one removed a bridge, another's `network create` could fail with
+	# "route ip+net: no such network interface", and all shared one aardvark-dns. unshare (no
+	# --fork) and sh's exec keep one pid: the pidfile's is podman's own.
+	NS_SETUP='mount -t tmpfs -o mode=0755 tmpfs /run/containers && mount -t tmpfs -o mode=0755 tmpfs /run/netns'
+	mkdir -p /run/containers /run/netns
 	PIDS=""
 	case "$KIND" in
 	podman)
-		PODMAN=podman
+		tree=""
 		PODMAN_POOL=31
-		HELPERS=""
 		FIREWALL=""
-		return 0
 		;;
 	podman5)
 		tree="$P5"
@@ -267,15 +272,20 @@ podman_paths() {
 		PODMAN_POOL=24
 		# netavark 2.0 has only nftables (`nft`, from Debian's nftables package).
 		FIREWALL='firewall_driver = "nftables"'
-		# Podman 6 refuses cgroup v1. unshare (no --fork) and sh's exec keep one pid: the pidfile's
-		# is podman's own. Only this namespace sees the unified hierarchy on /sys/fs/cgroup.
+		# Podman 6 refuses cgroup v1: only its namespace sees the unified hierarchy on /sys/fs/cgroup.
 		if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
-			# shellcheck disable=SC2016
-			NS=(unshare -m --propagation private sh -c 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"' sh)
+			NS_SETUP="$NS_SETUP && mount -t cgroup2 cgroup2 /sys/fs/cgroup"
 			PIDS="pids_limit = 0"
 		fi
 		;;
 	esac
+	# shellcheck disable=SC2016
+	NS=(unshare -m -n --propagation private sh -c "$NS_SETUP"' && exec "$@"' sh)
+	if [ -z "$tree" ]; then
+		PODMAN=podman
+		HELPERS=""
+		return 0
+	fi
 	[ -x "$tree/usr/bin/podman" ] || die "$tree/usr/bin/podman missing: run tests/engines/install-deps.sh"
 	PODMAN="$tree/usr/bin/podman"
 	HELPERS="helper_binaries_dir = [\"$tree/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
