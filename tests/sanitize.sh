@@ -14,9 +14,9 @@
 # The e2e tests run on DC_SANITIZE_ENGINES under ASan (default: docker26;podman, one engine of
 # each family) and on DC_VALGRIND_ENGINES under valgrind (default: docker26), not on the whole
 # matrix that `make test` covers: what the checkers look at is the cleaner's own memory, which
-# the protocol and fault tests exercise on every engine's replies (under both checkers), and
-# more engines would take CI past its 30 minutes on a 2-core machine (Docker 20.10's tests were
-# a third of the ASan pass's 2900 s of e2e test time on a slow CI machine).
+# the protocol and fault tests exercise on every engine's replies (under both checkers), while
+# each engine more adds its whole e2e time again to CI (Docker 20.10's tests were a third of the
+# ASan pass's 2,900 s of e2e test time on a slow CI machine).
 # Extra configure arguments: DC_CMAKE_ARGS. Parallelism: DC_JOBS (default: 4).
 set -uo pipefail
 
