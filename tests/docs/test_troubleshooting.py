@@ -150,8 +150,9 @@ def main():
         secs = time.monotonic() - t0
         case("deadline", 2, lines, rc,
              "docker-cleaner: warn: deadline of 1s reached: abandoning the requests in flight")
-        if secs > 1 + 0.5 * SLACK:
-            failures.append("deadline: the run took %.2fs with CLEANUP_TIMEOUT=1s (limit %.2fs)" % (secs, 1 + 0.5 * SLACK))
+        limit = 1 + 0.5 * SLACK
+        if secs > limit:
+            failures.append("deadline: the run took %.2fs with CLEANUP_TIMEOUT=1s (limit %.2fs)" % (secs, limit))
         s.close()
         os.unlink(sock)
 
