@@ -245,19 +245,20 @@ EOF
 # PIDS: podman6 on a v1 host has no pids controller (it stays with the v1 hierarchy), so
 # containers get no pids limit.
 podman_paths() {
-	local tree
+	local tree=""
 	# Each Podman runs in network and mount namespaces of its own: its bridges, firewall rules and
 	# aardvark-dns, netavark's state in /run/containers/networks and the container namespaces in
 	# /run/netns are its own (tmpfs there), so the Podmans' tests run side by side. On the host's
 	# they took turns: while one removed a bridge, another's `network create` could fail with
 	# "route ip+net: no such network interface", and all shared one aardvark-dns. unshare (no
-	# --fork) and sh's exec keep one pid: the pidfile's is podman's own.
-	NS_SETUP='mount -t tmpfs -o mode=0755 tmpfs /run/containers && mount -t tmpfs -o mode=0755 tmpfs /run/netns'
-	mkdir -p /run/containers /run/netns
+	# --fork) and sh's exec keep one pid: the pidfile's is podman's own. (The mount points are
+	# made on the host's /run, which the namespace shares, before the tmpfs go over them.)
+	NS_SETUP='for d in /run/containers /run/netns; do mkdir -p $d && mount -t tmpfs -o mode=0755 tmpfs $d || exit; done'
 	PIDS=""
 	case "$KIND" in
 	podman)
-		tree=""
+		PODMAN=podman
+		HELPERS=""
 		PODMAN_POOL=31
 		FIREWALL=""
 		;;
@@ -279,16 +280,13 @@ podman_paths() {
 		fi
 		;;
 	esac
+	if [ -n "$tree" ]; then
+		[ -x "$tree/usr/bin/podman" ] || die "$tree/usr/bin/podman missing: run tests/engines/install-deps.sh"
+		PODMAN="$tree/usr/bin/podman"
+		HELPERS="helper_binaries_dir = [\"$tree/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
+	fi
 	# shellcheck disable=SC2016
 	NS=(unshare -m -n --propagation private sh -c "$NS_SETUP"' && exec "$@"' sh)
-	if [ -z "$tree" ]; then
-		PODMAN=podman
-		HELPERS=""
-		return 0
-	fi
-	[ -x "$tree/usr/bin/podman" ] || die "$tree/usr/bin/podman missing: run tests/engines/install-deps.sh"
-	PODMAN="$tree/usr/bin/podman"
-	HELPERS="helper_binaries_dir = [\"$tree/usr/lib/podman\", \"/usr/libexec/podman\", \"/usr/lib/podman\"]"
 }
 
 podman_conf() {
